@@ -1,0 +1,53 @@
+# Two set-up commands for a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: demo test test-all test-slow test-reliability lint bench bench-quick clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# torch is pinned to 2.13.0 in pyproject.toml (CPU build available locally).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[embed,test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	rm -rf .planvec-demo
+	$(BIN)/planvec parse examples/plans
+	$(BIN)/planvec index examples/plans --index .planvec-demo
+	$(BIN)/planvec search "mettre en place la sauvegarde de la base" --index .planvec-demo --limit 5
+	$(BIN)/planvec search "write the API documentation" --index .planvec-demo --limit 5 --status todo
+	$(BIN)/planvec health --index .planvec-demo
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -m "not slow and not server" -p no:cacheprovider
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m "slow"
+
+test-reliability: $(STAMP)
+	$(BIN)/python -m pytest -q -m "reliability" --reliability-full
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --quick
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .planvec .planvec-demo build dist src/*.egg-info

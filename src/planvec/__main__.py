@@ -1,0 +1,5 @@
+"""``python -m planvec``."""
+
+from planvec.cli.main import main
+
+main()

@@ -1,0 +1,37 @@
+"""The ``Embedder`` seam: text in, L2-normalised float32 vectors out.
+
+Only modules under ``planvec.embed`` import torch or onnxruntime.
+
+Contract:
+
+* ``model_id`` names the model *and* the numeric variant that produced the vectors (two
+  embedders with the same ``model_id`` give the same vectors up to float noise); it keys the
+  embedding cache together with the text's content hash.
+* ``family`` names the model alone (``all-MiniLM-L6-v2``): vectors of two variants of one
+  family are comparable, so an index built by one can be searched by the other.
+* ``embed(texts)`` returns an array of shape ``(len(texts), dimension)``, dtype float32, each
+  row of unit norm; the order of rows is the order of ``texts``; ``embed([])`` is empty.
+* Errors are ``planvec.errors.EmbedError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into unit vectors. See the module docstring for the contract."""
+
+    model_id: str
+    family: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Embed a batch of texts."""

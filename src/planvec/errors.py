@@ -1,0 +1,88 @@
+"""The one error tree of planvec.
+
+Every failure a user can meet is a ``PlanvecError``; third-party errors (qdrant, torch,
+onnxruntime, OS) are translated at the seam that calls them with ``raise ... from exc``.
+Messages say what went wrong *and how to fix it*: the CLI prints them as they are.
+
+    PlanvecError
+    ├── ConfigError            bad settings, flags or config file
+    ├── SourceError            a plan file cannot be read or decoded
+    ├── EmbedError             the embedding model cannot load or run
+    │   └── ModelNotAvailable  the model package / extra is not installed
+    ├── StoreError             the vector store failed
+    │   ├── StoreUnavailable   cannot reach it (transient; retried first)
+    │   ├── StoreTimeout       a call took too long (transient; retried first)
+    │   └── CollectionNotFound the collection does not exist
+    ├── IndexMismatch          the index was built with another model / dimension / schema
+    ├── IndexLocked            another planvec process is writing this index
+    ├── ArchiveError           a backup archive is invalid, tampered or too new
+    └── CheckFailed            a check could not run
+"""
+
+from __future__ import annotations
+
+
+class PlanvecError(Exception):
+    """Base class of every error planvec raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(PlanvecError):
+    """Settings, flags or the config file are invalid."""
+
+    exit_code = 2
+
+
+class SourceError(PlanvecError):
+    """A plan file cannot be read or decoded."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.reason = message
+
+
+class EmbedError(PlanvecError):
+    """The embedding model cannot be loaded or failed while encoding."""
+
+
+class ModelNotAvailable(EmbedError):
+    """The model (or the extra that provides it) is not installed."""
+
+
+class StoreError(PlanvecError):
+    """The vector store failed."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached (transient: retried before it is raised)."""
+
+
+class StoreTimeout(StoreError):
+    """A store call timed out (transient: retried before it is raised)."""
+
+
+class CollectionNotFound(StoreError):
+    """The collection does not exist."""
+
+
+class IndexMismatch(PlanvecError):
+    """The index was built with another model, dimension, distance or schema."""
+
+
+class IndexLocked(PlanvecError):
+    """Another planvec process holds the write lock of this index."""
+
+
+class ArchiveError(PlanvecError):
+    """A backup archive is invalid, truncated, tampered with or from a newer schema."""
+
+
+class CheckFailed(PlanvecError):
+    """A check could not run (the index could not be read)."""
+
+    exit_code = 2
+
+
+TRANSIENT_ERRORS: tuple[type[PlanvecError], ...] = (StoreUnavailable, StoreTimeout)
