@@ -136,3 +136,31 @@ class SourceFailure:
 
     path: str
     message: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result: the task's location, text and score."""
+
+    id: str
+    score: float
+    plan: str
+    line: int
+    text: str
+    section: tuple[str, ...]
+    status: str
+    key: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "score": round(self.score, 6),
+            "plan": self.plan,
+            "line": self.line,
+            "text": self.text,
+            "section": list(self.section),
+            "status": self.status,
+            "key": self.key,
+            "priority": self.payload.get("priority"),
+        }

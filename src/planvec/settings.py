@@ -91,9 +91,11 @@ def _coerce(settings: Settings) -> Settings:
         raise ConfigError(
             f"unknown embedder {result.embedder!r}: choose one of {', '.join(EMBEDDERS)}"
         )
-    if result.qdrant_url and not result.qdrant_url.startswith(("http://", "https://", "memory://")):
+    if result.qdrant_url and not result.qdrant_url.startswith(
+        ("http://", "https://", "memory://", "local://")
+    ):
         raise ConfigError(
-            f"--qdrant-url {result.qdrant_url!r} must start with http://, https:// or memory://"
+            f"--qdrant-url {result.qdrant_url!r} must start with http://, https://, memory:// or local://"
         )
     return result
 

@@ -1,0 +1,5 @@
+"""Placeholder: replaced by the real command module."""
+
+import click
+
+COMMANDS: list[click.Command] = []

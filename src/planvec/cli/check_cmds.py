@@ -1,0 +1,269 @@
+"""``planvec check`` (alias ``validate-vectors``), ``planvec repair``, ``planvec quality``
+(alias ``verify-quality``).
+
+Exit codes: 0 consistent / no alert, 1 problems found / quality alert, 2 the check could not
+run (store unreachable, bad options).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from planvec.cli.common import (
+    CONTEXT_SETTINGS,
+    echo_json,
+    embedder_option,
+    err,
+    handle_errors,
+    json_option,
+    settings_from,
+    store_options,
+)
+from planvec.errors import CheckFailed, ConfigError, PlanvecError
+
+
+def _write_markdown(path: Path | None, text: str) -> None:
+    if path is None:
+        return
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the Markdown report {path}: {exc}") from exc
+
+
+@contextmanager
+def _read_cache(cache_dir: Path) -> Iterator[Any]:
+    """The embedding cache when it exists (never created by a read-only check)."""
+    from planvec.embed.cache import EmbeddingCache, default_cache_path
+
+    path = default_cache_path(cache_dir)
+    if not path.is_file():
+        yield None
+        return
+    cache = EmbeddingCache(path)
+    try:
+        yield cache
+    finally:
+        cache.close()
+
+
+def _fail_to_run(exc: PlanvecError) -> None:
+    """A check that cannot run exits 2, whatever the error."""
+    err(f"Error: {exc}")
+    sys.exit(2)
+
+
+@click.command("check", context_settings=CONTEXT_SETTINGS)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@store_options
+@embedder_option
+@click.option("--markdown", "markdown_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Also write a Markdown report to this file (for a PR).")
+@click.option("--sample", type=click.IntRange(0, 1_000_000), default=256, show_default=True,
+              help="Uncached vectors re-embedded to verify they match their text.")
+@json_option
+@handle_errors
+def check_command(
+    paths: tuple[Path, ...], markdown_file: Path | None, sample: int, json_: bool, **opts: Any
+) -> None:
+    """Check that the index holds exactly the plans of PATHS, with sound vectors (read-only).
+
+    Checks the store, the manifest against the configuration, and for the plans given:
+    missing tasks, stale points, orphans, duplicates, bad vectors (dimension, NaN, zero,
+    norm, not the embedding of their text) and payloads lacking required fields. Exit code
+    0 when consistent, 1 when problems were found, 2 when the check could not run.
+    Without PATHS only the store, manifest, vectors and payloads are checked.
+
+    \b
+    Example:
+      planvec check docs/plans
+      planvec check docs/plans --json --markdown check.md
+    """
+    from planvec.checks.verify import CheckOptions, check_index
+    from planvec.index import open_index, sources_for
+
+    try:
+        settings = settings_from(**opts)
+        source = sources_for(paths) if paths else None
+        with open_index(settings) as index, _read_cache(settings.cache_dir) as cache:
+            report = check_index(
+                index, source, CheckOptions(vector_sample=sample, cache=cache)
+            )
+    except PlanvecError as exc:
+        _fail_to_run(exc)
+        return
+    _write_markdown(markdown_file, report.to_markdown())
+    if json_:
+        echo_json(report.to_dict())
+    else:
+        click.echo(report.to_markdown(max_per_kind=10), nl=False)
+    if report.error:
+        err(f"Error: {report.error}")
+    sys.exit(report.exit_code)
+
+
+validate_vectors_command = click.Command(
+    "validate-vectors",
+    context_settings=CONTEXT_SETTINGS,
+    callback=check_command.callback,
+    params=check_command.params,
+    help="Alias of `planvec check`.\n\n\b\nExample:\n  planvec validate-vectors docs/plans --json",
+)
+
+
+@click.command("repair", context_settings=CONTEXT_SETTINGS)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@store_options
+@embedder_option
+@click.option("--apply", is_flag=True, help="Write the fixes (default: dry run, print the plan).")
+@click.option("--wait", is_flag=True, help="Queue behind another writer instead of failing.")
+@json_option
+@handle_errors
+def repair_command(
+    paths: tuple[Path, ...], apply: bool, wait: bool, json_: bool, **opts: Any
+) -> None:
+    """Fix exactly what `planvec check` finds, without a full rebuild.
+
+    Re-embeds missing and stale tasks, rewrites stale payloads, deletes orphans and
+    duplicates; only a collection of the wrong model/dimension is rebuilt. Without --apply
+    it prints what it would do and writes nothing. With --apply it re-checks afterwards:
+    exit code 0 when the index is now consistent, 1 when problems remain.
+
+    \b
+    Example:
+      planvec repair docs/plans            # dry run
+      planvec repair docs/plans --apply
+    """
+    from planvec.checks.repair import repair_index
+    from planvec.index import open_index, sources_for
+
+    settings = settings_from(**opts)
+    source = sources_for(paths) if paths else None
+    try:
+        with open_index(settings, write=apply, wait=wait) as index:
+            result = repair_index(index, source, apply=apply, batch_size=settings.batch_size)
+    except CheckFailed as exc:
+        _fail_to_run(exc)
+        return
+    if json_:
+        echo_json(result.to_dict())
+        sys.exit(result.exit_code)
+    plan = result.plan
+    if plan.empty and not plan.unrepairable:
+        click.echo("Nothing to repair: the index is consistent.")
+        sys.exit(0)
+    if plan.rebuild:
+        click.echo(f"rebuild the collection: {'; '.join(plan.rebuild)}")
+    click.echo(f"re-embed and upsert: {len(plan.upsert)}")
+    click.echo(f"rewrite payload:     {len(plan.payload)}")
+    click.echo(f"delete points:       {len(plan.delete)}")
+    if plan.delete_plans:
+        click.echo(f"delete plans:        {', '.join(plan.delete_plans[:10])}")
+    for finding in plan.unrepairable[:20]:
+        err(f"cannot repair: {finding.kind}: {finding.message}")
+    if not result.applied:
+        click.echo("Dry run: nothing was written. Apply with --apply.")
+        sys.exit(result.exit_code)
+    after = result.after
+    if after is not None:
+        click.echo(f"Repaired in {result.seconds:.1f}s: {result.written}. "
+                   f"Check after repair: {after.status}.")
+        if after.exit_code:
+            click.echo(after.to_markdown(max_per_kind=5), nl=False)
+    sys.exit(result.exit_code)
+
+
+@click.command("quality", context_settings=CONTEXT_SETTINGS)
+@store_options
+@embedder_option
+@click.option("--markdown", "markdown_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Also write a Markdown report to this file.")
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Compare with this saved baseline; a drop is an alert (exit 1).")
+@click.option("--save-baseline", "save_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Save the metrics as a baseline to this file.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+              help="Largest acceptable drop of a metric versus the baseline.")
+@click.option("--sample", type=click.IntRange(1, 1_000_000), default=500, show_default=True,
+              help="Tasks sampled for self-retrieval and near-duplicates.")
+@click.option("--dup-threshold", type=click.FloatRange(0, 1), default=0.95, show_default=True,
+              help="Cosine at or above which tasks of different plans are near-duplicates.")
+@json_option
+@handle_errors
+def quality_command(
+    markdown_file: Path | None,
+    baseline_file: Path | None,
+    save_file: Path | None,
+    threshold: float,
+    sample: int,
+    dup_threshold: float,
+    json_: bool,
+    **opts: Any,
+) -> None:
+    """Measure embedding quality on the indexed tasks; compare with a baseline.
+
+    Self-retrieval (each sampled task's text finds it first), paraphrase probes shipped
+    with planvec (FR/EN), vector norm/dimension statistics and near-duplicate tasks across
+    plans. With --baseline, a metric dropping by more than --threshold is an alert: a
+    message and exit code 1. Exit code 2 when the index cannot be read.
+
+    \b
+    Example:
+      planvec quality --save-baseline quality-baseline.json
+      planvec quality --baseline quality-baseline.json --markdown quality.md
+    """
+    from planvec.checks.quality import (
+        QualityOptions,
+        compare_baseline,
+        load_baseline,
+        measure_quality,
+        save_baseline,
+    )
+    from planvec.index import open_index
+
+    try:
+        settings = settings_from(**opts)
+        baseline = load_baseline(baseline_file) if baseline_file else None
+        options = QualityOptions(sample=sample, near_duplicate_threshold=dup_threshold,
+                                 alert_drop=threshold)
+        with open_index(settings) as index:
+            report = measure_quality(index, options)
+    except PlanvecError as exc:
+        _fail_to_run(exc)
+        return
+    if baseline is not None:
+        compare_baseline(report, baseline, threshold)
+    if save_file is not None:
+        save_baseline(report, save_file)
+    _write_markdown(markdown_file, report.to_markdown())
+    if json_:
+        echo_json(report.to_dict())
+    else:
+        click.echo(report.to_markdown(), nl=False)
+    for alert in report.alerts:
+        err(f"ALERT: {alert}")
+    sys.exit(report.exit_code)
+
+
+verify_quality_command = click.Command(
+    "verify-quality",
+    context_settings=CONTEXT_SETTINGS,
+    callback=quality_command.callback,
+    params=quality_command.params,
+    help="Alias of `planvec quality`.\n\n\b\nExample:\n  planvec verify-quality --baseline b.json",
+)
+
+
+COMMANDS = [
+    check_command,
+    validate_vectors_command,
+    repair_command,
+    quality_command,
+    verify_quality_command,
+]

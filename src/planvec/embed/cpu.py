@@ -1,0 +1,51 @@
+"""Small host facts the backends tune themselves with: core count, bf16 support.
+
+bf16 inference is only a win on CPUs with native bf16 matrix units (AMX or AVX512-BF16);
+elsewhere it is emulated and slower than fp32, so it is used only when the flags say so.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
+    """The feature flags of the first CPU listed in ``cpuinfo`` (empty when unreadable).
+
+    Args:
+        cpuinfo: the file to read (Linux format); other systems just get no flags.
+
+    Returns:
+        The set of flag names.
+    """
+    try:
+        with cpuinfo.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    return frozenset(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def supports_bf16(flags: frozenset[str] | None = None) -> bool:
+    """Whether this CPU runs bf16 matrix products natively.
+
+    Args:
+        flags: CPU flags to judge (defaults to this machine's).
+
+    Returns:
+        True when AMX-BF16 or AVX512-BF16 is present.
+    """
+    return bool(_BF16_FLAGS & (cpu_flags() if flags is None else flags))
+
+
+def core_count() -> int:
+    """Cores this process may run on (affinity-aware), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)

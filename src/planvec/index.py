@@ -1,0 +1,333 @@
+"""The ``Index`` facade: one collection, one embedder, one store, wired together.
+
+``open_index(settings)`` builds everything from settings (the only place that does);
+``Index(store=..., embedder=...)`` takes injected parts, so tests use the hashing embedder and
+an in-memory store. The index keeps a manifest (see ``planvec.manifest``) and refuses to mix
+models.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+
+from planvec.embed.base import Embedder
+from planvec.errors import CollectionNotFound, ConfigError
+from planvec.lock import WriteLock, lock_path_for
+from planvec.manifest import (
+    Manifest,
+    check_compatible,
+    new_manifest,
+    now_iso,
+    upgrade_manifest,
+)
+from planvec.points import BOOL_FIELDS, INTEGER_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS
+from planvec.records import SearchHit
+from planvec.search import SearchFilters, Searcher
+from planvec.settings import Settings
+from planvec.sources.base import Source
+from planvec.store.base import CollectionSpec, VectorStore
+from planvec.sync import LexicalEncoderLike, SyncProgress, SyncReport, Syncer
+
+log = logging.getLogger(__name__)
+
+HASHING_FAMILY = "planvec-hashing"
+
+
+class Index:
+    """A searchable, always-in-sync index of plan tasks in one collection."""
+
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        *,
+        collection: str = "planvec_tasks",
+        lexical: LexicalEncoderLike | None = None,
+        location: str = "",
+        lock: WriteLock | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.collection = collection
+        self.lexical = lexical
+        self.location = location or f"{store.backend} collection {collection!r}"
+        self._lock = lock
+        self._manifest: Manifest | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Flush and release the store and the write lock."""
+        try:
+            self.store.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- manifest ----------------------------------------------------------------------------
+
+    def spec(self) -> CollectionSpec:
+        return CollectionSpec(
+            dimension=self.embedder.dimension,
+            distance="cosine",
+            sparse=True,
+            keyword_fields=KEYWORD_FIELDS,
+            integer_fields=INTEGER_FIELDS,
+            bool_fields=BOOL_FIELDS,
+            text_fields=TEXT_FIELDS,
+        )
+
+    def exists(self) -> bool:
+        return self.store.collection_info(self.collection) is not None
+
+    @property
+    def manifest(self) -> Manifest | None:
+        if self._manifest is None:
+            self._manifest = self.store.read_manifest(self.collection)
+        return self._manifest
+
+    def check_manifest(self) -> Manifest:
+        """The manifest, upgraded and checked against the embedder; raises if incompatible."""
+        manifest = self.manifest
+        if manifest is None:
+            raise CollectionNotFound(
+                f"no planvec index in {self.location}: run `planvec index PATH` first"
+            )
+        manifest, applied = upgrade_manifest(manifest)
+        if applied:
+            log.info("manifest migrated: %s", ", ".join(applied))
+        check_compatible(
+            manifest,
+            model=self.embedder.family,
+            dimension=self.embedder.dimension,
+            distance="cosine",
+            where=self.location,
+        )
+        return manifest
+
+    def ensure(self) -> Manifest:
+        """Create the collection and its manifest if missing; check them otherwise."""
+        if self.manifest is None:
+            if self.exists() and self.store.count(self.collection) > 0:
+                raise ConfigError(
+                    f"{self.location} holds points but no planvec manifest: it was not "
+                    "written by planvec. Use another --collection, or `planvec migrate-legacy`."
+                )
+            self.store.ensure_collection(self.collection, self.spec())
+            manifest = new_manifest(
+                model=self.embedder.family,
+                model_id=self.embedder.model_id,
+                dimension=self.embedder.dimension,
+                distance="cosine",
+                lexical=self.lexical.version if self.lexical else None,
+            )
+            self.store.write_manifest(self.collection, manifest)
+            self._manifest = manifest
+            return manifest
+        manifest = self.check_manifest()
+        self.store.ensure_collection(self.collection, self.spec())
+        return manifest
+
+    # -- operations --------------------------------------------------------------------------
+
+    def sync(
+        self,
+        source: Source,
+        *,
+        dry_run: bool = False,
+        delete_missing: bool = True,
+        batch_size: int = 256,
+        progress: Callable[[SyncProgress], None] | None = None,
+    ) -> SyncReport:
+        """Make the collection hold exactly the tasks of ``source`` (see ``planvec.sync``)."""
+        if dry_run and self.manifest is None:
+            manifest: Manifest | None = None
+        else:
+            manifest = self.ensure() if not dry_run else self.check_manifest()
+        syncer = Syncer(
+            self.store,
+            self.collection,
+            self.embedder,
+            lexical=self.lexical,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        if manifest is None:  # dry run on a new index: everything is an addition
+            report = SyncReport(dry_run=True)
+            for item in source.iter_plans():
+                if hasattr(item, "tasks"):
+                    report.plans += 1
+                    report.tasks += len(item.tasks)
+                    report.added += len(item.tasks)
+                    report.warnings.extend(item.warnings)
+                else:
+                    report.failed += 1
+                    report.failures.append(item)
+            return report
+        report = syncer.run(source, dry_run=dry_run, delete_missing=delete_missing)
+        if not dry_run:
+            self._record_sync(manifest, report)
+        return report
+
+    def _record_sync(self, manifest: Manifest, report: SyncReport) -> None:
+        updated = dict(manifest)
+        updated["updated_at"] = now_iso()
+        updated["model_id"] = self.embedder.model_id
+        updated["lexical"] = self.lexical.version if self.lexical else None
+        updated["plans"] = self.plan_counts()
+        updated["last_sync"] = {
+            k: v for k, v in report.to_dict().items() if k not in ("failures", "warnings")
+        }
+        self.store.write_manifest(self.collection, updated)
+        self._manifest = updated
+
+    def plan_counts(self) -> dict[str, int]:
+        """Number of points per plan, read from the store."""
+        counts: dict[str, int] = {}
+        for point in self.store.scroll(self.collection, with_payload=("plan",)):
+            plan = point.payload.get("plan")
+            if isinstance(plan, str):
+                counts[plan] = counts.get(plan, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def known_plans(self) -> Iterable[str]:
+        plans = (self.manifest or {}).get("plans")
+        return list(plans) if isinstance(plans, dict) else list(self.plan_counts())
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        mode: str = "hybrid",
+        plan: str | None = None,
+        status: str | None = None,
+        section: str | None = None,
+        priority: str | None = None,
+    ) -> list[SearchHit]:
+        """Ranked tasks for ``query`` (see ``planvec.search``)."""
+        manifest = self.check_manifest()
+        lexical = self.lexical if manifest.get("lexical") else None
+        if lexical is not None and manifest.get("lexical") != lexical.version:
+            log.warning(
+                "lexical vectors were built by analyzer %s, this planvec uses %s: "
+                "run `planvec index PATH` to rebuild them",
+                manifest.get("lexical"),
+                lexical.version,
+            )
+        searcher = Searcher(
+            self.store,
+            self.collection,
+            self.embedder,
+            lexical=lexical,
+            known_plans=self.known_plans,
+        )
+        filters = SearchFilters(plan=plan, status=status, section=section, priority=priority)
+        return searcher.search(query, limit=limit, mode=mode, filters=filters)
+
+    def count(self) -> int:
+        return self.store.count(self.collection) if self.exists() else 0
+
+
+def _embedder_for(settings: Settings, manifest: Manifest | None) -> Embedder:
+    from planvec.embed.factory import make_embedder
+
+    name = settings.embedder
+    if name == "auto" and manifest and manifest.get("model") == HASHING_FAMILY:
+        name = "hashing"
+    return make_embedder(name, settings.cache_dir)
+
+
+def _cached(embedder: Embedder, settings: Settings) -> Embedder:
+    if embedder.family == HASHING_FAMILY:
+        return embedder
+    from planvec.embed.cache import CachedEmbedder, EmbeddingCache
+
+    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
+    return CachedEmbedder(embedder, cache)
+
+
+def open_index(
+    settings: Settings,
+    *,
+    write: bool = False,
+    wait: bool = False,
+    embedder: Embedder | None = None,
+    store: VectorStore | None = None,
+) -> Index:
+    """Open the index described by ``settings``.
+
+    Args:
+        settings: where the index lives and which embedder to use.
+        write: take the index's write lock (fails fast with ``IndexLocked`` unless ``wait``).
+        wait: with ``write``, queue behind another writer instead of failing.
+        embedder: use this embedder instead of the one named in settings.
+        store: use this store instead of opening the one named in settings.
+    """
+    from planvec.embed.lexical import LexicalEncoder
+    from planvec.store import open_store
+
+    lock = None
+    if write:
+        lock = WriteLock(
+            lock_path_for(
+                settings.index_dir, settings.qdrant_url, settings.collection, settings.cache_dir
+            ),
+            wait=wait,
+        )
+        lock.acquire()
+    try:
+        if store is None:
+            store = open_store(
+                index_dir=settings.index_dir,
+                qdrant_url=settings.qdrant_url,
+                api_key=settings.api_key,
+                timeout=settings.timeout,
+                retries=settings.retries,
+                retry_ceiling=settings.retry_ceiling,
+                grpc=settings.grpc,
+                verify_tls=settings.verify_tls,
+            )
+        if embedder is None:
+            embedder = _embedder_for(settings, store.read_manifest(settings.collection))
+            if write:
+                embedder = _cached(embedder, settings)
+        location = (
+            f"{settings.qdrant_url} collection {settings.collection!r}"
+            if settings.qdrant_url
+            else f"{settings.index_dir} (collection {settings.collection!r})"
+        )
+        return Index(
+            store,
+            embedder,
+            collection=settings.collection,
+            lexical=LexicalEncoder(),
+            location=location,
+            lock=lock,
+        )
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+
+
+def sources_for(paths: Sequence[Path]) -> Source:
+    """The Markdown plan source for ``paths`` (files or directories)."""
+    from planvec.sources.files import MarkdownPlanSource
+
+    return MarkdownPlanSource(list(paths))
+
+
+__all__ = ["Index", "open_index", "sources_for"]
+
+

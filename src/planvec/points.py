@@ -1,0 +1,120 @@
+"""From a parsed ``Task`` to what is stored: the payload, the text that is embedded, hashes.
+
+Two hashes drive sync:
+
+* ``embed_hash``: hash of the exact text given to the embedder (and of the recipe version).
+  When it changes the task is re-embedded (the cache may still have the vector).
+* ``lexical_hash``: hash of what the sparse (lexical) vector is built from (analyzer version,
+  text, section path). When it changes the sparse vector is rebuilt (the dense vector comes
+  from the cache).
+* ``payload_hash``: hash of the payload minus volatile fields (``last_updated``). When only it
+  changes, the payload is rewritten and the vectors left alone (a status flip embeds nothing).
+
+The payload carries every field of ``planvec parse --json`` plus the fields of the legacy
+``roadmap_tasks`` payload (``task_id``, ``description``, ``status``, ``section``, ``parent``,
+``priority``, ``estimate``, ``mvp``, ``category``, ``file_path``, ``last_updated``) so that old
+consumers keep working.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from planvec.records import Task, content_hash, stable_json
+
+#: Bump when the payload layout changes (a migration rewrites payloads).
+PAYLOAD_SCHEMA = 1
+#: Bump when ``embedding_text`` changes: every task is re-embedded (cache keys change).
+EMBED_RECIPE = "text-v1"
+
+#: Payload fields that do not take part in ``payload_hash``.
+VOLATILE_FIELDS = frozenset({"last_updated", "payload_hash"})
+
+#: Fields with payload indexes (filters and facets).
+KEYWORD_FIELDS = ("plan", "status", "priority", "key", "kind", "section", "tags", "source")
+INTEGER_FIELDS = ("line", "depth")
+BOOL_FIELDS = ("checked", "mvp")
+TEXT_FIELDS = ("section_path",)
+
+#: Fields every task point must have (checked by ``planvec check``).
+REQUIRED_FIELDS = (
+    "kind",
+    "plan",
+    "line",
+    "text",
+    "status",
+    "checked",
+    "section",
+    "embed_hash",
+    "payload_hash",
+    "content_hash",
+)
+
+
+def embedding_text(task: Task) -> str:
+    """The text given to the embedding model for ``task``."""
+    return task.text
+
+
+def embed_hash(task: Task, model_family: str) -> str:
+    """Key of the task's vector: changes when the embedded text or the model changes."""
+    return content_hash(EMBED_RECIPE, model_family, embedding_text(task))
+
+
+def lexical_hash(task: Task, lexical_version: str | None) -> str | None:
+    """Key of the task's sparse vector, or ``None`` without a lexical encoder."""
+    if lexical_version is None:
+        return None
+    return content_hash(lexical_version, embedding_text(task), *task.section)
+
+
+def task_payload(task: Task, *, model_family: str, lexical_version: str | None) -> dict[str, Any]:
+    """The full payload stored with ``task`` (without ``last_updated``/``payload_hash``)."""
+    meta = dict(task.metadata)
+    payload: dict[str, Any] = {
+        "kind": "task",
+        "plan": task.plan,
+        "line": task.line,
+        "checked": task.checked,
+        "status": task.status,
+        "text": task.text,
+        "depth": task.depth,
+        "parent_line": task.parent_line,
+        "section": list(task.section),
+        "section_path": " > ".join(task.section),
+        "key": task.key,
+        "parent_id": task.parent_id,
+        "content_hash": task.content_hash,
+        "metadata": meta,
+        "priority": meta.get("priority"),
+        "estimate": meta.get("estimate"),
+        "mvp": bool(meta.get("mvp", False)),
+        "tags": list(meta.get("tags", [])),
+        # legacy roadmap_tasks fields
+        "task_id": task.key or task.id,
+        "description": task.text,
+        "parent": task.parent_id,
+        "category": task.section[0] if task.section else None,
+        "file_path": task.plan,
+        # how the vectors were made
+        "embed_hash": embed_hash(task, model_family),
+        "lexical_version": lexical_version,
+        "lexical_hash": lexical_hash(task, lexical_version),
+        "schema": PAYLOAD_SCHEMA,
+    }
+    return payload
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    """Hash of the payload without its volatile fields."""
+    stable = {k: v for k, v in payload.items() if k not in VOLATILE_FIELDS}
+    return content_hash(stable_json(stable))
+
+
+def finalize_payload(payload: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """Add ``payload_hash`` and ``last_updated`` right before the payload is written."""
+    out = dict(payload)
+    out["payload_hash"] = payload_hash(payload)
+    out["last_updated"] = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    return out

@@ -1,0 +1,61 @@
+"""Turn the Markdown source of a task or heading into the plain text we embed and show.
+
+The rules are those of the golden extractions (``../shared/corpus/README.md``): code-span
+backticks go (their content stays, untouched by the emphasis rule), paired emphasis markers
+(``**``, ``__``, ``*``, ``_``, ``~~``) go, links/HTML/emojis stay, and every run of Unicode
+whitespace (NBSP included) becomes one space. Keeping links and HTML verbatim is deliberate:
+they carry paths and ids that people search for.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A code span: a run of N backticks, content, the same run of N backticks (not longer).
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+# Placeholders for protected code spans: private-use characters that never occur in plans.
+_PH_OPEN, _PH_CLOSE = "\ue000", "\ue001"
+_PLACEHOLDER = re.compile(_PH_OPEN + r"(\d+)" + _PH_CLOSE)
+
+# Paired emphasis, strongest first. Underscores only pair at word boundaries, so
+# snake_case_names keep theirs; a lone ``*`` (a footnote, a glob) stays.
+_EMPHASIS = (
+    ("**", re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", re.DOTALL)),
+    ("__", re.compile(r"(?<![^\W_])__(?=\S)(.+?)(?<=\S)__(?![^\W_])", re.DOTALL)),
+    ("~~", re.compile(r"~~(?=\S)(.+?)(?<=\S)~~", re.DOTALL)),
+    ("*", re.compile(r"(?<!\*)\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?!\*)", re.DOTALL)),
+    ("_", re.compile(r"(?<![^\W_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![^\W_])", re.DOTALL)),
+)
+
+
+def clean_text(source: str) -> str:
+    """Plain text of one Markdown line (or several joined lines).
+
+    Args:
+        source: the raw Markdown of a task (after its checkbox) or of a heading.
+
+    Returns:
+        The cleaned text: no code-span backticks, no paired emphasis markers,
+        whitespace collapsed to single spaces and stripped.
+    """
+    spans: list[str] = []
+    if "`" in source:
+
+        def _protect(match: re.Match[str]) -> str:
+            content = match.group(2)
+            # CommonMark: one leading and trailing space is stripped when both are present.
+            if len(content) > 2 and content[0] == " " and content[-1] == " " and content.strip():
+                content = content[1:-1]
+            spans.append(content)
+            return f"{_PH_OPEN}{len(spans) - 1}{_PH_CLOSE}"
+
+        source = _CODE_SPAN.sub(_protect, source)
+    if "*" in source or "_" in source or "~" in source:
+        for marker, pattern in _EMPHASIS:
+            # Repeat: ``***x***`` and nested pairs need more than one pass.
+            changed = 1
+            while changed and marker in source:
+                source, changed = pattern.subn(r"\1", source)
+    if spans:
+        source = _PLACEHOLDER.sub(lambda m: spans[int(m.group(1))], source)
+    return " ".join(source.split())

@@ -1,0 +1,376 @@
+"""Incremental, crash-safe sync of parsed plans into a collection.
+
+The store is the only state: every point carries ``embed_hash`` and ``payload_hash``, point
+ids are deterministic, and every write is an idempotent upsert or delete. A run diffs each
+parsed plan against the points stored for it and writes exactly the difference:
+
+* ``added``        new ids: embed (through the cache) and upsert;
+* ``updated``      the embedded text (or the lexical recipe) changed: re-embed and upsert;
+* ``payload_only`` only the payload changed (e.g. a status flip): rewrite it, no embedding;
+* ``deleted``      ids no longer in their plan, and whole plans that disappeared.
+
+Write order per plan: upserts first, deletes after, so a task that moves never leaves a gap.
+Whatever point a crash leaves behind is either in its old or its new state (a point's vector
+and hashes are written in one upsert), so the next run's diff sees exactly what is left to do
+and converges to the state of a clean full run. Files that fail to parse keep their points.
+
+Parsing runs in a producer thread (bounded queue) while the caller's thread diffs, embeds and
+writes; embeddings are batched across plans; memory is bounded by the batch and the largest
+plan, not by the corpus.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from planvec.embed.base import Embedder, Vectors
+from planvec.points import (
+    embed_hash,
+    embedding_text,
+    finalize_payload,
+    payload_hash,
+    task_payload,
+)
+from planvec.records import ParseWarning, Plan, SourceFailure, Task
+from planvec.sources.base import Source
+from planvec.store.base import (
+    Filter,
+    MatchAny,
+    MatchValue,
+    PointRecord,
+    SparseVector,
+    VectorStore,
+)
+
+log = logging.getLogger(__name__)
+
+_STATE_FIELDS = ("embed_hash", "payload_hash", "lexical_hash")
+
+
+class LexicalEncoderLike:
+    """What sync needs from a lexical encoder (see ``planvec.embed.lexical``)."""
+
+    version: str
+
+    def encode_document(self, text: str, section: Sequence[str] = ()) -> SparseVector: ...
+
+
+@dataclass(frozen=True)
+class Change:
+    """One planned change (listed by ``--dry-run``)."""
+
+    action: str
+    plan: str
+    line: int | None
+    id: str
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"action": self.action, "plan": self.plan, "line": self.line, "id": self.id,
+                "text": self.text}
+
+
+@dataclass
+class SyncReport:
+    """What a sync did (or, with ``dry_run``, would do)."""
+
+    added: int = 0
+    updated: int = 0
+    payload_only: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    plans: int = 0
+    tasks: int = 0
+    plans_deleted: list[str] = field(default_factory=list)
+    failures: list[SourceFailure] = field(default_factory=list)
+    warnings: list[ParseWarning] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    dry_run: bool = False
+    interrupted: bool = False
+
+    @property
+    def written(self) -> int:
+        return self.added + self.updated + self.payload_only + self.deleted
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "added": self.added,
+            "updated": self.updated,
+            "payload_only": self.payload_only,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "failed": self.failed,
+            "embedded": self.embedded,
+            "seconds": round(self.seconds, 3),
+            "plans": self.plans,
+            "tasks": self.tasks,
+            "plans_deleted": self.plans_deleted,
+            "dry_run": self.dry_run,
+            "interrupted": self.interrupted,
+            "failures": [{"path": f.path, "error": f.message} for f in self.failures],
+            "warnings": [str(w) for w in self.warnings],
+        }
+        if self.dry_run:
+            out["changes"] = [c.to_dict() for c in self.changes]
+        return out
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """Progress so far, passed to the progress callback."""
+
+    plans: int
+    tasks: int
+    embedded: int
+    written: int
+
+
+@dataclass
+class _Pending:
+    """Work planned for one plan."""
+
+    to_embed: list[tuple[Task, dict[str, Any]]] = field(default_factory=list)
+    payload_only: dict[str, dict[str, Any]] = field(default_factory=dict)
+    delete_ids: list[str] = field(default_factory=list)
+
+
+class Syncer:
+    """Applies the diff between plans and one collection. Built by ``Index.sync``."""
+
+    def __init__(
+        self,
+        store: VectorStore,
+        collection: str,
+        embedder: Embedder,
+        *,
+        lexical: LexicalEncoderLike | None = None,
+        batch_size: int = 256,
+        progress: Callable[[SyncProgress], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.collection = collection
+        self.embedder = embedder
+        self.lexical = lexical
+        self.batch_size = max(1, batch_size)
+        self.progress = progress
+        self._family = embedder.family
+        self._lexical_version = lexical.version if lexical else None
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def _stored_state(self, plan: str) -> dict[str, tuple[Any, ...]]:
+        flt = Filter(must=(MatchValue("plan", plan),))
+        return {
+            str(p.id): tuple(p.payload.get(k) for k in _STATE_FIELDS)
+            for p in self.store.scroll(self.collection, filter=flt, with_payload=_STATE_FIELDS)
+        }
+
+    def diff_plan(self, plan: Plan, report: SyncReport) -> _Pending:
+        """Compare one parsed plan with its stored points."""
+        stored = self._stored_state(plan.path)
+        pending = _Pending()
+        seen: set[str] = set()
+        for task in plan.tasks:
+            if task.id in seen:
+                report.warnings.append(
+                    ParseWarning(plan.path, task.line, f"duplicate task id {task.id}; skipped")
+                )
+                continue
+            seen.add(task.id)
+            payload = task_payload(
+                task, model_family=self._family, lexical_version=self._lexical_version
+            )
+            state = stored.get(task.id)
+            if state is None:
+                pending.to_embed.append((task, payload))
+                report.added += 1
+                self._note(report, "add", task)
+                continue
+            old_embed, old_payload, old_lexical = state
+            if old_embed != payload["embed_hash"] or old_lexical != payload["lexical_hash"]:
+                pending.to_embed.append((task, payload))
+                report.updated += 1
+                self._note(report, "update", task)
+            elif old_payload != payload_hash(payload):
+                pending.payload_only[task.id] = payload
+                report.payload_only += 1
+                self._note(report, "payload", task)
+            else:
+                report.unchanged += 1
+        for point_id in stored.keys() - seen:
+            pending.delete_ids.append(point_id)
+            report.deleted += 1
+            if report.dry_run:
+                report.changes.append(Change("delete", plan.path, None, point_id, ""))
+        report.tasks += len(plan.tasks)
+        return pending
+
+    @staticmethod
+    def _note(report: SyncReport, action: str, task: Task) -> None:
+        if report.dry_run:
+            report.changes.append(Change(action, task.plan, task.line, task.id, task.text))
+
+    # -- applying ---------------------------------------------------------------------------
+
+    def _embed(self, tasks: Sequence[Task]) -> tuple[Vectors, int]:
+        items = [(embed_hash(t, self._family), embedding_text(t)) for t in tasks]
+        embed_hashed = getattr(self.embedder, "embed_hashed", None)
+        if embed_hashed is not None:
+            vectors, computed = embed_hashed(items)
+            return vectors, int(computed)
+        return self.embedder.embed([text for _, text in items]), len(items)
+
+    def _flush(
+        self, batch: list[tuple[Task, dict[str, Any]]], deletes: list[str], report: SyncReport
+    ) -> None:
+        if batch:
+            vectors, computed = self._embed([task for task, _ in batch])
+            report.embedded += computed
+            points = []
+            for (task, payload), vector in zip(batch, vectors, strict=True):
+                sparse = (
+                    self.lexical.encode_document(embedding_text(task), task.section)
+                    if self.lexical
+                    else None
+                )
+                points.append(
+                    PointRecord(
+                        id=task.id,
+                        vector=np.asarray(vector, dtype=np.float32).tolist(),
+                        payload=finalize_payload(payload),
+                        sparse=sparse,
+                    )
+                )
+            self.store.upsert(self.collection, points)
+            batch.clear()
+        if deletes:
+            self.store.delete(self.collection, ids=list(deletes))
+            deletes.clear()
+
+    def run(
+        self, source: Source, *, dry_run: bool = False, delete_missing: bool = True
+    ) -> SyncReport:
+        """Sync every plan of ``source`` into the collection; see the module docstring."""
+        started = time.perf_counter()
+        report = SyncReport(dry_run=dry_run)
+        seen_plans: set[str] = set()
+        failed_plans: set[str] = set()
+        batch: list[tuple[Task, dict[str, Any]]] = []
+        deletes: list[str] = []
+        stop = threading.Event()
+        try:
+            for item in _prefetch(source.iter_plans(), stop):
+                if isinstance(item, SourceFailure):
+                    report.failed += 1
+                    report.failures.append(item)
+                    failed_plans.add(item.path)
+                    continue
+                report.plans += 1
+                report.warnings.extend(item.warnings)
+                seen_plans.add(item.path)
+                pending = self.diff_plan(item, report)
+                if dry_run:
+                    continue
+                if pending.payload_only:
+                    payloads = {k: finalize_payload(v) for k, v in pending.payload_only.items()}
+                    self.store.set_payload(self.collection, payloads)
+                batch.extend(pending.to_embed)
+                deletes.extend(pending.delete_ids)
+                if len(batch) >= self.batch_size or deletes:
+                    while len(batch) > self.batch_size:
+                        head = batch[: self.batch_size]
+                        del batch[: self.batch_size]
+                        self._flush(head, [], report)
+                    self._flush(batch, deletes, report)
+                self._tick(report)
+            if not dry_run:
+                self._flush(batch, deletes, report)
+            if delete_missing:
+                self._delete_vanished_plans(seen_plans | failed_plans, report)
+        except KeyboardInterrupt:
+            stop.set()
+            report.interrupted = True
+            raise
+        finally:
+            stop.set()
+            report.seconds = time.perf_counter() - started
+        return report
+
+    def _delete_vanished_plans(self, keep: set[str], report: SyncReport) -> None:
+        counts: dict[str, int] = {}
+        for point in self.store.scroll(self.collection, with_payload=("plan",)):
+            plan = point.payload.get("plan")
+            if isinstance(plan, str) and plan not in keep:
+                counts[plan] = counts.get(plan, 0) + 1
+        if not counts:
+            return
+        report.plans_deleted = sorted(counts)
+        report.deleted += sum(counts.values())
+        if report.dry_run:
+            for plan in report.plans_deleted:
+                report.changes.append(Change("delete-plan", plan, None, "", ""))
+            return
+        for start in range(0, len(report.plans_deleted), 64):
+            names = tuple(report.plans_deleted[start : start + 64])
+            self.store.delete(self.collection, filter=Filter(must=(MatchAny("plan", names),)))
+
+    def _tick(self, report: SyncReport) -> None:
+        if self.progress is not None:
+            self.progress(SyncProgress(report.plans, report.tasks, report.embedded, report.written))
+
+
+_DONE = object()
+
+
+def _prefetch(
+    items: Iterator[Plan | SourceFailure], stop: threading.Event, depth: int = 4
+) -> Iterator[Plan | SourceFailure]:
+    """Run ``items`` (parsing) in a thread, ``depth`` plans ahead of the consumer."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    errors: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # re-raised in the consumer thread
+            errors.append(exc)
+        finally:
+            while not stop.is_set():
+                try:
+                    q.put(_DONE, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    thread = threading.Thread(target=produce, name="planvec-parse", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                break
+            yield item
+        if errors:
+            raise errors[0]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
