@@ -241,8 +241,8 @@ def make_encoder(analyzer: str, **kwargs: Any) -> Any:
     class NaiveAnalyzer(Analyzer):
         """Lowercase ``\\w+`` tokens: no folding, elision, stop words or stemming."""
 
-        def analyze(self, text: str) -> list[str]:
-            return _NAIVE.findall(text.lower())
+        def analyze_weighted(self, text: str) -> list[tuple[str, float]]:
+            return [(tok, 1.0) for tok in _NAIVE.findall(text.lower())]
 
     if analyzer == "naive":
         return LexicalEncoder(NaiveAnalyzer(stemming="none"), **kwargs)

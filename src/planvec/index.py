@@ -276,6 +276,7 @@ def open_index(
     """
     from planvec.embed.lexical import LexicalEncoder
     from planvec.store import open_store
+    from planvec.store.aliases import resolve_collection
 
     lock = None
     if write:
@@ -298,19 +299,26 @@ def open_index(
                 grpc=settings.grpc,
                 verify_tls=settings.verify_tls,
             )
+        # an alias (planvec migrate-model) names the live physical collection; else itself
+        collection = resolve_collection(store, settings.collection)
         if embedder is None:
-            embedder = _embedder_for(settings, store.read_manifest(settings.collection))
+            embedder = _embedder_for(settings, store.read_manifest(collection))
             if write:
                 embedder = _cached(embedder, settings)
+        shown = (
+            settings.collection
+            if collection == settings.collection
+            else f"{settings.collection} -> {collection}"
+        )
         location = (
-            f"{settings.qdrant_url} collection {settings.collection!r}"
+            f"{settings.qdrant_url} collection {shown!r}"
             if settings.qdrant_url
-            else f"{settings.index_dir} (collection {settings.collection!r})"
+            else f"{settings.index_dir} (collection {shown!r})"
         )
         return Index(
             store,
             embedder,
-            collection=settings.collection,
+            collection=collection,
             lexical=LexicalEncoder(),
             location=location,
             lock=lock,

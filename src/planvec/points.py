@@ -115,6 +115,7 @@ def payload_hash(payload: dict[str, Any]) -> str:
 def finalize_payload(payload: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     """Add ``payload_hash`` and ``last_updated`` right before the payload is written."""
     out = dict(payload)
-    out["payload_hash"] = payload_hash(payload)
+    if "payload_hash" not in out:  # sync computes it once while diffing
+        out["payload_hash"] = payload_hash(payload)
     out["last_updated"] = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     return out

@@ -191,6 +191,7 @@ class Syncer:
             payload = task_payload(
                 task, model_family=self._family, lexical_version=self._lexical_version
             )
+            payload["payload_hash"] = payload_hash(payload)
             state = stored.get(task.id)
             if state is None:
                 pending.to_embed.append((task, payload))
@@ -202,7 +203,7 @@ class Syncer:
                 pending.to_embed.append((task, payload))
                 report.updated += 1
                 self._note(report, "update", task)
-            elif old_payload != payload_hash(payload):
+            elif old_payload != payload["payload_hash"]:
                 pending.payload_only[task.id] = payload
                 report.payload_only += 1
                 self._note(report, "payload", task)

@@ -49,3 +49,25 @@ def test_reembedding_sample_is_bounded() -> None:
     checker.check_page(page[20:], report)
     checker.finish(report)
     assert report.vectors_reembedded == 7 and report.findings == []
+
+
+def test_payload_comparison_agrees_with_payload_hash() -> None:
+    """Pass 2 compares payloads as JSON values instead of hashing each stored payload."""
+    from planvec.checks.verify import _same_payload
+    from planvec.points import payload_hash
+
+    expected = {"checked": True, "line": 3, "section": ["A", "B"], "metadata": {"tags": ["x"]},
+                "estimate": 2.0, "key": None}
+    variants = [
+        dict(expected),
+        dict(expected, checked=1),
+        dict(expected, line=3.0),
+        dict(expected, section=["A"]),
+        dict(expected, metadata={"tags": ["x"], "extra": 1}),
+        dict(expected, estimate=2),
+        {k: v for k, v in expected.items() if k != "key"},
+        dict(expected, last_updated="2026-01-01", payload_hash="h"),
+        dict(expected, new_field=1),
+    ]
+    for stored in variants:
+        assert _same_payload(stored, expected) == (payload_hash(stored) == payload_hash(expected))

@@ -18,7 +18,10 @@ def build_index(index: Path) -> None:
         store.ensure_collection("planvec_tasks", CollectionSpec(dimension=4))
         store.upsert(
             "planvec_tasks",
-            [PointRecord(id=point_id(str(i)), vector=[1.0, i, 0.0, 1.0], payload={}) for i in range(5)],  # fmt: skip
+            [
+                PointRecord(id=point_id(str(i)), vector=[1.0, i, 0.0, 1.0], payload={})
+                for i in range(5)
+            ],
         )
         store.write_manifest(
             "planvec_tasks",

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from planvec.cli.main import cli
 from planvec.errors import SourceError
-from planvec.records import Plan, SourceFailure
+from planvec.records import Plan
 from planvec.sources.base import Source
 from planvec.sources.files import MarkdownPlanSource, parse_paths
 
@@ -131,8 +131,19 @@ def test_cli_summary_and_json_on_examples() -> None:
     tasks = [json.loads(line) for line in out.splitlines()]
     assert len(tasks) >= 60
     required = {
-        "plan", "line", "checked", "status", "text", "depth", "parent_line", "section",
-        "key", "id", "parent_id", "content_hash", "metadata",
+        "plan",
+        "line",
+        "checked",
+        "status",
+        "text",
+        "depth",
+        "parent_line",
+        "section",
+        "key",
+        "id",
+        "parent_id",
+        "content_hash",
+        "metadata",
     }
     assert all(required <= set(t) for t in tasks)
     texts = " ".join(t["text"] for t in tasks)

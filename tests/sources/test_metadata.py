@@ -80,7 +80,10 @@ def test_lookalikes_are_not_metadata(source: str) -> None:
         ("Tâche 4 : écrire", "4"),
         ("🎯 Action Atomique 1.1.1.1 : x", "1.1.1.1"),
         ("3. Initialiser les sous-modules", "3"),
-        ("8.1.1.1.1.4.1.1.3.5.2.1.2.1.6.1.2.1.2.1.1 deep", "8.1.1.1.1.4.1.1.3.5.2.1.2.1.6.1.2.1.2.1.1"),
+        (
+            "8.1.1.1.1.4.1.1.3.5.2.1.2.1.6.1.2.1.2.1.1 deep",
+            "8.1.1.1.1.4.1.1.3.5.2.1.2.1.6.1.2.1.2.1.1",
+        ),
         ("4 resolvers spécialisés", None),
         ("Version 2.1 livrée", None),
         ("Ajouter 1.5 Go de cache", None),

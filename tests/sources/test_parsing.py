@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from planvec.records import Task
 from planvec.sources.markdown_plans import parse_plan
 
@@ -179,3 +181,11 @@ def test_title_version_and_sections() -> None:
     assert parse_plan("## Only h2\n", "notes.md").title == "Only h2"
     assert parse_plan("no heading\n", "a/notes.md").title == "notes"
     assert parse_plan("", "notes.md").version is None
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("unit", ["*a ", "_a ", "**a ", "~~a ", "`a ", "- ", "+ 1) "])
+def test_long_lines_of_unpaired_markers_stay_linear(unit: str) -> None:
+    # 50,000 repeats: a quadratic pattern here would need minutes, not seconds.
+    plan = parse_plan("- [ ] " + unit * 50_000 + "\n- [x] after\n", "long.md")
+    assert plan.tasks[-1].text == "after" and plan.tasks[-1].checked

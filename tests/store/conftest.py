@@ -14,10 +14,12 @@ import pytest
 
 from planvec.store import VectorStore, open_store
 
-BACKENDS = ["edge", "memory", "local", "server"]
+BACKENDS = ["edge", "memory", "local", pytest.param("server", marks=pytest.mark.server)]
 
 
-def make_store(backend: str, tmp_path: Path, config: pytest.Config, **kwargs: object) -> VectorStore:
+def make_store(
+    backend: str, tmp_path: Path, config: pytest.Config, **kwargs: object
+) -> VectorStore:
     """Open a store of ``backend`` in ``tmp_path`` (skip ``server`` without --qdrant-url)."""
     url: str | None
     if backend == "edge":
@@ -37,9 +39,7 @@ def make_store(backend: str, tmp_path: Path, config: pytest.Config, **kwargs: ob
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """The backend name under test."""
-    if request.param == "server":
-        request.applymarker(pytest.mark.server)
+    """The backend name under test (``server`` only with ``--qdrant-url``)."""
     return str(request.param)
 
 

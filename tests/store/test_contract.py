@@ -304,3 +304,17 @@ def test_health_and_close(store: VectorStore, collection: str) -> None:
     assert collection in health.collections
     store.close()
     store.close()  # idempotent
+
+
+def test_aliases_switch_atomically(store: VectorStore, backend: str, collection: str) -> None:
+    if backend == "edge":
+        pytest.skip("aliases are a server feature (Edge has no collection layer)")
+    set_alias = store.set_alias  # type: ignore[attr-defined]
+    store.ensure_collection(collection + "_v1", SPEC)
+    store.ensure_collection(collection + "_v2", SPEC)
+    store.upsert(collection + "_v1", make_points(2))
+    set_alias(collection, collection + "_v1")
+    assert store.count(collection) == 2
+    set_alias(collection, collection + "_v2")
+    assert store.count(collection) == 0
+    assert store.aliases()[collection] == collection + "_v2"  # type: ignore[attr-defined]

@@ -43,7 +43,13 @@ def workload(store: VectorStore) -> None:
     store.set_payload(NAME, {p.id: {**p.payload, "status": "done"} for p in points[:30]})
     store.delete(NAME, ids=[p.id for p in points[30:40]])
     store.delete(NAME, filter=Filter(must=(MatchValue("plan", "p4"),)))
-    store.upsert(NAME, [PointRecord(id=p.id, vector=vec(p.payload["line"] + 1000), payload={"v": 2}) for p in points[50:70]])  # fmt: skip
+    store.upsert(
+        NAME,
+        [
+            PointRecord(id=p.id, vector=vec(p.payload["line"] + 1000), payload={"v": 2})
+            for p in points[50:70]
+        ],
+    )
     store.write_manifest(NAME, {"done": True, "points": store.count(NAME)})
 
 
@@ -127,12 +133,13 @@ def test_interrupted_upsert_is_not_reported_done_and_resumes(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     hook = FailFrom("upsert", ok=3)
-    store = make_store(
-        backend, tmp_path, request.config, batch_size=10, retries=2, fault_hook=hook
-    )
+    store = make_store(backend, tmp_path, request.config, batch_size=10, retries=2, fault_hook=hook)
     try:
         store.ensure_collection(NAME, SPEC)
-        points = [PointRecord(id=point_id("r", str(i)), vector=vec(i), payload={"i": i}) for i in range(100)]  # fmt: skip
+        points = [
+            PointRecord(id=point_id("r", str(i)), vector=vec(i), payload={"i": i})
+            for i in range(100)
+        ]
         with pytest.raises(StoreUnavailable):
             store.upsert(NAME, points)
         assert store.count(NAME) == 30  # three batches landed; the call still failed
@@ -198,7 +205,9 @@ def test_permanent_errors_fail_fast(tmp_path: Path, request: pytest.FixtureReque
     try:
         store.ensure_collection(NAME, SPEC)
         calls.clear()
-        bad = PointRecord(id=point_id("x"), vector=vec(1), payload={}, sparse=SparseVector((1, 1), (1.0, 2.0)))  # fmt: skip
+        bad = PointRecord(
+            id=point_id("x"), vector=vec(1), payload={}, sparse=SparseVector((1, 1), (1.0, 2.0))
+        )
         with pytest.raises(StoreError):
             store.upsert(NAME, [bad])  # duplicate sparse indices: the backend rejects it
         assert calls.count("upsert") == 1  # not retried

@@ -1,4 +1,4 @@
-"""Collections written by the legacy scripts (one unnamed 1536-d vector, integer ids) are readable."""
+"""Collections written by the legacy scripts (unnamed 1536-d vector, int ids) are readable."""
 
 from __future__ import annotations
 

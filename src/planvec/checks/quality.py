@@ -240,22 +240,37 @@ def _scan(index: Index, report: QualityReport, opts: QualityOptions) -> list[_Sa
     rng = random.Random(opts.seed)
     sample: list[_Sample] = []
     dims: Counter[int] = Counter()
-    n = zero = nan = not_norm = 0
-    norm_sum, norm_min, norm_max = 0.0, math.inf, 0.0
+    stats = {"n": 0, "zero": 0, "nan": 0, "not_norm": 0, "sum": 0.0, "min": math.inf,
+             "max": 0.0}
+    page: list[list[float]] = []
+
+    def flush() -> None:
+        """Norm statistics of one page of same-sized vectors, vectorized."""
+        if not page:
+            return
+        with np.errstate(invalid="ignore", over="ignore"):
+            norms = np.linalg.norm(np.asarray(page, dtype=np.float32), axis=1)
+        finite = norms[np.isfinite(norms)]
+        stats["nan"] += int(norms.size - finite.size)
+        if finite.size:
+            stats["zero"] += int(np.sum(finite == 0.0))
+            stats["not_norm"] += int(np.sum((finite != 0.0) & (np.abs(finite - 1.0) > 1e-3)))
+            stats["sum"] += float(finite.sum())
+            stats["min"] = min(stats["min"], float(finite.min()))
+            stats["max"] = max(stats["max"], float(finite.max()))
+        page.clear()
+
+    n = 0
     for point in index.store.scroll(index.collection, with_vectors=True,
                                     with_payload=("plan", "line", "text"),
                                     batch_size=opts.page_size):
         n += 1
-        vec = np.asarray(point.vector or [], dtype=np.float32)
-        dims[int(vec.shape[0])] += 1
-        if not bool(np.isfinite(vec).all()):
-            nan += 1
-        else:
-            norm = float(np.linalg.norm(vec))
-            zero += norm == 0.0
-            not_norm += norm != 0.0 and abs(norm - 1.0) > 1e-3
-            norm_sum += norm
-            norm_min, norm_max = min(norm_min, norm), max(norm_max, norm)
+        vector = point.vector or []
+        dims[len(vector)] += 1
+        if len(vector) == index.embedder.dimension:
+            page.append(vector)
+            if len(page) >= opts.page_size:
+                flush()
         p = point.payload
         item = (str(point.id), str(p.get("plan", "")), int(p.get("line") or 0),
                 str(p.get("text", "")))
@@ -265,7 +280,10 @@ def _scan(index: Index, report: QualityReport, opts: QualityOptions) -> list[_Sa
             j = rng.randrange(n)
             if j < opts.sample:
                 sample[j] = item
-    finite = n - nan
+    flush()
+    nan, zero, not_norm = int(stats["nan"]), int(stats["zero"]), int(stats["not_norm"])
+    norm_sum, norm_min, norm_max = stats["sum"], stats["min"], stats["max"]
+    finite = sum(c for d, c in dims.items() if d == index.embedder.dimension) - nan
     report.points = n
     report.vectors = {
         "count": n,
@@ -276,6 +294,7 @@ def _scan(index: Index, report: QualityReport, opts: QualityOptions) -> list[_Sa
         "not_normalized": int(not_norm),
         "zero": int(zero),
         "nan": nan,
+        "wrong_dimension": n - dims.get(index.embedder.dimension, 0),
     }
     return sample
 

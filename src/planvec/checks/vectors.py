@@ -79,11 +79,24 @@ class VectorChecker:
 
     def check_page(self, points: Sequence[PointRecord], report: CheckReport) -> None:
         """Sanity-check every vector of the page and compare with the cache."""
-        sound: list[tuple[PointRecord, np.ndarray[Any, Any]]] = []
+        sized: list[PointRecord] = []
         for point in points:
-            vec = self._sanity(point, report)
-            if vec is not None:
-                sound.append((point, vec))
+            if point.vector is not None and len(point.vector) == self.dimension:
+                sized.append(point)
+            else:
+                self._sanity(point, None, report)  # reports the dimension problem
+        if not sized:
+            return
+        matrix = np.asarray([p.vector for p in sized], dtype=np.float32)
+        with np.errstate(invalid="ignore", over="ignore"):
+            norms = np.linalg.norm(matrix, axis=1)
+        suspicious = ~np.isfinite(norms) | (np.abs(norms - 1.0) > self.norm_tolerance)
+        sound: list[tuple[PointRecord, np.ndarray[Any, Any]]] = []
+        for i, point in enumerate(sized):
+            if suspicious[i]:
+                self._sanity(point, matrix[i], report)
+            else:
+                sound.append((point, matrix[i]))
         if not sound or not self.comparable:
             return
         hashes = [text_embed_hash(str(p.payload.get("text", "")), self.family) for p, _ in sound]
@@ -136,35 +149,34 @@ class VectorChecker:
                 detail={"cosine": round(cosine, 6)},
             ))
 
-    def _sanity(self, point: PointRecord, report: CheckReport) -> np.ndarray[Any, Any] | None:
+    def _sanity(
+        self, point: PointRecord, vec: np.ndarray[Any, Any] | None, report: CheckReport
+    ) -> None:
+        """Report what is wrong with one vector (called only for suspicious ones)."""
         where: dict[str, Any] = {"plan": _plan(point), "line": _line(point), "id": str(point.id)}
         if point.vector is None:
             report.add(Finding("wrong_dimension", "point has no dense vector",
                                detail={"dimension": 0}, **where))
-            return None
-        vec = np.asarray(point.vector, dtype=np.float32)
-        if vec.shape[0] != self.dimension:
+            return
+        if vec is None or vec.shape[0] != self.dimension:
             if self.check_dimension:
                 report.add(Finding(
                     "wrong_dimension",
-                    f"vector has {vec.shape[0]} dimensions, expected {self.dimension}",
-                    detail={"dimension": int(vec.shape[0])}, **where,
+                    f"vector has {len(point.vector)} dimensions, expected {self.dimension}",
+                    detail={"dimension": len(point.vector)}, **where,
                 ))
-            return None
+            return
         if not bool(np.isfinite(vec).all()):
             report.add(Finding("vector_nan", "vector holds NaN or infinite values", **where))
-            return None
+            return
         norm = float(np.linalg.norm(vec))
         if norm == 0.0:
             report.add(Finding("vector_zero", "vector is all zeros", **where))
-            return None
-        if abs(norm - 1.0) > self.norm_tolerance:
+        else:
             report.add(Finding(
                 "vector_not_normalized", f"vector norm is {norm:.4f}, not 1",
                 detail={"norm": round(norm, 6)}, **where,
             ))
-            return None
-        return vec
 
 
 def _plan(point: PointRecord) -> str | None:

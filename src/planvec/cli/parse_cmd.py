@@ -35,6 +35,11 @@ def parse(paths: tuple[Path, ...], json_: bool) -> None:
     from planvec.sources.files import MarkdownPlanSource
 
     failed = 0
+    # Escape non-ASCII only when stdout cannot encode it (a legacy console): never a crash.
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "")
+    ascii_only = encoding not in ("utf8", "utf16", "utf32")
+    if ascii_only and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="replace")  # the summary: "?" for what cannot be shown
     console: Console | None = None
     if not json_:
         from rich.console import Console
@@ -50,7 +55,7 @@ def parse(paths: tuple[Path, ...], json_: bool) -> None:
         if console is None:
             out = sys.stdout
             for task in item.tasks:
-                out.write(json.dumps(task.to_dict(), ensure_ascii=False) + "\n")
+                out.write(json.dumps(task.to_dict(), ensure_ascii=ascii_only) + "\n")
         else:
             _render(console, item)
     if failed:

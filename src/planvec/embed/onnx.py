@@ -112,13 +112,17 @@ def export_model(target: Path, variant: str, model_dir: Path) -> None:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             source = temp(".int8.onnx")
-            quantize_dynamic(
-                temps[0],
-                source,
-                op_types_to_quantize=["MatMul"],
-                per_channel=True,
-                weight_type=QuantType.QInt8,
-            )
+            logging.disable(logging.WARNING)  # it nags on the root logger about preprocessing
+            try:
+                quantize_dynamic(
+                    temps[0],
+                    source,
+                    op_types_to_quantize=["MatMul"],
+                    per_channel=True,
+                    weight_type=QuantType.QInt8,
+                )
+            finally:
+                logging.disable(logging.NOTSET)
         import onnx
 
         model = onnx.load(str(source))

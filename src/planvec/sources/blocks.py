@@ -147,7 +147,7 @@ def scan(text: str) -> ScanResult:
     fence: tuple[str, int, int, int] | None = None  # (char, length, quote depth, line)
     html_end: re.Pattern[str] | None = None
     in_html = False
-    html_quote = 0
+    block_quote = 0  # quote depth of the open HTML or indented code block
     in_code = False  # indented code block
     code_base = 0
     after_break = True  # previous line was blank (or a block ended): indented code may start
@@ -198,7 +198,7 @@ def scan(text: str) -> ScanResult:
             continue
 
         if in_html:
-            if quote < html_quote:
+            if quote < block_quote:
                 in_html = False
             else:
                 if html_end is not None and html_end.search(content):
@@ -209,18 +209,20 @@ def scan(text: str) -> ScanResult:
         outer = len(line) - len(line.lstrip(" "))
         # Content column of the innermost open item this line is indented into.
         base = col if quote else 0
-        for item in reversed(stack):
+        for item in reversed(stack):  # a few steps: deeper items are closed just below
+            if item.quote < quote:
+                break
             if item.quote == quote and item.content <= col:
                 base = item.content
                 break
         if in_code:
-            if col >= code_base + 4 and quote == html_quote:
+            if col >= code_base + 4 and quote == block_quote:
                 continue
             in_code = False
         if after_break and col >= base + 4 and cont is None:
             in_code = True
             code_base = base
-            html_quote = quote
+            block_quote = quote
             continue
 
         # Close the items this line does not belong to.
@@ -261,7 +263,7 @@ def scan(text: str) -> ScanResult:
                 else:
                     in_html = True
                     html_end = html[1]
-                    html_quote = quote
+                    block_quote = quote
                 continue
 
         if first in "-*+_" and _THEMATIC.match(content):
@@ -278,31 +280,33 @@ def scan(text: str) -> ScanResult:
             after_break = False
             continue
 
-        # One or more list markers on this line ("- - [ ] x" opens two items).
+        # One or more list markers on this line ("- - [ ] x" opens two items). Matching
+        # at offsets (no slicing) keeps a line of a million markers linear.
         cont = None
         after_break = False
         pos = 0
+        size = len(content)
+        breakable = -1  # from here on the line could be a thematic break ("- * * *")
         while marker is not None:
             marker_col = col + pos
             spaces = marker.group(2) or ""
             width = len(marker.group(1))
-            after = pos + marker.end()
-            if len(spaces) > 4:  # content starts 1 column after the marker: indented code
+            after = marker.end()
+            if not spaces or len(spaces) > 4:  # 5+ spaces: content is indented code
                 content_col = marker_col + width + 1
             else:
-                content_col = marker_col + width + len(spaces) if spaces else marker_col + width + 1
+                content_col = marker_col + width + len(spaces)
             while stack and stack[-1].quote == quote and stack[-1].indent >= marker_col:
                 stack.pop()
             anchor = stack[-1].task_anchor if stack else None
             count = stack[-1].task_count if stack else 0
-            rest = content[after:]
-            box = _CHECKBOX.match(rest) if rest.startswith("[") else None
+            box = _CHECKBOX.match(content, after) if content.startswith("[", after) else None
             task = None
             if box is not None and (box.group(1) in CHECKBOX_STATUS or box.group(1) in RAW_MARKS):
                 task = RawTask(
                     line=number,
                     mark=box.group(1),
-                    parts=[rest[box.end() :]],
+                    parts=[content[box.end() :]],
                     depth=count,
                     parent_line=anchor.line if anchor else None,
                     headings=heading_tuple,
@@ -314,12 +318,16 @@ def scan(text: str) -> ScanResult:
                 anchor = task
                 count += 1
             stack.append(_Item(marker_col, content_col, quote, task, anchor, count))
-            if task is not None or not rest:
+            if task is not None or after >= size:
                 break
             pos = after
-            marker = _LIST_MARKER.match(rest) if rest[0] in "-*+0123456789" else None
-            if marker is not None and _THEMATIC.match(rest):
-                marker = None
+            nxt = content[pos]
+            marker = _LIST_MARKER.match(content, pos) if nxt in "-*+0123456789" else None
+            if marker is not None and nxt in "-*":
+                if breakable < 0:
+                    breakable = len(content.rstrip("-*_ \t"))
+                if pos >= breakable and _THEMATIC.match(content, pos):
+                    marker = None
     if fence is not None:
         result.notes.append((fence[3], "code fence never closed: it runs to the end of the file"))
     return result

@@ -103,7 +103,7 @@ _DATE_FIELD = re.compile(
     re.IGNORECASE,
 )
 _DATE_FIELD_NAMES = {"deadline": "due", "échéance": "due", "completed": "done"}
-_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+_CODE_SPAN = re.compile(r"(`+)(?!`).{0,500}?(?<!`)\1(?!`)")
 _ANY_DIGIT = re.compile(r"\d")
 
 # A task number at the start of the text: "1.2.3", "**1.2.3**", "Étape 1.2 :", "Tâche 3.",

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import re
 
+# Longest code span or emphasis we pair, in characters. The bound keeps every pattern linear:
+# an unbounded lazy match on a long line full of unpaired markers would be quadratic.
+_SPAN = 500
 # A code span: a run of N backticks, content, the same run of N backticks (not longer).
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+_CODE_SPAN = re.compile(rf"(?<!`)(`+)(?!`)(.{{1,{_SPAN}}}?)(?<!`)\1(?!`)", re.DOTALL)
 # Placeholders for protected code spans: private-use characters that never occur in plans.
 _PH_OPEN, _PH_CLOSE = "\ue000", "\ue001"
 _PLACEHOLDER = re.compile(_PH_OPEN + r"(\d+)" + _PH_CLOSE)
@@ -20,11 +23,11 @@ _PLACEHOLDER = re.compile(_PH_OPEN + r"(\d+)" + _PH_CLOSE)
 # Paired emphasis, strongest first. Underscores only pair at word boundaries, so
 # snake_case_names keep theirs; a lone ``*`` (a footnote, a glob) stays.
 _EMPHASIS = (
-    ("**", re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", re.DOTALL)),
-    ("__", re.compile(r"(?<![^\W_])__(?=\S)(.+?)(?<=\S)__(?![^\W_])", re.DOTALL)),
-    ("~~", re.compile(r"~~(?=\S)(.+?)(?<=\S)~~", re.DOTALL)),
-    ("*", re.compile(r"(?<!\*)\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?!\*)", re.DOTALL)),
-    ("_", re.compile(r"(?<![^\W_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![^\W_])", re.DOTALL)),
+    ("**", re.compile(rf"\*\*(?=\S)(.{{1,{_SPAN}}}?)(?<=\S)\*\*", re.DOTALL)),
+    ("__", re.compile(rf"(?<![^\W_])__(?=\S)(.{{1,{_SPAN}}}?)(?<=\S)__(?![^\W_])", re.DOTALL)),
+    ("~~", re.compile(rf"~~(?=\S)(.{{1,{_SPAN}}}?)(?<=\S)~~", re.DOTALL)),
+    ("*", re.compile(rf"(?<!\*)\*(?=[^\s*])(.{{1,{_SPAN}}}?)(?<=[^\s*])\*(?!\*)", re.DOTALL)),
+    ("_", re.compile(rf"(?<![^\W_])_(?=[^\s_])(.{{1,{_SPAN}}}?)(?<=[^\s_])_(?![^\W_])", re.DOTALL)),
 )
 
 

@@ -5,12 +5,15 @@ else speaks in the small types below. Backends:
 
 * ``edge``   – Qdrant Edge, embedded in-process, one directory per collection (default);
 * ``server`` – a Qdrant server or cluster through ``qdrant-client`` (``http(s)://...``);
-* ``memory`` – qdrant-client's in-memory engine (``memory://``), for tests.
+* ``memory`` – qdrant-client's in-memory engine (``memory://``), for tests;
+* ``local``  – qdrant-client's local mode on disk (``local://[path]``), for benchmarks and
+  reading legacy local-mode data.
 
 Contract every backend honours (tests/store/test_contract.py checks it on all of them):
 
 * Point ids are UUID strings (legacy collections may hold unsigned ints: they are returned
-  as ``int``). Upserting an existing id replaces its vectors and payload.
+  as ``int``). Ids come back in canonical form (lowercase, hyphenated); anything else is a
+  ``StoreError``. Upserting an existing id replaces its vectors and payload.
 * Each point has a dense vector named ``dense`` and, when the collection was created with
   ``sparse=True``, an optional sparse vector named ``lexical`` scored with IDF (BM25-like).
   Legacy collections with one unnamed vector are readable: their vector comes back in
@@ -192,7 +195,10 @@ class VectorStore(Protocol):
         """Delete by ids and/or by filter."""
 
     def set_payload(self, name: str, payloads: Mapping[PointId, dict[str, Any]]) -> None:
-        """Replace the whole payload of each given point, leaving vectors untouched."""
+        """Replace the whole payload of each given point, leaving vectors untouched.
+
+        Ids that do not exist are skipped (no point is created).
+        """
 
     def search(self, name: str, request: SearchRequest) -> list[ScoredPoint]:
         """Nearest points for a dense, sparse or hybrid query, filtered."""
@@ -222,3 +228,23 @@ class VectorStore(Protocol):
 
     def close(self) -> None:
         """Flush and release files / connections. Idempotent."""
+
+
+@runtime_checkable
+class SupportsAliases(Protocol):
+    """Optional: stores that map logical collection names to physical collections.
+
+    Used by ``planvec migrate-model`` to switch an index to a new collection atomically, and
+    by ``open_index`` (through ``planvec.store.aliases.resolve_collection``) to find it.
+    Server/memory/local: native Qdrant aliases. Edge: an alias file (see
+    ``planvec.store.aliases``). An alias may not point at another alias.
+    """
+
+    def aliases(self) -> dict[str, str]:
+        """``{alias: collection}`` for every alias."""
+
+    def set_alias(self, alias: str, name: str) -> None:
+        """Point ``alias`` at collection ``name`` atomically (create or move it)."""
+
+    def delete_alias(self, alias: str) -> None:
+        """Remove ``alias`` (no error when missing); the collection stays."""

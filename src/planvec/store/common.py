@@ -140,8 +140,6 @@ def check_vector(vector: Sequence[float] | None, dimension: int, what: str) -> N
     # sum() runs in C and propagates NaN/inf: far cheaper than a per-element check
     if not math.isfinite(sum(vector)) and not all(math.isfinite(x) for x in vector):
         raise StoreError(f"{what}: vector contains NaN or infinity; check the embedder output")
-    if not math.isfinite(sum(vector)):
-        raise StoreError(f"{what}: vector contains NaN or infinity; check the embedder output")
 
 
 def check_spec(name: str, info: CollectionInfo, spec: CollectionSpec) -> None:

@@ -96,6 +96,7 @@ class EdgeStore(Instrumented):
         self.durable_writes = durable_writes
         self.flush_interval = flush_interval
         self._last_flush = time.monotonic()
+        self._dirty: set[int] = set()
 
     def _after_write(self, shard: Any) -> None:
         """Flush when writes must be durable or the last flush is old (bounds WAL replay)."""
@@ -103,6 +104,9 @@ class EdgeStore(Instrumented):
         if self.durable_writes or now - self._last_flush >= self.flush_interval:
             shard.flush()
             self._last_flush = now
+            self._dirty.discard(id(shard))
+        else:
+            self._dirty.add(id(shard))
 
     # -- shards -----------------------------------------------------------------------------
 
@@ -463,10 +467,12 @@ class EdgeStore(Instrumented):
             )
 
     def flush(self) -> None:
-        """Flush every open shard (writes already flush; this is for callers that batch)."""
+        """Flush every open shard to disk (fsync); ``close`` does it too."""
         with self._lock:
             for shard in self._shards.values():
                 shard.flush()
+            self._dirty.clear()
+            self._last_flush = time.monotonic()
 
     def optimize(self, name: str) -> bool:
         """Build HNSW/merge segments of ``name`` (Edge has no background optimizer).
@@ -483,7 +489,51 @@ class EdgeStore(Instrumented):
             shards, self._shards = self._shards, {}
             self._closed = True
             for shard in shards.values():
-                with contextlib.suppress(Exception):
-                    shard.flush()
+                if id(shard) in self._dirty:  # a read-only session skips the costly flush
+                    with contextlib.suppress(Exception):
+                        shard.flush()
                 with contextlib.suppress(Exception):
                     shard.close()
+            self._dirty.clear()
+
+    # -- aliases (see planvec.store.aliases; used by `planvec migrate-model`) ---------------
+
+    def aliases(self) -> dict[str, str]:
+        """``{alias: collection}`` from ``<index_dir>/collections/aliases.json``."""
+        from planvec.store.aliases import read_alias_file
+
+        return read_alias_file(self.root)
+
+    def set_alias(self, alias: str, name: str) -> None:
+        """Point ``alias`` at collection ``name`` (one atomic file replace).
+
+        Unlike a server, an alias may shadow a collection directory of the same name: that
+        is how an index created before aliases is switched without copying it.
+        """
+        from planvec.store.aliases import ALIAS_FILE, read_alias_file
+
+        check_name(alias)
+        if self._layout(name) is None:
+            raise CollectionNotFound(f"cannot point alias {alias!r} at missing collection {name!r}")
+
+        def run() -> None:
+            with self._lock:
+                mapping = read_alias_file(self.root)
+                if name in mapping:
+                    raise StoreError(f"{name!r} is an alias: point {alias!r} at a collection")
+                mapping[alias] = name
+                write_json_atomic(self.root / ALIAS_FILE, {"aliases": mapping})
+
+        self._observe("set_alias", run, lambda _: 0)
+
+    def delete_alias(self, alias: str) -> None:
+        """Remove ``alias`` from the alias file (no error when missing)."""
+        from planvec.store.aliases import ALIAS_FILE, read_alias_file
+
+        def run() -> None:
+            with self._lock:
+                mapping = read_alias_file(self.root)
+                if mapping.pop(alias, None) is not None:
+                    write_json_atomic(self.root / ALIAS_FILE, {"aliases": mapping})
+
+        self._observe("delete_alias", run, lambda _: 0)

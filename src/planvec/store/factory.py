@@ -14,7 +14,7 @@ from pathlib import Path
 
 from planvec.errors import ConfigError
 from planvec.store.base import VectorStore
-from planvec.store.observe import Observer
+from planvec.store.observe import FanoutObserver, LoggingObserver, Observer
 from planvec.store.retry import Phase, RetryPolicy
 from planvec.store.server import QdrantServerStore
 
@@ -34,6 +34,7 @@ def open_store(
     base_delay: float = 0.2,
     fault_hook: Callable[[str, Phase], None] | None = None,
     batch_size: int | None = None,
+    durable_writes: bool = False,
 ) -> VectorStore:
     """Open the vector store chosen by ``qdrant_url``.
 
@@ -52,6 +53,8 @@ def open_store(
         fault_hook: fault injection around each attempt (tests; see ``FaultInjector``).
         batch_size: most points per write request (default 1024 Edge, 256 client backends;
             requests are also capped at 8 MiB).
+        durable_writes: Edge only: fsync (flush) at the end of every write call, so writes
+            survive power loss, not only process crashes (see docs/store.md); slower.
 
     Returns:
         A ``VectorStore``; close it when done (it is not a context manager on purpose:
@@ -68,11 +71,19 @@ def open_store(
     policy = RetryPolicy(
         attempts=retries, ceiling=retry_ceiling, base_delay=base_delay, fault_hook=fault_hook
     )
+    # every operation is logged (DEBUG, planvec.store) besides the caller's observer
+    observer = (
+        LoggingObserver() if observer is None else FanoutObserver(LoggingObserver(), observer)
+    )
     if qdrant_url is None or qdrant_url == "":
         from planvec.store.edge import EdgeStore
 
         return EdgeStore(
-            Path(index_dir), policy=policy, observer=observer, batch_points=batch_size or 1024
+            Path(index_dir),
+            policy=policy,
+            observer=observer,
+            batch_points=batch_size or 1024,
+            durable_writes=durable_writes,
         )
     store = _client_store(
         qdrant_url,

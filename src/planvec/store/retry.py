@@ -128,6 +128,12 @@ def classify(exc: BaseException) -> Kind:
 
 
 def _detail(exc: BaseException) -> str:
+    code, details = getattr(exc, "code", None), getattr(exc, "details", None)
+    if callable(code) and callable(details):  # grpc.RpcError: its str() is a multi-line dump
+        try:
+            return f"gRPC {getattr(code(), 'name', code())}: {details()}"[:300]
+        except Exception:
+            pass
     text = str(exc).strip().splitlines()
     first = text[0] if text else type(exc).__name__
     status = getattr(exc, "status_code", None)

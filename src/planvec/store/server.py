@@ -296,3 +296,16 @@ class QdrantServerStore(ClientStoreBase):
             self._closed = True
         with contextlib.suppress(Exception):  # closing must not fail a shutdown path
             self.client.close()
+
+    def delete_alias(self, alias: str) -> None:
+        """Remove ``alias`` (no error when missing); the collection stays."""
+        from qdrant_client import models
+
+        def run() -> None:
+            if alias not in self.aliases():
+                return
+            op = models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias))
+            self._req("delete_alias", lambda: self.client.update_collection_aliases([op]))
+
+        self._observe("delete_alias", run, lambda _: 0)
+        self._infos.pop(alias, None)

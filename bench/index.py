@@ -1,0 +1,201 @@
+"""End-to-end indexing benchmark on the shared corpus (issue: core path).
+
+Measures, in one run and on the same machine:
+
+* raw encoder tasks/s (the physical limit: the embedder alone on all task texts);
+* ``Index.sync`` full index tasks/s (fresh index, fresh embedding cache) and its ratio to raw;
+* the no-op re-run, and a re-run after 1 % of tasks changed (ratio to the full time);
+* a legacy-style loop (regex per line, encode one text, upsert one point per request into
+  qdrant-client local mode) on the first N tasks, as tasks/s, and planvec's speed-up over it;
+* search latency p50/p95 (warm, query embedding included) per mode, and the cold start of
+  ``planvec search`` as a new process.
+
+Usage: ``python bench/index.py [--quick] [--embedder auto] [--write-docs]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from _common import REPO, corpus_or_exit, machine, percentile, replace_section, timed
+
+from planvec.embed.cache import CachedEmbedder, EmbeddingCache
+from planvec.embed.factory import make_embedder
+from planvec.embed.lexical import LexicalEncoder
+from planvec.index import Index, sources_for
+from planvec.sources.files import parse_paths
+from planvec.store import open_store
+
+LEGACY_TASK = re.compile(r"^\s*[-*+]\s+\[([ xX])\]\s+(.*)$")
+
+
+def copy_corpus(src: Path, dest: Path, quick: bool) -> Path:
+    files = sorted(src.rglob("*.md"))
+    if quick:
+        files = [f for f in files if f.stat().st_size > 30_000][:8]
+    for f in files:
+        target = dest / f.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(f, target)
+    return dest
+
+
+def change_one_percent(root: Path, seed: int = 1) -> int:
+    rng = random.Random(seed)
+    changed = 0
+    for f in sorted(root.rglob("*.md")):
+        lines = f.read_text(encoding="utf-8").splitlines(keepends=True)
+        for i, line in enumerate(lines):
+            if LEGACY_TASK.match(line) and rng.random() < 0.01:
+                lines[i] = line.rstrip("\r\n") + " (modifié)\n"
+                changed += 1
+        f.write_text("".join(lines), encoding="utf-8")
+    return changed
+
+
+def legacy_loop(root: Path, embedder_name: str, cache_dir: Path, limit: int, tmp: Path) -> float:
+    """One regex per line, encode one text, upsert one point per request (local mode)."""
+    from qdrant_client import QdrantClient, models
+
+    embedder = make_embedder(embedder_name, cache_dir)
+    embedder.embed(["warm up"])
+    client = QdrantClient(path=str(tmp / "legacy"))
+    client.create_collection(
+        "roadmap_tasks",
+        vectors_config=models.VectorParams(size=embedder.dimension, distance=models.Distance.COSINE),
+    )
+    done = 0
+
+    def run() -> None:
+        nonlocal done
+        for f in sorted(root.rglob("*.md")):
+            for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+                m = LEGACY_TASK.match(line)
+                if not m:
+                    continue
+                vector = embedder.embed([m.group(2)])[0].tolist()
+                client.upsert(
+                    "roadmap_tasks",
+                    points=[models.PointStruct(id=str(uuid.uuid4()), vector=vector,
+                                               payload={"description": m.group(2), "line": n})],
+                )
+                done += 1
+                if done >= limit:
+                    return
+
+    _, seconds = timed(run)
+    client.close()
+    return done / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="8 large plans instead of all")
+    parser.add_argument("--embedder", default="auto")
+    parser.add_argument("--legacy-tasks", type=int, default=1500)
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    corpus = corpus_or_exit()
+    tmp = Path(tempfile.mkdtemp(prefix="planvec-bench-"))
+    try:
+        root = copy_corpus(corpus, tmp / "plans", args.quick)
+        plans, _ = parse_paths([root])
+        texts = [t.text for p in plans for t in p.tasks]
+        n = len(texts)
+        print(f"{len(plans)} plans, {n} tasks", flush=True)
+
+        cache_dir = tmp / "cache"
+        raw = make_embedder(args.embedder, cache_dir)
+        raw.embed(["warm up"])
+        _, raw_s = timed(lambda: [raw.embed(texts[i : i + 256]) for i in range(0, n, 256)])
+        print(f"raw encoder: {n / raw_s:.0f} tasks/s ({raw_s:.1f}s)", flush=True)
+
+        store = open_store(index_dir=tmp / "index")
+        embedder = CachedEmbedder(raw, EmbeddingCache(tmp / "cache2" / "embeddings.sqlite"))
+        index = Index(store, embedder, lexical=LexicalEncoder())
+        full, full_s = timed(lambda: index.sync(sources_for([root])))
+        print(f"full index: {n / full_s:.0f} tasks/s ({full_s:.1f}s), {full.embedded} embedded", flush=True)
+        noop, noop_s = timed(lambda: index.sync(sources_for([root])))
+        print(f"no-op: {noop_s:.2f}s, {noop.embedded} embedded", flush=True)
+        changed = change_one_percent(root)
+        edit, edit_s = timed(lambda: index.sync(sources_for([root])))
+        print(f"1% edited ({changed} tasks): {edit_s:.2f}s, {edit.embedded} embedded", flush=True)
+
+        rng = random.Random(3)
+        queries = rng.sample(texts, min(200, n))
+        latency = {}
+        for mode in ("dense", "sparse", "hybrid"):
+            samples = []
+            for q in queries:
+                _, s = timed(lambda q=q, mode=mode: index.search(q[:60], limit=10, mode=mode))
+                samples.append(s * 1000)
+            latency[mode] = (percentile(samples, 50), percentile(samples, 95))
+            print(f"search {mode}: p50 {latency[mode][0]:.1f} ms, p95 {latency[mode][1]:.1f} ms", flush=True)
+        index.close()
+
+        cold = []
+        env = dict(os.environ, HF_HUB_OFFLINE="1", XDG_CACHE_HOME=str(tmp / "xdg"))
+        shutil.copytree(cache_dir, tmp / "xdg" / "planvec", dirs_exist_ok=True)  # exported ONNX
+        for _ in range(3):
+            _, s = timed(lambda: subprocess.run(
+                [sys.executable, "-m", "planvec", "search", "sauvegarde de la base",
+                 "--index", str(tmp / "index"), "--json"],
+                check=True, capture_output=True, env=env))
+            cold.append(s)
+        cold_s = statistics.median(cold)
+        print(f"cold start planvec search: {cold_s:.2f}s", flush=True)
+
+        legacy_rate = legacy_loop(root, args.embedder, cache_dir, args.legacy_tasks, tmp)
+        print(f"legacy-style loop: {legacy_rate:.0f} tasks/s", flush=True)
+
+        result = {
+            "tasks": n, "plans": len(plans), "embedder": raw.model_id,
+            "raw_tasks_per_s": n / raw_s, "full_seconds": full_s, "full_tasks_per_s": n / full_s,
+            "ratio_to_raw": raw_s / full_s, "noop_seconds": noop_s, "noop_embedded": noop.embedded,
+            "edit_tasks": changed, "edit_seconds": edit_s, "edit_embedded": edit.embedded,
+            "edit_ratio": edit_s / full_s, "legacy_tasks_per_s": legacy_rate,
+            "speedup_vs_legacy": (n / full_s) / legacy_rate, "latency_ms": latency,
+            "cold_start_seconds": cold_s,
+        }
+        print(json.dumps(result, indent=2))
+        if args.write_docs:
+            write_docs(result, args)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_docs(r: dict, args: argparse.Namespace) -> None:
+    lat = r["latency_ms"]
+    body = f"""Command: `python bench/index.py{' --quick' if args.quick else ''} --write-docs` ({machine()}; embedder `{r['embedder']}`; embedded Qdrant Edge; hybrid lexical vectors built too).
+Corpus: {r['plans']} plans, {r['tasks']} tasks (shared DEV corpus{', quick subset' if args.quick else ''}).
+
+| measure | value | target |
+| --- | ---: | --- |
+| raw encoder alone | {r['raw_tasks_per_s']:.0f} tasks/s | physical limit |
+| `Index.sync` full index (fresh index and cache) | {r['full_tasks_per_s']:.0f} tasks/s ({r['full_seconds']:.1f} s) | |
+| full index / raw encoder | **{r['ratio_to_raw']:.0%}** | >= 85 % |
+| legacy-style loop (regex, encode 1, upsert 1, local mode), first {args.legacy_tasks} tasks | {r['legacy_tasks_per_s']:.0f} tasks/s | |
+| planvec full index / legacy-style | **{r['speedup_vs_legacy']:.1f}x** | >= 20x |
+| no-op re-run | {r['noop_seconds']:.2f} s, {r['noop_embedded']} embedded | |
+| re-run after 1 % of tasks edited ({r['edit_tasks']} tasks) | {r['edit_seconds']:.2f} s = **{r['edit_ratio']:.1%}** of full, {r['edit_embedded']} embedded | <= 5 % |
+| search p50 / p95, dense (warm, with query embedding) | {lat['dense'][0]:.1f} / {lat['dense'][1]:.1f} ms | |
+| search p50 / p95, sparse | {lat['sparse'][0]:.1f} / {lat['sparse'][1]:.1f} ms | |
+| search p50 / p95, hybrid | {lat['hybrid'][0]:.1f} / {lat['hybrid'][1]:.1f} ms | |
+| `planvec search` cold start (new process, median of 3) | {r['cold_start_seconds']:.2f} s | |
+"""
+    replace_section(REPO / "docs" / "benchmarks.md", "Indexing (end to end)", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+"""Export a collection to an archive, and import an archive into any backend, verified.
+
+``export_collection`` streams the points (with vectors) out of the store into an archive
+(see ``planvec.backup.archive``). ``import_archive`` verifies the whole archive first, refuses
+to overwrite a non-empty collection unless ``force``, writes the points and the manifest, then
+proves the result: the target's count and ``content_digest`` (ids + payloads) equal the
+archive's, and every vector and sparse vector equals the archived one (float tolerance 1e-5:
+a cosine collection may renormalise vectors on insert). Embedded -> server -> embedded is a
+plain export then import.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from planvec.backup.archive import (
+    CACHE_REF,
+    MANIFEST,
+    SYNC_STATE,
+    Archive,
+    ArchiveWriter,
+    content_digest,
+    point_digest,
+    read_archive,
+)
+from planvec.errors import ArchiveError, CollectionNotFound, ConfigError
+from planvec.manifest import now_iso
+from planvec.points import (
+    BOOL_FIELDS,
+    EMBED_RECIPE,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    PAYLOAD_SCHEMA,
+    TEXT_FIELDS,
+)
+from planvec.records import stable_json
+from planvec.store.base import CollectionSpec, PointRecord, VectorStore
+
+log = logging.getLogger(__name__)
+
+VECTOR_TOLERANCE = 1e-5
+
+
+@dataclass
+class ExportReport:
+    """What ``export_collection`` wrote."""
+
+    archive: str
+    collection: str
+    physical: str
+    points: int
+    chunks: int
+    bytes: int
+    sha256: str
+    content_digest: str
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__, seconds=round(self.seconds, 3))
+
+
+@dataclass
+class ImportReport:
+    """What ``import_archive`` restored, and whether the verification passed."""
+
+    archive: str
+    collection: str
+    backend: str
+    points: int = 0
+    expected_points: int = 0
+    content_digest_ok: bool = False
+    vectors_checked: int = 0
+    mismatches: list[str] = field(default_factory=list)
+    replaced: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.points == self.expected_points and self.content_digest_ok and not self.mismatches
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__, seconds=round(self.seconds, 3), ok=self.ok)
+        out["mismatches"] = self.mismatches[:50]
+        return out
+
+
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def export_collection(
+    store: VectorStore,
+    collection: str,
+    out: Path,
+    *,
+    logical: str | None = None,
+    cache_entries: int | None = None,
+) -> ExportReport:
+    """Write every point of ``collection`` (vectors, sparse vectors, payloads) to ``out``.
+
+    Args:
+        store: the store to read.
+        collection: the physical collection.
+        logical: the name users know it by (an alias), recorded for the import.
+        cache_entries: entries of the embedding cache for this model, when known.
+
+    Returns:
+        The report; the archive is complete (renamed into place) when this returns.
+
+    Raises:
+        CollectionNotFound: ``collection`` does not exist.
+    """
+    started = time.perf_counter()
+    info = store.collection_info(collection)
+    if info is None:
+        raise CollectionNotFound(f"collection {collection!r} does not exist: nothing to export")
+    manifest = store.read_manifest(collection)
+    writer = ArchiveWriter(Path(out))
+    try:
+        writer.add_points(store.scroll(collection, with_vectors=True))
+        writer.add_json(
+            MANIFEST,
+            {
+                "collection": logical or collection,
+                "physical": collection,
+                "backend": store.backend,
+                "info": {
+                    "dimension": info.dimension,
+                    "distance": info.distance,
+                    "sparse": info.sparse,
+                    "named_vectors": info.named_vectors,
+                },
+                "manifest": manifest,
+            },
+        )
+        writer.add_json(SYNC_STATE, _sync_state(manifest))
+        writer.add_json(CACHE_REF, _cache_ref(manifest, cache_entries))
+        header = writer.commit({"collection": logical or collection})
+    except BaseException:
+        writer.abort()
+        raise
+    path = Path(out)
+    return ExportReport(
+        archive=str(path),
+        collection=logical or collection,
+        physical=collection,
+        points=int(header["points"]),
+        chunks=int(header["chunks"]),
+        bytes=path.stat().st_size,
+        sha256=_file_sha256(path),
+        content_digest=str(header["content_digest"]),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _sync_state(manifest: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Sync state lives in the points (embed/payload/lexical hashes); this is its context."""
+    m = manifest or {}
+    return {
+        "payload_schema": PAYLOAD_SCHEMA,
+        "embed_recipe": EMBED_RECIPE,
+        "lexical": m.get("lexical"),
+        "plans": m.get("plans"),
+        "last_sync": m.get("last_sync"),
+        "per_point_fields": ["embed_hash", "payload_hash", "lexical_hash", "content_hash"],
+    }
+
+
+def _cache_ref(manifest: Mapping[str, Any] | None, entries: int | None) -> dict[str, Any]:
+    m = manifest or {}
+    return {
+        "file": "embeddings.sqlite",
+        "model": m.get("model"),
+        "model_id": m.get("model_id"),
+        "key": "payload.embed_hash = content_hash(embed_recipe, model family, text)",
+        "embed_recipe": EMBED_RECIPE,
+        "entries_for_model": entries,
+        "note": "vectors are in the points; the cache is only a speed-up and is not archived",
+    }
+
+
+def archive_spec(archive: Archive) -> CollectionSpec:
+    """The collection spec to restore an archive into (payload indexes for planvec data)."""
+    info = archive.manifest["info"]
+    planvec_data = isinstance(archive.manifest.get("manifest"), dict)
+    return CollectionSpec(
+        dimension=int(info["dimension"]),
+        distance=info["distance"],
+        sparse=bool(info.get("sparse", True)) or planvec_data,
+        keyword_fields=KEYWORD_FIELDS if planvec_data else (),
+        integer_fields=INTEGER_FIELDS if planvec_data else (),
+        bool_fields=BOOL_FIELDS if planvec_data else (),
+        text_fields=TEXT_FIELDS if planvec_data else (),
+    )
+
+
+def import_archive(
+    store: VectorStore,
+    archive_path: Path,
+    *,
+    collection: str | None = None,
+    force: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Restore an archive into ``collection`` of ``store`` and verify the result.
+
+    Args:
+        store: the target store (any backend).
+        archive_path: the archive written by ``export_collection``.
+        collection: target name (default: the archived collection's name).
+        force: replace a non-empty target collection (after the archive is verified).
+        progress: called with the number of points written so far.
+
+    Returns:
+        The report; ``report.ok`` tells whether counts, digest and vectors all match.
+
+    Raises:
+        ArchiveError: the archive is invalid (nothing was written).
+        ConfigError: the target holds points and ``force`` is not set.
+    """
+    started = time.perf_counter()
+    archive = read_archive(Path(archive_path))
+    target = collection or str(archive.manifest.get("collection") or archive.header["collection"])
+    report = ImportReport(
+        archive=str(archive_path),
+        collection=target,
+        backend=store.backend,
+        expected_points=archive.points,
+    )
+    existing = store.collection_info(target)
+    if existing is not None and existing.points > 0:
+        if not force:
+            raise ConfigError(
+                f"collection {target!r} already holds {existing.points} points: import into "
+                "another --collection, or pass --force to replace it"
+            )
+        report.replaced = True
+    if existing is not None and (force or existing.dimension != archive.dimension):
+        store.drop_collection(target)
+    store.ensure_collection(target, archive_spec(archive))
+    written = 0
+    for chunk in archive.iter_chunks():
+        written += store.upsert(target, chunk)
+        if progress is not None:
+            progress(written)
+    index_manifest = archive.manifest.get("manifest")
+    if isinstance(index_manifest, dict):
+        restored = dict(index_manifest)
+        restored["restored_from"] = {
+            "archive_created_at": archive.header.get("created_at"),
+            "content_digest": archive.header.get("content_digest"),
+            "restored_at": now_iso(),
+        }
+        store.write_manifest(target, restored)
+    verify_import(store, target, archive, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def verify_import(store: VectorStore, target: str, archive: Archive, report: ImportReport) -> None:
+    """Fill ``report`` with the comparison of ``target`` against ``archive``."""
+    report.points = store.count(target)
+    digests = [point_digest(p.id, p.payload) for p in store.scroll(target)]
+    report.content_digest_ok = content_digest(digests) == archive.header.get("content_digest")
+    for chunk in archive.iter_chunks():
+        stored = {
+            str(p.id): p for p in store.retrieve(target, [p.id for p in chunk], with_vectors=True)
+        }
+        for expected in chunk:
+            problem = _compare(expected, stored.get(str(expected.id)))
+            report.vectors_checked += 1
+            if problem:
+                report.mismatches.append(f"{expected.id}: {problem}")
+
+
+def _compare(expected: PointRecord, got: PointRecord | None) -> str | None:
+    if got is None:
+        return "missing"
+    if stable_json(got.payload) != stable_json(expected.payload):
+        return "payload differs"
+    if (expected.vector is None) != (got.vector is None):
+        return "vector presence differs"
+    if expected.vector is not None and got.vector is not None:
+        a = np.asarray(expected.vector, dtype=np.float64)
+        b = np.asarray(got.vector, dtype=np.float64)
+        if a.shape != b.shape or float(np.max(np.abs(a - b))) > VECTOR_TOLERANCE:
+            return "vector differs"
+    ex, gs = expected.sparse, got.sparse
+    if ex is not None and ex.indices:
+        if gs is None or _sparse_map(gs) .keys() != _sparse_map(ex).keys():
+            return "sparse vector differs"
+        a_map, b_map = _sparse_map(ex), _sparse_map(gs)
+        if any(abs(a_map[k] - b_map[k]) > VECTOR_TOLERANCE for k in a_map):
+            return "sparse vector differs"
+    return None
+
+
+def _sparse_map(sparse: Any) -> dict[int, float]:
+    return dict(zip(sparse.indices, sparse.values, strict=True))
+
+
+def require_ok(report: ImportReport) -> None:
+    """Raise ``ArchiveError`` when an import did not verify (used by migrations)."""
+    if not report.ok:
+        raise ArchiveError(
+            f"import into {report.collection!r} did not verify: {report.points}/"
+            f"{report.expected_points} points, digest {'ok' if report.content_digest_ok else 'bad'}"
+            f", {len(report.mismatches)} mismatching points"
+        )
