@@ -54,7 +54,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def machine() -> str:
-    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"{python}, {os.cpu_count()} cores, {platform.machine()}"
 
 
 def replace_section(doc: Path, title: str, body: str) -> None:

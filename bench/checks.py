@@ -7,6 +7,8 @@ Each phase runs in its own process so that its peak RSS (``ru_maxrss``) is its o
 
 * ``build``   : write N tasks into P plan files and index them (hashing embedder, Qdrant
   Edge on disk);
+* ``floor``   : one scroll of every point with its vector, and one parse of the plans
+  (the least any full check must do: context for the two numbers below);
 * ``check``   : ``check_index`` against the plan files (both passes, 256 vectors re-embedded);
 * ``quality`` : ``measure_quality`` (scroll of all vectors, 500 sampled self-retrieval
   searches, probes).
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -30,17 +33,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-WORDS_FR = (
+_FR = (
     "mettre place sauvegarde base données configurer intégration continue documenter api "
     "serveur déploiement production tests unitaires performance sécurité utilisateurs rôles "
     "migration cloud facturation interface recherche index surveillance alertes journaux "
     "rotation clés chiffrement réseau cache file messages tableau bord rapport mensuel"
-).split()
-WORDS_EN = (
+)
+_EN = (
     "write update review deploy monitor refactor migrate document benchmark secure backup "
     "endpoint service worker queue schema dashboard metrics login session billing export "
     "import search cluster node replica snapshot release pipeline build lint coverage"
-).split()
+)
+WORDS_FR, WORDS_EN = _FR.split(), _EN.split()
 
 
 def make_plans(root: Path, tasks: int, plans: int, seed: int = 0) -> None:
@@ -80,6 +84,19 @@ def phase(name: str, work: Path) -> dict[str, Any]:
         with _open(index_dir) as index:
             report = index.sync(sources_for([plans]), batch_size=1024)
             out["result"] = {"added": report.added, "plans": report.plans}
+    elif name == "floor":  # what any full check costs at least: one scroll + one parse
+        from planvec.sources.files import parse_paths
+
+        with _open(index_dir) as index:
+            t = time.perf_counter()
+            n = sum(1 for _ in index.store.scroll(index.collection, with_vectors=True,
+                                                  with_payload=("plan", "text")))
+            scroll_s = time.perf_counter() - t
+        t = time.perf_counter()
+        plans_, _ = parse_paths([plans])
+        out["result"] = {"points": n, "scroll_with_vectors_s": round(scroll_s, 2),
+                         "parse_s": round(time.perf_counter() - t, 2),
+                         "tasks": sum(len(p.tasks) for p in plans_)}
     elif name == "check":
         from planvec.checks.verify import check_index
 
@@ -106,7 +123,7 @@ def main() -> None:
     parser.add_argument("--plans", type=int, default=200)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/planvec-bench-checks"))
     parser.add_argument("--keep", action="store_true", help="Reuse an existing build.")
-    parser.add_argument("--phase", choices=["build", "check", "quality"], default=None,
+    parser.add_argument("--phase", choices=["build", "floor", "check", "quality"], default=None,
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
@@ -115,9 +132,10 @@ def main() -> None:
     if not (args.keep and (args.dir / "index").exists()):
         shutil.rmtree(args.dir, ignore_errors=True)
         make_plans(args.dir / "plans", args.tasks, args.plans)
-        phases = ["build", "check", "quality"]
+        phases = ["build", "floor", "check", "quality"]
     else:
-        phases = ["check", "quality"]
+        phases = ["floor", "check", "quality"]
+    print(json.dumps({"load_average": [round(x, 1) for x in os.getloadavg()]}), flush=True)
     for name in phases:
         done = subprocess.run(
             [sys.executable, __file__, "--phase", name, "--dir", str(args.dir)],

@@ -70,7 +70,7 @@ def run_planvec(job: dict[str, Any]) -> list[dict[str, Any]]:
 
     work = Path(job["work"])
     embedder_name, url = CONFIGS[job["config"]]
-    raw = make_embedder(embedder_name, work / "model-cache")
+    raw = make_embedder(embedder_name, Path(job.get("model_cache") or work / "model-cache"))
     raw.embed(["warm up"])
 
     def open_index() -> Index:

@@ -29,7 +29,6 @@ import uuid
 from pathlib import Path
 
 from _common import REPO, corpus_or_exit, machine, percentile, replace_section, timed
-
 from planvec.embed.cache import CachedEmbedder, EmbeddingCache
 from planvec.embed.factory import make_embedder
 from planvec.embed.lexical import LexicalEncoder
@@ -73,7 +72,9 @@ def legacy_loop(root: Path, embedder_name: str, cache_dir: Path, limit: int, tmp
     client = QdrantClient(path=str(tmp / "legacy"))
     client.create_collection(
         "roadmap_tasks",
-        vectors_config=models.VectorParams(size=embedder.dimension, distance=models.Distance.COSINE),
+        vectors_config=models.VectorParams(
+            size=embedder.dimension, distance=models.Distance.COSINE
+        ),
     )
     done = 0
 
@@ -87,8 +88,13 @@ def legacy_loop(root: Path, embedder_name: str, cache_dir: Path, limit: int, tmp
                 vector = embedder.embed([m.group(2)])[0].tolist()
                 client.upsert(
                     "roadmap_tasks",
-                    points=[models.PointStruct(id=str(uuid.uuid4()), vector=vector,
-                                               payload={"description": m.group(2), "line": n})],
+                    points=[
+                        models.PointStruct(
+                            id=str(uuid.uuid4()),
+                            vector=vector,
+                            payload={"description": m.group(2), "line": n},
+                        )
+                    ],
                 )
                 done += 1
                 if done >= limit:
@@ -100,7 +106,9 @@ def legacy_loop(root: Path, embedder_name: str, cache_dir: Path, limit: int, tmp
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="8 large plans instead of all")
     parser.add_argument("--embedder", default="auto")
     parser.add_argument("--legacy-tasks", type=int, default=1500)
@@ -125,7 +133,10 @@ def main() -> None:
         embedder = CachedEmbedder(raw, EmbeddingCache(tmp / "cache2" / "embeddings.sqlite"))
         index = Index(store, embedder, lexical=LexicalEncoder())
         full, full_s = timed(lambda: index.sync(sources_for([root])))
-        print(f"full index: {n / full_s:.0f} tasks/s ({full_s:.1f}s), {full.embedded} embedded", flush=True)
+        print(
+            f"full index: {n / full_s:.0f} tasks/s ({full_s:.1f}s), {full.embedded} embedded",
+            flush=True,
+        )
         noop, noop_s = timed(lambda: index.sync(sources_for([root])))
         print(f"no-op: {noop_s:.2f}s, {noop.embedded} embedded", flush=True)
         changed = change_one_percent(root)
@@ -141,17 +152,33 @@ def main() -> None:
                 _, s = timed(lambda q=q, mode=mode: index.search(q[:60], limit=10, mode=mode))
                 samples.append(s * 1000)
             latency[mode] = (percentile(samples, 50), percentile(samples, 95))
-            print(f"search {mode}: p50 {latency[mode][0]:.1f} ms, p95 {latency[mode][1]:.1f} ms", flush=True)
+            print(
+                f"search {mode}: p50 {latency[mode][0]:.1f} ms, p95 {latency[mode][1]:.1f} ms",
+                flush=True,
+            )
         index.close()
 
         cold = []
         env = dict(os.environ, HF_HUB_OFFLINE="1", XDG_CACHE_HOME=str(tmp / "xdg"))
         shutil.copytree(cache_dir, tmp / "xdg" / "planvec", dirs_exist_ok=True)  # exported ONNX
         for _ in range(3):
-            _, s = timed(lambda: subprocess.run(
-                [sys.executable, "-m", "planvec", "search", "sauvegarde de la base",
-                 "--index", str(tmp / "index"), "--json"],
-                check=True, capture_output=True, env=env))
+            _, s = timed(
+                lambda: subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "planvec",
+                        "search",
+                        "sauvegarde de la base",
+                        "--index",
+                        str(tmp / "index"),
+                        "--json",
+                    ],
+                    check=True,
+                    capture_output=True,
+                    env=env,
+                )
+            )
             cold.append(s)
         cold_s = statistics.median(cold)
         print(f"cold start planvec search: {cold_s:.2f}s", flush=True)
@@ -160,12 +187,22 @@ def main() -> None:
         print(f"legacy-style loop: {legacy_rate:.0f} tasks/s", flush=True)
 
         result = {
-            "tasks": n, "plans": len(plans), "embedder": raw.model_id,
-            "raw_tasks_per_s": n / raw_s, "full_seconds": full_s, "full_tasks_per_s": n / full_s,
-            "ratio_to_raw": raw_s / full_s, "noop_seconds": noop_s, "noop_embedded": noop.embedded,
-            "edit_tasks": changed, "edit_seconds": edit_s, "edit_embedded": edit.embedded,
-            "edit_ratio": edit_s / full_s, "legacy_tasks_per_s": legacy_rate,
-            "speedup_vs_legacy": (n / full_s) / legacy_rate, "latency_ms": latency,
+            "tasks": n,
+            "plans": len(plans),
+            "embedder": raw.model_id,
+            "raw_tasks_per_s": n / raw_s,
+            "full_seconds": full_s,
+            "full_tasks_per_s": n / full_s,
+            "ratio_to_raw": raw_s / full_s,
+            "noop_seconds": noop_s,
+            "noop_embedded": noop.embedded,
+            "edit_tasks": changed,
+            "edit_seconds": edit_s,
+            "edit_embedded": edit.embedded,
+            "edit_ratio": edit_s / full_s,
+            "legacy_tasks_per_s": legacy_rate,
+            "speedup_vs_legacy": (n / full_s) / legacy_rate,
+            "latency_ms": latency,
             "cold_start_seconds": cold_s,
         }
         print(json.dumps(result, indent=2))
@@ -177,22 +214,22 @@ def main() -> None:
 
 def write_docs(r: dict, args: argparse.Namespace) -> None:
     lat = r["latency_ms"]
-    body = f"""Command: `python bench/index.py{' --quick' if args.quick else ''} --write-docs` ({machine()}; embedder `{r['embedder']}`; embedded Qdrant Edge; hybrid lexical vectors built too).
-Corpus: {r['plans']} plans, {r['tasks']} tasks (shared DEV corpus{', quick subset' if args.quick else ''}).
+    body = f"""Command: `python bench/index.py{" --quick" if args.quick else ""} --write-docs` ({machine()}; embedder `{r["embedder"]}`; embedded Qdrant Edge; hybrid lexical vectors built too).
+Corpus: {r["plans"]} plans, {r["tasks"]} tasks (shared DEV corpus{", quick subset" if args.quick else ""}).
 
 | measure | value | target |
 | --- | ---: | --- |
-| raw encoder alone | {r['raw_tasks_per_s']:.0f} tasks/s | physical limit |
-| `Index.sync` full index (fresh index and cache) | {r['full_tasks_per_s']:.0f} tasks/s ({r['full_seconds']:.1f} s) | |
-| full index / raw encoder | **{r['ratio_to_raw']:.0%}** | >= 85 % |
-| legacy-style loop (regex, encode 1, upsert 1, local mode), first {args.legacy_tasks} tasks | {r['legacy_tasks_per_s']:.0f} tasks/s | |
-| planvec full index / legacy-style | **{r['speedup_vs_legacy']:.1f}x** | >= 20x |
-| no-op re-run | {r['noop_seconds']:.2f} s, {r['noop_embedded']} embedded | |
-| re-run after 1 % of tasks edited ({r['edit_tasks']} tasks) | {r['edit_seconds']:.2f} s = **{r['edit_ratio']:.1%}** of full, {r['edit_embedded']} embedded | <= 5 % |
-| search p50 / p95, dense (warm, with query embedding) | {lat['dense'][0]:.1f} / {lat['dense'][1]:.1f} ms | |
-| search p50 / p95, sparse | {lat['sparse'][0]:.1f} / {lat['sparse'][1]:.1f} ms | |
-| search p50 / p95, hybrid | {lat['hybrid'][0]:.1f} / {lat['hybrid'][1]:.1f} ms | |
-| `planvec search` cold start (new process, median of 3) | {r['cold_start_seconds']:.2f} s | |
+| raw encoder alone | {r["raw_tasks_per_s"]:.0f} tasks/s | physical limit |
+| `Index.sync` full index (fresh index and cache) | {r["full_tasks_per_s"]:.0f} tasks/s ({r["full_seconds"]:.1f} s) | |
+| full index / raw encoder | **{r["ratio_to_raw"]:.0%}** | >= 85 % |
+| legacy-style loop (regex, encode 1, upsert 1, local mode), first {args.legacy_tasks} tasks | {r["legacy_tasks_per_s"]:.0f} tasks/s | |
+| planvec full index / legacy-style | **{r["speedup_vs_legacy"]:.1f}x** | >= 20x |
+| no-op re-run | {r["noop_seconds"]:.2f} s, {r["noop_embedded"]} embedded | |
+| re-run after 1 % of tasks edited ({r["edit_tasks"]} tasks) | {r["edit_seconds"]:.2f} s = **{r["edit_ratio"]:.1%}** of full, {r["edit_embedded"]} embedded | <= 5 % |
+| search p50 / p95, dense (warm, with query embedding) | {lat["dense"][0]:.1f} / {lat["dense"][1]:.1f} ms | |
+| search p50 / p95, sparse | {lat["sparse"][0]:.1f} / {lat["sparse"][1]:.1f} ms | |
+| search p50 / p95, hybrid | {lat["hybrid"][0]:.1f} / {lat["hybrid"][1]:.1f} ms | |
+| `planvec search` cold start (new process, median of 3) | {r["cold_start_seconds"]:.2f} s | |
 """
     replace_section(REPO / "docs" / "benchmarks.md", "Indexing (end to end)", body)
 

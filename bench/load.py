@@ -81,7 +81,7 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 def scale(job: dict[str, Any]) -> dict[str, Any]:
     work, root = Path(job["work"]), Path(job["dir"])
-    raw = make_embedder(job["embedder"], work / "model-cache")
+    raw = make_embedder(job["embedder"], Path(job.get("model_cache") or work / "model-cache"))
     raw.embed(["warm up"])
     curve: list[tuple[int, float]] = []
     with _open(work, job["embedder"], raw) as index:
@@ -127,7 +127,7 @@ def scale(job: dict[str, Any]) -> dict[str, Any]:
 
 def concurrent(job: dict[str, Any]) -> dict[str, Any]:
     work, root = Path(job["work"]), Path(job["dir"])
-    raw = make_embedder(job["embedder"], work / "model-cache")
+    raw = make_embedder(job["embedder"], Path(job.get("model_cache") or work / "model-cache"))
     raw.embed(["warm up"])
     samples: list[float] = []
     errors: list[str] = []

@@ -4,7 +4,7 @@ Why: the embedded default must be fast enough that the store is never the bottle
 ``planvec index`` (embedding runs at ~1,000 tasks/s) and of interactive search. Same run,
 same data, same machine: 384-d random unit vectors, a sparse vector of 8 terms and a payload
 like planvec's (status, plan, line, text), written through ``planvec.store.open_store`` with
-its default batching and durability (Edge flushes at the end of every write call).
+its default batching and durability.
 
 Measured per backend and size: batched ``upsert`` throughput, then ``search`` latency over Q
 queries for dense, dense + filter (``status == todo`` and ``plan == p7``), and hybrid (dense +
@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import statistics
@@ -203,12 +204,14 @@ def main() -> None:
     parser.add_argument("--write", type=Path, help="update the ## Store section of this file")
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
+    load_before = os.getloadavg()[0]
     for n in args.sizes:
         for target in args.targets:
             queries = args.queries if target.startswith("edge") else args.local_queries
             rows += run_one(target, n, queries, not args.no_optimize)
     result = table(rows)
-    print(result)
+    load = f"load average {load_before:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    print(result + "\n" + load)
     if args.write:
         import platform
 
@@ -217,10 +220,11 @@ def main() -> None:
             f"`bench/store.py` ({time.strftime('%Y-%m-%d')}, {platform.machine()},"
             f" Python {platform.python_version()}): {DIM}-d unit vectors + 8-term sparse vectors"
             " + planvec-like payloads, written with `open_store` defaults (Edge: batches of"
-            " 1,024, one flush per call; local mode: batches of 256). Filter = `status == todo`"
-            " and `plan == p7` (~0.7 % of points). Hybrid = dense + sparse prefetch 50, RRF."
-            " Edge searches are exact until `optimize()`; `edge+optimize` is after it (HNSW).\n\n"
-            + result
+            " 1,024, WAL-logged, flushed at close; local mode: batches of 256). Filter ="
+            " `status == todo` and `plan == p7` (1.3 % of points). Hybrid = dense + sparse,"
+            " prefetch 50 each, RRF."
+            " Edge searches are exact until `optimize()`; `+ optimize` rows are after it (HNSW)."
+            f" Machine shared during the run: {load}.\n\n" + result
         )
         write_section(args.write, text)
 

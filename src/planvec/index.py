@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-
+from typing import Protocol
 
 from planvec.embed.base import Embedder
 from planvec.errors import CollectionNotFound, ConfigError
@@ -24,16 +24,20 @@ from planvec.manifest import (
     upgrade_manifest,
 )
 from planvec.points import BOOL_FIELDS, INTEGER_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS
-from planvec.records import SearchHit
-from planvec.search import SearchFilters, Searcher
+from planvec.records import Plan, SearchHit
+from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
 from planvec.settings import Settings
 from planvec.sources.base import Source
 from planvec.store.base import CollectionSpec, VectorStore
-from planvec.sync import LexicalEncoderLike, SyncProgress, SyncReport, Syncer
+from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport
 
 log = logging.getLogger(__name__)
 
 HASHING_FAMILY = "planvec-hashing"
+
+
+class LexicalEncoder(LexicalEncoderLike, LexicalQueryEncoder, Protocol):
+    """A lexical encoder for both documents (sync) and queries (search)."""
 
 
 class Index:
@@ -45,7 +49,7 @@ class Index:
         embedder: Embedder,
         *,
         collection: str = "planvec_tasks",
-        lexical: LexicalEncoderLike | None = None,
+        lexical: LexicalEncoder | None = None,
         location: str = "",
         lock: WriteLock | None = None,
     ) -> None:
@@ -165,7 +169,7 @@ class Index:
         if manifest is None:  # dry run on a new index: everything is an addition
             report = SyncReport(dry_run=True)
             for item in source.iter_plans():
-                if hasattr(item, "tasks"):
+                if isinstance(item, Plan):
                     report.plans += 1
                     report.tasks += len(item.tasks)
                     report.added += len(item.tasks)
@@ -274,7 +278,7 @@ def open_index(
         embedder: use this embedder instead of the one named in settings.
         store: use this store instead of opening the one named in settings.
     """
-    from planvec.embed.lexical import LexicalEncoder
+    from planvec.embed.lexical import LexicalEncoder as DefaultLexicalEncoder
     from planvec.store import open_store
     from planvec.store.aliases import resolve_collection
 
@@ -319,7 +323,7 @@ def open_index(
             store,
             embedder,
             collection=collection,
-            lexical=LexicalEncoder(),
+            lexical=DefaultLexicalEncoder(),
             location=location,
             lock=lock,
         )
@@ -331,11 +335,18 @@ def open_index(
 
 def sources_for(paths: Sequence[Path]) -> Source:
     """The Markdown plan source for ``paths`` (files or directories)."""
-    from planvec.sources.files import MarkdownPlanSource
+    from planvec.sources.files import MarkdownPlanSource, discover
 
-    return MarkdownPlanSource(list(paths))
+    owners: dict[str, Path] = {}
+    for full, rel in discover([Path(p) for p in paths])[0]:
+        if rel in owners:
+            raise ConfigError(
+                f"{owners[rel]} and {full} would both be indexed as plan {rel!r} (plan names "
+                "are relative to each argument): index them into separate --collection "
+                "names, or pass their common parent directory instead"
+            )
+        owners[rel] = full
+    return MarkdownPlanSource([Path(p) for p in paths])
 
 
 __all__ = ["Index", "open_index", "sources_for"]
-
-

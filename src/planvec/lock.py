@@ -10,6 +10,7 @@ it protects against two writers on one machine only; document that for clusters.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
@@ -20,7 +21,9 @@ from filelock import FileLock, Timeout
 from planvec.errors import IndexLocked
 
 
-def lock_path_for(index_dir: Path, qdrant_url: str | None, collection: str, cache_dir: Path) -> Path:
+def lock_path_for(
+    index_dir: Path, qdrant_url: str | None, collection: str, cache_dir: Path
+) -> Path:
     """Where the write lock of an index lives."""
     if qdrant_url and not qdrant_url.startswith("memory://"):
         digest = hashlib.sha256(f"{qdrant_url}\x00{collection}".encode()).hexdigest()[:16]
@@ -50,10 +53,8 @@ class WriteLock:
                 f"--wait to queue behind it"
             ) from exc
         self._lock = lock
-        try:
+        with contextlib.suppress(OSError):
             self.path.with_suffix(".pid").write_text(str(os.getpid()))
-        except OSError:
-            pass
 
     def release(self) -> None:
         if self._lock is not None:

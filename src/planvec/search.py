@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from planvec.embed.base import Embedder
 from planvec.errors import ConfigError, IndexMismatch
@@ -32,7 +32,7 @@ SEARCH_MODES = ("hybrid", "dense", "sparse")
 STATUSES = ("todo", "done", "in_progress", "cancelled")
 
 
-class LexicalQueryEncoder:
+class LexicalQueryEncoder(Protocol):
     """What search needs from a lexical encoder (see ``planvec.embed.lexical``)."""
 
     version: str
@@ -69,7 +69,9 @@ def build_filter(filters: SearchFilters, known_plans: Callable[[], Iterable[str]
     if filters.status:
         status = filters.status.strip().lower().replace("-", "_").replace(" ", "_")
         if status not in STATUSES:
-            raise ConfigError(f"unknown status {filters.status!r}: use one of {', '.join(STATUSES)}")
+            raise ConfigError(
+                f"unknown status {filters.status!r}: use one of {', '.join(STATUSES)}"
+            )
         must.append(MatchValue("status", status))
     if filters.section:
         must.append(MatchText("section_path", filters.section))

@@ -86,7 +86,7 @@ def _coerce(settings: Settings) -> Settings:
         raw = getattr(settings, f.name)
         kind = str(f.type).split(" | ")[0]
         values[f.name] = raw if raw is None else _convert(f.name, raw, kind)
-    result = Settings(**values)
+    result = Settings(**values)  # type: ignore[arg-type]  # each value was converted above
     if result.embedder not in EMBEDDERS:
         raise ConfigError(
             f"unknown embedder {result.embedder!r}: choose one of {', '.join(EMBEDDERS)}"

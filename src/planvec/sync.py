@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -45,6 +45,7 @@ from planvec.store.base import (
     Filter,
     MatchAny,
     MatchValue,
+    PointId,
     PointRecord,
     SparseVector,
     VectorStore,
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 _STATE_FIELDS = ("embed_hash", "payload_hash", "lexical_hash")
 
 
-class LexicalEncoderLike:
+class LexicalEncoderLike(Protocol):
     """What sync needs from a lexical encoder (see ``planvec.embed.lexical``)."""
 
     version: str
@@ -74,8 +75,13 @@ class Change:
     text: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "plan": self.plan, "line": self.line, "id": self.id,
-                "text": self.text}
+        return {
+            "action": self.action,
+            "plan": self.plan,
+            "line": self.line,
+            "id": self.id,
+            "text": self.text,
+        }
 
 
 @dataclass
@@ -284,7 +290,9 @@ class Syncer:
                 if dry_run:
                     continue
                 if pending.payload_only:
-                    payloads = {k: finalize_payload(v) for k, v in pending.payload_only.items()}
+                    payloads: dict[PointId, dict[str, Any]] = {
+                        k: finalize_payload(v) for k, v in pending.payload_only.items()
+                    }
                     self.store.set_payload(self.collection, payloads)
                 batch.extend(pending.to_embed)
                 deletes.extend(pending.delete_ids)

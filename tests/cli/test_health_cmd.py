@@ -75,3 +75,20 @@ def test_health_unreachable_server_hides_api_key(tmp_path: Path) -> None:
 def test_health_help() -> None:
     result = CliRunner().invoke(cli, ["health", "-h"])
     assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_manifest_summary_stays_short() -> None:
+    from planvec.store.health import summarize_manifest
+
+    manifest = {
+        "model": "m",
+        "plans": {f"plan-{i}.md": i for i in range(500)},
+        "last_sync": {"tasks": 3, "nested": {"deep": 1}},
+        "history": [1, 2, 3],
+    }
+    assert summarize_manifest(manifest) == {
+        "model": "m",
+        "history.count": 3,
+        "last_sync.tasks": 3,
+        "plans.count": 500,
+    }

@@ -24,16 +24,25 @@ def test_index_json_then_noop_then_search(tmp_path: Path) -> None:
     code, out, _ = invoke("index", str(EXAMPLES), "--index", idx, "--offline", "--json")
     assert code == 0
     report = json.loads(out)
-    for key in ("added", "updated", "payload_only", "unchanged", "deleted", "failed",
-                "embedded", "seconds"):
+    for key in (
+        "added",
+        "updated",
+        "payload_only",
+        "unchanged",
+        "deleted",
+        "failed",
+        "embedded",
+        "seconds",
+    ):
         assert key in report
     assert report["added"] > 20 and report["failed"] == 0
     code, out, _ = invoke("vectorize", str(EXAMPLES), "--index", idx, "--offline", "--json")
     again = json.loads(out)
     assert code == 0 and again["unchanged"] == report["added"] and again["embedded"] == 0
 
-    code, out, _ = invoke("search", "sauvegarde base de données", "--index", idx, "--json",
-                          "--limit", "3")
+    code, out, _ = invoke(
+        "search", "sauvegarde base de données", "--index", idx, "--json", "--limit", "3"
+    )
     assert code == 0
     hits = json.loads(out)
     assert 0 < len(hits) <= 3
@@ -54,8 +63,9 @@ def test_dry_run_lists_changes_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_bad_paths_and_bad_options_are_clear_errors(tmp_path: Path) -> None:
-    code, _, errout = invoke("index", str(tmp_path / "missing"), "--index", str(tmp_path / "i"),
-                             "--offline")
+    code, _, errout = invoke(
+        "index", str(tmp_path / "missing"), "--index", str(tmp_path / "i"), "--offline"
+    )
     assert code != 0 and "Traceback" not in errout
     code, _, errout = invoke("search", "x", "--qdrant-url", "ftp://nope")
     assert code == 2 and "http://" in errout

@@ -51,9 +51,7 @@ def plan_tree(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(params=["edge", "memory"])
-def store_factory(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Callable[[], object]]:
+def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], object]]:
     """One store per test (Edge on disk, or qdrant-client's memory engine)."""
     url = None if request.param == "edge" else "memory://"
     store = open_store(index_dir=tmp_path / "index", qdrant_url=url)
@@ -62,9 +60,7 @@ def store_factory(
 
 
 @pytest.fixture
-def make_index(
-    store_factory: Callable[[], object], tmp_path: Path
-) -> Callable[..., Index]:
+def make_index(store_factory: Callable[[], object], tmp_path: Path) -> Callable[..., Index]:
     cache = EmbeddingCache(tmp_path / "cache" / "embeddings.sqlite")
 
     def make(embedder: object | None = None, cached: bool = True) -> Index:

@@ -61,17 +61,18 @@ def test_newer_schema_is_refused(plan_tree: Path, tmp_path: Path) -> None:
 
 
 def test_search_without_index_names_the_command(tmp_path: Path) -> None:
-    settings = load_settings(env={}, index_dir=tmp_path / "none", embedder="hashing",
-                             cache_dir=tmp_path / "c")
+    settings = load_settings(
+        env={}, index_dir=tmp_path / "none", embedder="hashing", cache_dir=tmp_path / "c"
+    )
     with open_index(settings) as index, pytest.raises(CollectionNotFound, match="planvec index"):
         index.search("x")
 
 
 def test_second_writer_fails_fast(tmp_path: Path) -> None:
-    settings = load_settings(env={}, index_dir=tmp_path / "idx", embedder="hashing",
-                             cache_dir=tmp_path / "c")
-    with open_index(settings, write=True):
-        with pytest.raises(IndexLocked, match="--wait"):
-            open_index(settings, write=True)
+    settings = load_settings(
+        env={}, index_dir=tmp_path / "idx", embedder="hashing", cache_dir=tmp_path / "c"
+    )
+    with open_index(settings, write=True), pytest.raises(IndexLocked, match="--wait"):
+        open_index(settings, write=True)
     with open_index(settings, write=True):  # released on close
         pass

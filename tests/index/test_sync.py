@@ -20,7 +20,9 @@ def snapshot(index: Index) -> dict[str, tuple[Any, ...]]:
     for p in index.store.scroll(index.collection, with_vectors=True):
         payload = {k: v for k, v in p.payload.items() if k not in VOLATILE_FIELDS}
         assert p.vector is not None
-        sparse = (p.sparse.indices, tuple(round(v, 5) for v in p.sparse.values)) if p.sparse else None
+        sparse = (
+            (p.sparse.indices, tuple(round(v, 5) for v in p.sparse.values)) if p.sparse else None
+        )
         out[str(p.id)] = (payload, tuple(round(x, 5) for x in p.vector), sparse)
     return out
 
@@ -43,7 +45,9 @@ def clean_state(root: Path, make_index: IndexFactory, tmp_path: Path) -> dict[st
         store.close()
 
 
-def test_first_run_adds_everything_and_rerun_is_a_noop(plan_tree: Path, make_index: IndexFactory) -> None:
+def test_first_run_adds_everything_and_rerun_is_a_noop(
+    plan_tree: Path, make_index: IndexFactory
+) -> None:
     index = make_index()
     first = sync(index, plan_tree)
     assert first["added"] == 9 and first["plans"] == 2
@@ -51,11 +55,18 @@ def test_first_run_adds_everything_and_rerun_is_a_noop(plan_tree: Path, make_ind
     assert index.count() == 9
     second = sync(index, plan_tree)
     assert second["unchanged"] == 9
-    assert (second["added"], second["updated"], second["payload_only"], second["deleted"]) == (0, 0, 0, 0)
+    assert (second["added"], second["updated"], second["payload_only"], second["deleted"]) == (
+        0,
+        0,
+        0,
+        0,
+    )
     assert second["embedded"] == 0
 
 
-def test_text_edit_reembeds_one_task_and_keeps_its_id(plan_tree: Path, make_index: IndexFactory) -> None:
+def test_text_edit_reembeds_one_task_and_keeps_its_id(
+    plan_tree: Path, make_index: IndexFactory
+) -> None:
     index = make_index()
     sync(index, plan_tree)
     before = snapshot(index)
@@ -65,7 +76,12 @@ def test_text_edit_reembeds_one_task_and_keeps_its_id(plan_tree: Path, make_inde
         encoding="utf-8",
     )
     report = sync(index, plan_tree)
-    assert (report["updated"], report["embedded"], report["added"], report["deleted"]) == (1, 1, 0, 0)
+    assert (report["updated"], report["embedded"], report["added"], report["deleted"]) == (
+        1,
+        1,
+        0,
+        0,
+    )
     after = snapshot(index)
     assert before.keys() == after.keys()  # numbered task kept its id
     changed = [k for k in after if after[k] != before[k]]
@@ -89,7 +105,9 @@ def test_status_flip_rewrites_payload_only(plan_tree: Path, make_index: IndexFac
     assert after[flipped][1] == before[flipped][1]  # vector untouched
 
 
-def test_moving_tasks_updates_lines_without_embedding(plan_tree: Path, make_index: IndexFactory) -> None:
+def test_moving_tasks_updates_lines_without_embedding(
+    plan_tree: Path, make_index: IndexFactory
+) -> None:
     index = make_index()
     sync(index, plan_tree)
     roadmap = plan_tree / "roadmap.md"
@@ -106,7 +124,9 @@ def test_deleted_task_and_deleted_plan_disappear(plan_tree: Path, make_index: In
     sync(index, plan_tree)
     roadmap = plan_tree / "roadmap.md"
     roadmap.write_text(
-        roadmap.read_text().replace("- [ ] **2.2** Add rate limiting to the public endpoints\n", ""),
+        roadmap.read_text().replace(
+            "- [ ] **2.2** Add rate limiting to the public endpoints\n", ""
+        ),
         encoding="utf-8",
     )
     (plan_tree / "sub" / "notes.md").unlink()
@@ -139,7 +159,9 @@ def test_renamed_plan_moves_points_and_reuses_cached_vectors(
     assert plans == {"roadmap.md", "sub/renamed.md"}
 
 
-def test_unparseable_file_keeps_its_indexed_tasks(plan_tree: Path, make_index: IndexFactory) -> None:
+def test_unparseable_file_keeps_its_indexed_tasks(
+    plan_tree: Path, make_index: IndexFactory
+) -> None:
     index = make_index()
     sync(index, plan_tree)
     (plan_tree / "sub" / "notes.md").write_bytes(b"\x00\x01\x02binary\x00" * 100)
@@ -169,7 +191,9 @@ def test_incremental_history_equals_clean_run(
     sync(index, plan_tree)
     roadmap = plan_tree / "roadmap.md"
     text = roadmap.read_text()
-    text = text.replace("- [ ] **1.2**", "- [x] **1.2**").replace("Phase 2 : API", "Phase 2 : API REST")
+    text = text.replace("- [ ] **1.2**", "- [x] **1.2**").replace(
+        "Phase 2 : API", "Phase 2 : API REST"
+    )
     text += "- [ ] **2.3** Publish the SDK\n"
     roadmap.write_text(text, encoding="utf-8")
     (plan_tree / "sub" / "notes.md").unlink()
@@ -203,3 +227,13 @@ def test_empty_query_is_a_clear_error(bad: str, plan_tree: Path, make_index: Ind
     sync(index, plan_tree)
     with pytest.raises(ConfigError, match="empty"):
         index.search(bad)
+
+
+def test_two_arguments_with_the_same_plan_name_are_refused(tmp_path: Path) -> None:
+    from planvec.errors import ConfigError
+
+    for side in ("a", "b"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "plan.md").write_text(f"# {side}\n\n- [ ] task {side}\n")
+    with pytest.raises(ConfigError, match="both be indexed as plan 'plan.md'"):
+        sources_for([tmp_path / "a", tmp_path / "b"])

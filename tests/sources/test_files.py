@@ -72,6 +72,8 @@ def test_bad_files_fail_alone_and_the_others_are_parsed(tmp_path: Path) -> None:
     (root / "empty.md").write_bytes(b"")
     (root / "latin1.md").write_bytes("- [ ] Créer la base de données\n".encode("cp1252"))
     (root / "mixed.md").write_bytes(b"- [ ] ok \xff\xfe broken\n- [x] second\n")
+    damaged_bytes = "- [ ] Créer ✅ la base\n".encode() + b"- [x] bad \xff here\n"
+    (root / "damaged.md").write_bytes(damaged_bytes)
     (root / "dead.md").symlink_to(root / "missing-target.md")
     (root / "utf16.md").write_bytes("- [ ] seize\n".encode("utf-16"))
     plans, failures = parse_paths([root])
@@ -89,11 +91,21 @@ def test_bad_files_fail_alone_and_the_others_are_parsed(tmp_path: Path) -> None:
     assert [t.checked for t in mixed.tasks] == [False, True]
     assert mixed.warnings and "line 1" in mixed.warnings[0].message
     assert by_path["utf16.md"].tasks[0].text == "seize"
+    # Valid UTF-8 with one bad byte: accents kept, only the bad byte replaced.
+    damaged = by_path["damaged.md"]
+    assert [t.text for t in damaged.tasks] == ["Créer ✅ la base", "bad \ufffd here"]
+    assert "line 2" in damaged.warnings[0].message and "U+FFFD" in damaged.warnings[0].message
 
     code, out, err = invoke("parse", str(root), "--json")
     assert code == 1
     lines = [json.loads(line) for line in out.splitlines()]
-    assert {t["plan"] for t in lines} == {"good.md", "latin1.md", "mixed.md", "utf16.md"}
+    assert {t["plan"] for t in lines} == {
+        "damaged.md",
+        "good.md",
+        "latin1.md",
+        "mixed.md",
+        "utf16.md",
+    }
     assert "Error: image.md: binary" in err and "Error: dead.md" in err
     assert "Warning: latin1.md" in err and "Traceback" not in err
 

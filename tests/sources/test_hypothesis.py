@@ -19,6 +19,8 @@ import cmarkgfm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from planvec.errors import SourceError
+from planvec.sources.files import decode
 from planvec.sources.markdown_plans import parse_plan
 
 Shape = list[tuple[bool, int, int | None]]  # (checked, depth, index of the parent task)
@@ -257,3 +259,17 @@ def test_never_raises_and_keeps_invariants(text: str) -> None:
             assert parent.line < task.line and parent.depth == task.depth - 1
             assert task.parent_id == parent.id
     assert sum(s.tasks for s in plan.sections) in (0, len(plan.tasks))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2000))
+def test_any_bytes_decode_to_a_plan_or_a_clear_source_error(data: bytes) -> None:
+    try:
+        text, warnings = decode(data, "bytes.md")
+    except SourceError as exc:
+        assert "binary" in exc.reason
+        return
+    assert isinstance(text, str) and not text.startswith("\ufeff")
+    parse_plan(text, "bytes.md")
+    if warnings:
+        assert all(w.plan == "bytes.md" for w in warnings)

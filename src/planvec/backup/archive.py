@@ -4,7 +4,7 @@ An archive is a plain (uncompressed) tar file, mode 0600, whose members are::
 
     points/000000.jsonl.gz   points, 2,048 per chunk, one JSON object per line:
                              {"id": "<uuid>"|int, "vector": "<base64 float32 LE>",
-                              "sparse": {"indices": [...], "values": "<base64 float32>"},
+                              "sparse": {"indices": [...], "values": "<base64 float64 LE>"},
                               "payload": {...}}
     manifest.json            {"collection", "physical", "info": {dimension, distance, sparse,
                               named_vectors}, "manifest": <index manifest or null>}
@@ -69,20 +69,21 @@ MAX_CHUNK_INFLATED = 1 << 30
 # -- encoding ---------------------------------------------------------------------------------
 
 
-def _b64_floats(values: Iterable[float]) -> str:
-    return base64.b64encode(np.asarray(list(values), dtype="<f4").tobytes()).decode("ascii")
+def _b64_floats(values: Iterable[float], dtype: str = "<f4") -> str:
+    return base64.b64encode(np.asarray(list(values), dtype=dtype).tobytes()).decode("ascii")
 
 
-def _floats_b64(text: Any, where: str) -> list[float]:
+def _floats_b64(text: Any, where: str, dtype: str = "<f4") -> list[float]:
     if not isinstance(text, str):
         raise ArchiveError(f"{where}: vector is not base64 text")
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (ValueError, UnicodeEncodeError) as exc:
         raise ArchiveError(f"{where}: vector is not valid base64") from exc
-    if len(raw) % 4:
-        raise ArchiveError(f"{where}: vector bytes are not float32")
-    return np.frombuffer(raw, dtype="<f4").astype(np.float64).tolist()  # type: ignore[no-any-return]
+    width = np.dtype(dtype).itemsize
+    if len(raw) % width:
+        raise ArchiveError(f"{where}: vector bytes are not a whole number of floats")
+    return np.frombuffer(raw, dtype=dtype).tolist()  # type: ignore[no-any-return]
 
 
 def encode_point(point: PointRecord) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def encode_point(point: PointRecord) -> dict[str, Any]:
     if point.sparse is not None:
         out["sparse"] = {
             "indices": list(point.sparse.indices),
-            "values": _b64_floats(point.sparse.values),
+            "values": _b64_floats(point.sparse.values, "<f8"),
         }
     return out
 
@@ -125,7 +126,7 @@ def decode_point(obj: Any, where: str, dimension: int) -> PointRecord:
             isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 2**32 for i in indices
         ):
             raise ArchiveError(f"{where}: point {pid} has invalid sparse indices")
-        values = _floats_b64(sp.get("values"), where)
+        values = _floats_b64(sp.get("values"), where, "<f8")
         if len(values) != len(indices):
             raise ArchiveError(f"{where}: point {pid} sparse indices/values differ in length")
         sparse = SparseVector(tuple(indices), tuple(values))

@@ -163,7 +163,8 @@ class CheckReport:
         if self.error:
             lines += [f"The check could not run: {self.error}", ""]
         lines += [
-            f"- Index: {self.location} (collection `{self.collection}`)",
+            f"- Index: {self.location}"
+            + ("" if self.collection in self.location else f" (collection `{self.collection}`)"),
             f"- Points: {self.points}; tasks in the plans given: {self.tasks} "
             f"({self.plans_checked} plans)",
             f"- Vectors compared with the embedding cache: {self.vectors_checked_against_cache}"

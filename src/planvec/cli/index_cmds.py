@@ -115,9 +115,10 @@ def index_command(
     """
     settings = settings_from(batch_size=batch_size, **opts)
     source = sources_for(paths)
-    with open_index(settings, write=not dry_run, wait=wait) as index, _progress(
-        not (silent or json_)
-    ) as progress:
+    with (
+        open_index(settings, write=not dry_run, wait=wait) as index,
+        _progress(not (silent or json_)) as progress,
+    ):
         report = index.sync(
             source,
             dry_run=dry_run,
@@ -163,7 +164,10 @@ vectorize_command = click.Command(
 @click.option("--priority", default=None, help="Only tasks with this priority (P0..P3).")
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option(
-    "--mode", type=click.Choice(SEARCH_MODES), default="hybrid", show_default=True,
+    "--mode",
+    type=click.Choice(SEARCH_MODES),
+    default="hybrid",
+    show_default=True,
     help="hybrid = dense model + lexical BM25, fused.",
 )
 @json_option
@@ -205,7 +209,9 @@ def search_command(
         return
     for rank, hit in enumerate(hits, 1):
         section_path = " > ".join(hit.section)
-        click.echo(f"{rank:>2}. {hit.score:.3f}  {hit.plan}:{hit.line}  [{hit.status}]  {section_path}")
+        click.echo(
+            f"{rank:>2}. {hit.score:.3f}  {hit.plan}:{hit.line}  [{hit.status}]  {section_path}"
+        )
         click.echo(f"      {hit.text}")
 
 

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
@@ -135,13 +136,17 @@ def _repair_mojibake(text: str) -> str:
 
 @lru_cache(maxsize=2)
 def _stemmer(language: str) -> Callable[[str], str]:
+    """A memoised stemmer. Snowball stemmer objects keep state between calls, so misses
+    run under a lock: encoders may be shared by threads (e.g. a parse/embed pipeline)."""
     stemmer = snowballstemmer.stemmer(language)
     cache: dict[str, str] = {}
+    lock = threading.Lock()
 
     def stem(word: str) -> str:
         out = cache.get(word)
         if out is None:
-            out = stemmer.stemWord(word)
+            with lock:
+                out = stemmer.stemWord(word)
             if len(cache) < 200_000:
                 cache[word] = out
         return out
@@ -236,8 +241,17 @@ class Analyzer:
             fr = sum(1 for w, _ in words if w in FRENCH_STOP_WORDS)
             en = sum(1 for w, _ in words if w in ENGLISH_STOP_WORDS)
             mode = "en" if en > fr else "fr"
-        fr_stem = _stemmer("french")
-        en_stem = _stemmer("english")
+        fr_snowball = _stemmer("french")
+        en_snowball = _stemmer("english")
+
+        def fr_stem(word: str) -> str:
+            out = fr_snowball(word)
+            return out if len(out) > 1 else word  # "0s" -> "0" would be dropped
+
+        def en_stem(word: str) -> str:
+            out = en_snowball(word)
+            return out if len(out) > 1 else word
+
         half = 0.5 if mode == "both" else 1.0
         out: list[tuple[str, float]] = []
         for word, plain in words:

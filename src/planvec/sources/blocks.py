@@ -111,6 +111,9 @@ def _strip_quotes(line: str, limit: int = 1_000_000) -> tuple[list[int], int, st
         (the column of each ``>`` marker, outermost first: its length is the quote depth;
         the column of the content after the markers; that content without leading spaces).
     """
+    stripped = line.lstrip(" ")
+    if not stripped.startswith(">"):  # the common case: no quote at all
+        return [], len(line) - len(stripped), stripped
     marks: list[int] = []
     pos = 0
     size = len(line)
@@ -206,7 +209,7 @@ def scan(text: str) -> ScanResult:
                     after_break = True
                 continue
 
-        outer = len(line) - len(line.lstrip(" "))
+        outer = len(line) - len(line.lstrip(" ")) if marks else col
         # Content column of the innermost open item this line is indented into.
         base = col if quote else 0
         for item in reversed(stack):  # a few steps: deeper items are closed just below

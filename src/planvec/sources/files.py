@@ -125,24 +125,30 @@ def decode(raw: bytes, rel: str) -> tuple[str, list[ParseWarning]]:
 
 
 def _decode_fallback(raw: bytes, exc: UnicodeDecodeError) -> tuple[str, str]:
-    """Text of a file that is not valid UTF-8, and a sentence saying how it was read."""
+    """Text of a file that is not valid UTF-8, and a sentence saying how it was read.
+
+    A file with valid multi-byte UTF-8 (é, emojis) and a few bad bytes is UTF-8 with some
+    damage: re-reading all of it in an 8-bit code page would garble every accent, so only
+    the bad bytes are replaced. A file with no valid multi-byte sequence is in a legacy
+    encoding (cp1252, latin-1...): charset-normalizer names it.
+    """
     line = raw.count(b"\n", 0, exc.start) + 1
     invalid = f"invalid UTF-8 (first bad byte at line {line})"
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(raw[:1_000_000]).best()
-    except Exception:  # a detector failure must not lose the file: fall back below
-        best = None
-    if best is not None and best.encoding and best.encoding not in ("utf_8", "ascii"):
+    replaced = raw.decode("utf-8", errors="replace")
+    if replaced.replace("\ufffd", "").isascii():
         try:
-            return raw.decode(best.encoding), f"{invalid}; decoded as {best.encoding}"
-        except (UnicodeDecodeError, LookupError):
-            pass
-    return (
-        raw.decode("utf-8", errors="replace"),
-        f"{invalid}; bad bytes replaced by U+FFFD — re-save the file as UTF-8",
-    )
+            from charset_normalizer import from_bytes
+
+            best = from_bytes(raw[:1_000_000]).best()
+        except Exception:  # a detector failure must not lose the file: replace instead
+            best = None
+        if best is not None and best.encoding and best.encoding not in ("utf_8", "ascii"):
+            try:
+                return raw.decode(best.encoding), f"{invalid}; decoded as {best.encoding}"
+            except (UnicodeDecodeError, LookupError):
+                pass
+    bad = replaced.count("\ufffd")
+    return replaced, f"{invalid}; {bad} bad byte sequence(s) replaced by U+FFFD — re-save as UTF-8"
 
 
 def read_plan(full: Path, rel: str) -> Plan | SourceFailure:

@@ -31,6 +31,11 @@ _EMPHASIS = (
 )
 
 
+def _inner(match: re.Match[str]) -> str:
+    """The text between a pair of markers (faster than a ``\\1`` template)."""
+    return match.group(1)
+
+
 def clean_text(source: str) -> str:
     """Plain text of one Markdown line (or several joined lines).
 
@@ -58,7 +63,7 @@ def clean_text(source: str) -> str:
             # Repeat: ``***x***`` and nested pairs need more than one pass.
             changed = 1
             while changed and marker in source:
-                source, changed = pattern.subn(r"\1", source)
+                source, changed = pattern.subn(_inner, source)
     if spans:
         source = _PLACEHOLDER.sub(lambda m: spans[int(m.group(1))], source)
     return " ".join(source.split())

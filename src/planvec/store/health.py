@@ -21,6 +21,10 @@ _SUMMARY_KEYS = (
 )  # fmt: skip
 
 
+#: Nested manifest objects with more entries than this are summarized by their size.
+_MAX_NESTED = 16
+
+
 @dataclass
 class HealthReport:
     """What ``planvec health`` prints. ``ok`` is true when ``problems`` is empty."""
@@ -58,14 +62,17 @@ def summarize_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
         manifest: the manifest as stored.
 
     Returns:
-        ``{key: scalar}``; nested dicts become ``parent.key``, lists their length.
+        ``{key: scalar}``; nested dicts become ``parent.key`` (big ones ``parent.count``),
+        lists their length.
     """
     out: dict[str, Any] = {}
     ordered = [k for k in _SUMMARY_KEYS if k in manifest]
     ordered += sorted(k for k in manifest if k not in _SUMMARY_KEYS)
     for key in ordered:
         value = manifest[key]
-        if isinstance(value, dict):
+        if isinstance(value, dict) and len(value) > _MAX_NESTED:
+            out[f"{key}.count"] = len(value)  # e.g. one entry per plan: too long to show
+        elif isinstance(value, dict):
             for sub, inner in value.items():
                 if inner is None or isinstance(inner, str | int | float | bool):
                     out[f"{key}.{sub}"] = inner
