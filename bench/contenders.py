@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from verify import load_state, peak_rss_mb, verify  # noqa: E402
+from verify import load_state, peak_rss_mb, verify
 
 LEGACY_TASK = re.compile(r"^\s*[-*+]\s+\[([ xX])\]\s+(.*)$")
 _NON_WORD = re.compile(r"\W+")
@@ -54,9 +54,20 @@ def _rows(
         start = time.perf_counter()
         embedded, curve = one_run(sc)
         seconds = time.perf_counter() - start
-        check = verify(read_back(sc), {t["id"]: t["text"] for t in tasks}, sc["deleted"], sc["edited"])
-        rows.append({"scenario": sc["name"], "seconds": seconds, "tasks": len(tasks),
-                     "embedded": embedded, "rss_mb": peak_rss_mb(), "curve": curve, **check})
+        check = verify(
+            read_back(sc), {t["id"]: t["text"] for t in tasks}, sc["deleted"], sc["edited"]
+        )
+        rows.append(
+            {
+                "scenario": sc["name"],
+                "seconds": seconds,
+                "tasks": len(tasks),
+                "embedded": embedded,
+                "rss_mb": peak_rss_mb(),
+                "curve": curve,
+                **check,
+            }
+        )
         print(f"{job['name']} {sc['name']}: {seconds:.2f}s {check}", file=sys.stderr, flush=True)
     return rows
 
@@ -95,8 +106,10 @@ def run_planvec(job: dict[str, Any]) -> list[dict[str, Any]]:
 
     def read_back(sc: dict[str, Any]) -> list[tuple[str, str]]:
         with open_index() as index:
-            out = [(str(p.id), str(p.payload.get("text"))) for p in
-                   index.store.scroll(index.collection, with_payload=("text",))]
+            out = [
+                (str(p.id), str(p.payload.get("text")))
+                for p in index.store.scroll(index.collection, with_payload=("text",))
+            ]
             if isinstance(index.embedder, CachedEmbedder):
                 index.embedder.cache.close()
         return out
@@ -123,8 +136,10 @@ def run_legacy(job: dict[str, Any]) -> list[dict[str, Any]]:
         client = QdrantClient(path=path)
         if client.collection_exists("roadmap_tasks"):
             client.delete_collection("roadmap_tasks")
-        client.create_collection("roadmap_tasks", vectors_config=models.VectorParams(
-            size=384, distance=models.Distance.COSINE))
+        client.create_collection(
+            "roadmap_tasks",
+            vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE),
+        )
         done = 0
         root = Path(sc["dir"])
         for f in sorted(root.rglob("*.md")):
@@ -134,9 +149,16 @@ def run_legacy(job: dict[str, Any]) -> list[dict[str, Any]]:
                 if not m:
                     continue
                 vector = model.encode([m.group(2)], normalize_embeddings=True)[0].tolist()
-                client.upsert("roadmap_tasks", points=[models.PointStruct(
-                    id=str(uuid.uuid4()), vector=vector,
-                    payload={"plan": plan, "line": n, "description": m.group(2)})])
+                client.upsert(
+                    "roadmap_tasks",
+                    points=[
+                        models.PointStruct(
+                            id=str(uuid.uuid4()),
+                            vector=vector,
+                            payload={"plan": plan, "line": n, "description": m.group(2)},
+                        )
+                    ],
+                )
                 done += 1
                 if done % 100 == 0:
                     curve.append((done, time.perf_counter() - start))

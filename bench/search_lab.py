@@ -241,7 +241,8 @@ def row(label: str, summary: dict, groups: Sequence[str]) -> str:
             f"{m['mrr@10']:.3f} | " + " | ".join(cells) + " |")
 
 
-GROUPS = ("lang=fr", "lang=en", "kind=paraphrase_fr", "kind=translation_en", "kind=question",
+GROUPS = ("lang=fr", "lang=en", "kind=paraphrase_fr", "kind=translation_en", "kind=question_en",
+          "kind=question_fr",
           "kind=keywords")
 
 
@@ -309,15 +310,21 @@ def lexical_variant(name: str) -> tuple[Any, Any]:
     from planvec.embed.lexical import LexicalEncoder
 
     if name == "product":
-        enc = LexicalEncoder()
+        from planvec.index import default_lexical_encoder
+
+        enc = default_lexical_encoder()
         return enc, enc
-    base = LexicalEncoder(expansion=None)
-    gl = default_glossary()
-    docx = LexicalEncoder(expansion=gl, expand_documents=True, expand_queries=False)
-    qx = LexicalEncoder(expansion=gl, expand_documents=False, expand_queries=True)
-    both = LexicalEncoder(expansion=gl, expand_documents=True, expand_queries=True)
-    return {"base": (base, base), "docx": (docx, docx), "qx": (qx, qx),
-            "docx+qx": (both, both)}[name]
+    if name == "base":
+        base = LexicalEncoder()
+        return base, base
+    sides, _, weight = name.partition("@")
+    enc = LexicalEncoder(
+        expansion=default_glossary(),
+        expansion_weight=float(weight or 0.3),
+        expand_documents="docx" in sides,
+        expand_queries="qx" in sides,
+    )
+    return enc, enc
 
 
 if __name__ == "__main__":

@@ -39,8 +39,18 @@ def run_scenarios(
         start = time.perf_counter()
         embedded = one_run(tasks)
         seconds = time.perf_counter() - start
-        check = verify(read_back(), {t["id"]: t["text"] for t in tasks}, sc["deleted"], sc["edited"])
-        rows.append({"scenario": sc["name"], "seconds": seconds, "tasks": len(tasks),
-                     "embedded": embedded, "rss_mb": peak_rss_mb(), **check})
+        check = verify(
+            read_back(), {t["id"]: t["text"] for t in tasks}, sc["deleted"], sc["edited"]
+        )
+        rows.append(
+            {
+                "scenario": sc["name"],
+                "seconds": seconds,
+                "tasks": len(tasks),
+                "embedded": embedded,
+                "rss_mb": peak_rss_mb(),
+                **check,
+            }
+        )
         print(f"{name} {sc['name']}: {seconds:.2f}s {check}", file=sys.stderr, flush=True)
     print(json.dumps({"contender": name, "rows": rows}))

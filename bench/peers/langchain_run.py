@@ -15,12 +15,12 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import load_job, run_scenarios, sentence_model  # noqa: E402
-from langchain_classic.indexes import SQLRecordManager, index  # noqa: E402
-from langchain_core.documents import Document  # noqa: E402
-from langchain_core.embeddings import Embeddings  # noqa: E402
-from langchain_qdrant import QdrantVectorStore  # noqa: E402
-from qdrant_client import QdrantClient, models  # noqa: E402
+from common import load_job, run_scenarios, sentence_model
+from langchain_classic.indexes import SQLRecordManager, index
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_qdrant import QdrantVectorStore
+from qdrant_client import QdrantClient, models
 
 COLLECTION = "tasks"
 
@@ -47,8 +47,9 @@ def main() -> None:
     embeddings = MiniLM(sentence_model(job["model_path"]))
     qdrant_dir = work / "qdrant"
     client = QdrantClient(path=str(qdrant_dir))
-    client.create_collection(COLLECTION, vectors_config=models.VectorParams(
-        size=384, distance=models.Distance.COSINE))
+    client.create_collection(
+        COLLECTION, vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE)
+    )
     client.close()
     holder: dict[str, Any] = {}
 
@@ -56,11 +57,22 @@ def main() -> None:
         before = embeddings.calls
         client = QdrantClient(path=str(qdrant_dir))
         store = QdrantVectorStore(client=client, collection_name=COLLECTION, embedding=embeddings)
-        manager = SQLRecordManager(f"qdrant/{COLLECTION}", db_url=f"sqlite:///{work}/records.sqlite")
+        manager = SQLRecordManager(
+            f"qdrant/{COLLECTION}", db_url=f"sqlite:///{work}/records.sqlite"
+        )
         manager.create_schema()
-        docs = [Document(page_content=t["text"], metadata={
-            "plan": t["plan"], "task_id": t["id"], "status": t["status"],
-            "section": " > ".join(t["section"])}) for t in tasks]
+        docs = [
+            Document(
+                page_content=t["text"],
+                metadata={
+                    "plan": t["plan"],
+                    "task_id": t["id"],
+                    "status": t["status"],
+                    "section": " > ".join(t["section"]),
+                },
+            )
+            for t in tasks
+        ]
         index(docs, manager, store, cleanup=cleanup, source_id_key="plan")
         holder["client"] = client
         return embeddings.calls - before

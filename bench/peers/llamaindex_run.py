@@ -17,15 +17,15 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import load_job, run_scenarios, sentence_model  # noqa: E402
-from llama_index.core import Document  # noqa: E402
-from llama_index.core.embeddings import BaseEmbedding  # noqa: E402
-from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline  # noqa: E402
-from llama_index.core.node_parser import SentenceSplitter  # noqa: E402
-from llama_index.core.storage.docstore import SimpleDocumentStore  # noqa: E402
-from llama_index.vector_stores.qdrant import QdrantVectorStore  # noqa: E402
-from pydantic import PrivateAttr  # noqa: E402
-from qdrant_client import QdrantClient  # noqa: E402
+from common import load_job, run_scenarios, sentence_model
+from llama_index.core import Document
+from llama_index.core.embeddings import BaseEmbedding
+from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.storage.docstore import SimpleDocumentStore
+from llama_index.vector_stores.qdrant import QdrantVectorStore
+from pydantic import PrivateAttr
+from qdrant_client import QdrantClient
 
 COLLECTION = "tasks"
 META = ["plan", "task_id", "status", "section"]
@@ -78,9 +78,16 @@ def main() -> None:
             pipeline.load(str(state_dir))
         docs = []
         for t in tasks:
-            doc = Document(text=t["text"], id_=t["id"], metadata={
-                "plan": t["plan"], "task_id": t["id"], "status": t["status"],
-                "section": " > ".join(t["section"])})
+            doc = Document(
+                text=t["text"],
+                id_=t["id"],
+                metadata={
+                    "plan": t["plan"],
+                    "task_id": t["id"],
+                    "status": t["status"],
+                    "section": " > ".join(t["section"]),
+                },
+            )
             doc.excluded_embed_metadata_keys = list(META)
             doc.excluded_llm_metadata_keys = list(META)
             docs.append(doc)

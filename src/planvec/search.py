@@ -29,6 +29,14 @@ from planvec.store.base import (
 )
 
 SEARCH_MODES = ("hybrid", "dense", "sparse")
+
+#: Hybrid fusion defaults, tuned on the dev split of bench/queries/dev.jsonl with
+#: bench/search_lab.py (docs/benchmarks.md, "Search quality (hybrid, FR/EN)"): weighted RRF
+#: ``w / rank`` style as Qdrant computes it, the lexical side weighted higher because its
+#: hits are exact while the English model's French neighbours are often weak.
+RRF_K = 60
+FUSION_WEIGHTS = (1.0, 1.0)  # (dense, sparse)
+PREFETCH_LIMIT = 100
 STATUSES = ("todo", "done", "in_progress", "cancelled")
 
 
@@ -107,14 +115,36 @@ class Searcher:
         *,
         lexical: LexicalQueryEncoder | None,
         known_plans: Callable[[], Iterable[str]],
-        prefetch_limit: int = 100,
+        prefetch_limit: int = PREFETCH_LIMIT,
+        weights: tuple[float, float] = FUSION_WEIGHTS,
+        rrf_k: int = RRF_K,
+        query_text: Callable[[str], str] | None = None,
     ) -> None:
+        """Wire a searcher.
+
+        Args:
+            store: the vector store.
+            collection: the collection to search.
+            embedder: embeds queries (same model as the index).
+            lexical: encodes sparse queries; ``None`` for an index without sparse vectors.
+            known_plans: the plan paths of the index (for ``--plan`` globs).
+            prefetch_limit: candidates taken from each side before fusion.
+            weights: RRF weights of the (dense, sparse) sides.
+            rrf_k: the RRF constant.
+            query_text: turns the query into the text given to the embedder (e.g. the
+                glossary's English rendering); identity when ``None``.
+        """
+        if rrf_k < 1 or min(weights) < 0 or max(weights) <= 0:
+            raise ConfigError("RRF needs k >= 1 and non-negative weights, one of them > 0")
         self.store = store
         self.collection = collection
         self.embedder = embedder
         self.lexical = lexical
         self.known_plans = known_plans
         self.prefetch_limit = prefetch_limit
+        self.weights = weights
+        self.rrf_k = rrf_k
+        self.query_text = query_text
 
     def search(
         self,
@@ -140,7 +170,8 @@ class Searcher:
         dense: Sequence[float] | None = None
         sparse: SparseVector | None = None
         if mode in ("dense", "hybrid"):
-            dense = self.embedder.embed([query])[0].tolist()
+            text = self.query_text(query) if self.query_text else query
+            dense = self.embedder.embed([text or query])[0].tolist()
         if mode in ("sparse", "hybrid") and self.lexical is not None:
             sparse = self.lexical.encode_query(query)
             if not sparse.indices:
@@ -153,5 +184,7 @@ class Searcher:
             filter=build_filter(filters or SearchFilters(), self.known_plans),
             limit=limit,
             prefetch_limit=max(self.prefetch_limit, limit),
+            rrf_k=self.rrf_k,
+            weights=self.weights,
         )
         return [hit_from_point(p) for p in self.store.search(self.collection, request)]

@@ -10,6 +10,7 @@ from types import ModuleType
 
 import pytest
 
+from planvec.embed.base import Embedder
 from planvec.embed.hashing import HashingEmbedder
 from planvec.embed.lexical import LexicalEncoder
 from planvec.index import Index, sources_for
@@ -71,9 +72,15 @@ def store_at(tmp_path: Path) -> Iterator[Callable[[str, str], VectorStore]]:
         store.close()
 
 
-def make_index(store: VectorStore, embedder: object | None = None, collection: str = "planvec_tasks") -> Index:
-    return Index(store, embedder or HashingEmbedder(), collection=collection,  # type: ignore[arg-type]
-                 lexical=LexicalEncoder())
+def make_index(
+    store: VectorStore, embedder: Embedder | None = None, collection: str = "planvec_tasks"
+) -> Index:
+    return Index(
+        store,
+        embedder or HashingEmbedder(),
+        collection=collection,  # type: ignore[arg-type]
+        lexical=LexicalEncoder(),
+    )
 
 
 @pytest.fixture

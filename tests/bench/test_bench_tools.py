@@ -18,10 +18,10 @@ from planvec.sources.files import parse_paths
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path[:0] = [str(BENCH), str(BENCH / "peers")]
 
-import run  # noqa: E402
-import synth  # noqa: E402
 from verify import load_state, verify  # noqa: E402
 
+import run  # noqa: E402
+import synth  # noqa: E402
 
 _LEARNED: dict[Path, synth.Shape] = {}
 
@@ -59,10 +59,13 @@ def test_synth_has_the_corpus_shape(shape: synth.Shape, corpus_dir: Path, tmp_pa
     def share(tasks: list, pred: object) -> float:
         return sum(1 for t in tasks if pred(t)) / len(tasks)  # type: ignore[operator]
 
-    assert share(fake, lambda t: t.checked) == pytest.approx(share(real, lambda t: t.checked), abs=0.04)
+    assert share(fake, lambda t: t.checked) == pytest.approx(
+        share(real, lambda t: t.checked), abs=0.04
+    )
     for depth in (0, 1, 2):
         assert share(fake, lambda t, d=depth: t.depth == d) == pytest.approx(
-            share(real, lambda t, d=depth: t.depth == d), abs=0.08)
+            share(real, lambda t, d=depth: t.depth == d), abs=0.08
+        )
     mean_len = sum(len(t.text) for t in fake) / len(fake)
     real_len = sum(len(t.text) for t in real) / len(real)
     assert abs(mean_len - real_len) / real_len < 0.2
@@ -76,8 +79,9 @@ def test_dataset_states_hold_the_edits_and_deletions(tmp_path: Path) -> None:
     (src / "sub").mkdir(parents=True)
     body = "\n".join(f"- [ ] **{i}.1** tâche numéro {i} à faire" for i in range(1, 151))
     (src / "a.md").write_text("# A\n\n## Phase\n\n" + body + "\n", encoding="utf-8")
-    (src / "sub" / "b.md").write_text("# B\n\n```\n- [ ] not a task\n```\n- [x] **9.9** fait\n",
-                                      encoding="utf-8")
+    (src / "sub" / "b.md").write_text(
+        "# B\n\n```\n- [ ] not a task\n```\n- [x] **9.9** fait\n", encoding="utf-8"
+    )
     files = run.choose_files(src, None)
     data = run.make_dataset(files, src, tmp_path / "data", seed=1)
     full, noop, edit, delete = data["scenarios"]
@@ -98,15 +102,15 @@ def test_verify_catches_every_kind_of_wrong_store() -> None:
     good = [("a", "one"), ("b", "two (modifié)"), ("c", "three")]
     assert verify(good, expected, deleted=["d"], edited=["b"])["correct"]
     cases = {
-        "extra": good + [("d", "gone")],
+        "extra": [*good, ("d", "gone")],
         "missing": good[:2],
         "wrong_text": [("a", "one"), ("b", "two"), ("c", "three")],
     }
     for field, stored in cases.items():
         out = verify(stored, expected, deleted=["d"], edited=["b"])
         assert not out["correct"] and out[field] == 1, field
-    dup = verify(good + [("a", "one")], expected)
+    dup = verify([*good, ("a", "one")], expected)
     assert not dup["correct"] and dup["extra"] == 1 and dup["points"] == 4
-    left = verify(good + [("d", "gone")], expected, deleted=["d"])
+    left = verify([*good, ("d", "gone")], expected, deleted=["d"])
     assert left["deleted_left"] == 1
     assert Counter(verify(good, expected, edited=["b"])["edited_ok"]) == Counter("1/1")

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from planvec.checks.findings import KINDS, REPORT_SCHEMA
 from planvec.checks.repair import repair_index
 from planvec.checks.verify import check_index
+from planvec.errors import CheckFailed, SourceError
 from planvec.index import Index, sources_for
-from planvec.records import point_id
+from planvec.records import Plan, SourceFailure, point_id
 from planvec.store.base import PointRecord, VectorStore
 
 
@@ -202,7 +204,31 @@ def test_plans_that_fail_to_parse_keep_their_points(
     assert report.plans["other.md"].points == 2
 
 
-def test_unusable_path_means_the_check_could_not_run(index: Index, tmp_path: Path) -> None:
-    report = check_index(index, sources_for([tmp_path / "no-such-dir"]))
+class BrokenSource:
+    """A source whose files vanish while it is read."""
+
+    def iter_plans(self) -> Iterator[Plan | SourceFailure]:
+        raise SourceError("plans/", "directory removed while reading")
+        yield  # pragma: no cover
+
+
+def test_a_source_that_fails_means_the_check_could_not_run(index: Index) -> None:
+    report = check_index(index, BrokenSource())
     assert report.status == "error" and report.exit_code == 2
-    assert report.error and "no-such-dir" in report.error
+    assert report.error and "directory removed" in report.error
+    with pytest.raises(CheckFailed, match="directory removed"):
+        repair_index(index, BrokenSource(), apply=True)
+
+
+def test_without_plans_repair_only_deletes(index: Index) -> None:
+    pts = Points(index)
+    stray = changed(pts["Review security policies"], id=point_id("test", "stray"),
+                    payload={"text": "no plan"})
+    zero = changed(pts["Archive old dashboards"], vector=[0.0] * 384)
+    index.store.upsert(index.collection, [stray, zero])
+    dry = repair_index(index, None)
+    assert dry.plan.delete == {str(stray.id): "orphan_task"}
+    assert [f.kind for f in dry.plan.unrepairable] == ["vector_zero"]
+    done = repair_index(index, None, apply=True)
+    assert done.after is not None and done.after.summary() == {"vector_zero": 1}
+    assert index.store.count(index.collection) == 12

@@ -62,6 +62,12 @@ def test_check_json_markdown_and_exit_codes(plan_tree: Path, indexed: str, tmp_p
     assert code == 0 and "No problem found" in out
 
 
+@pytest.mark.parametrize("command", ["check", "repair"])
+def test_a_path_that_does_not_exist_exits_2(command: str, indexed: str, tmp_path: Path) -> None:
+    code, _, err = invoke(command, str(tmp_path / "nope"), "--index", indexed, "--offline")
+    assert code == 2 and "nope" in err
+
+
 def test_check_exits_2_when_the_store_cannot_be_reached(plan_tree: Path) -> None:
     code, _, err = invoke(
         "check", str(plan_tree), "--qdrant-url", "http://127.0.0.1:9", "--offline",

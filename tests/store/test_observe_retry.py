@@ -108,3 +108,48 @@ def test_rrf_fuse_matches_qdrant_formula() -> None:
     fused = rrf_fuse([a, b], k=60, weights=[1.0, 3.0], limit=3)
     assert [h.id for h in fused] == [3, 4, 1]
     assert fused[0].score == pytest.approx(1 / 62 + 1 / (1 / 3 + 59))
+
+
+def test_parallel_upload_sums_and_stops_at_first_error() -> None:
+    import threading
+
+    from planvec.store.server import QdrantServerStore
+
+    store = QdrantServerStore(None, backend="server", location="http://x", parallel=3)
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def send(batch: list[int]) -> int:
+        with lock:
+            seen.append(batch[0])
+        if batch[0] == 5:
+            raise StoreError("batch 5 rejected")
+        return len(batch)
+
+    assert store._parallel(send, iter([[i] * 4 for i in range(5)])) == 20
+    seen.clear()
+    with pytest.raises(StoreError, match="batch 5"):
+        store._parallel(send, iter([[i] * 4 for i in range(100)]))
+    assert 5 in seen and len(seen) < 100  # nothing is sent once a batch failed (bounded)
+
+
+def test_otel_spans_when_installed(tmp_path: Path) -> None:
+    pytest.importorskip("opentelemetry.sdk.trace")
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    store = open_store(index_dir=tmp_path, qdrant_url="memory://")
+    try:
+        store.ensure_collection("c", CollectionSpec(dimension=2, sparse=False))
+        store.count("c")
+    finally:
+        store.close()
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    assert {"planvec.store.ensure_collection", "planvec.store.count"} <= set(spans)
+    assert spans["planvec.store.count"].attributes["planvec.store.backend"] == "memory"

@@ -104,8 +104,10 @@ def decode_point(obj: Any, where: str, dimension: int) -> PointRecord:
     if not isinstance(obj, dict):
         raise ArchiveError(f"{where}: a point line is not a JSON object")
     pid = obj.get("id")
-    if isinstance(pid, bool) or not isinstance(pid, (str, int)) or (
-        isinstance(pid, int) and pid < 0
+    if (
+        isinstance(pid, bool)
+        or not isinstance(pid, (str, int))
+        or (isinstance(pid, int) and pid < 0)
     ):
         raise ArchiveError(f"{where}: invalid point id {pid!r}")
     payload = obj.get("payload")
@@ -165,8 +167,10 @@ class ArchiveWriter:
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
         os.fchmod(fd, 0o600)
         self._tmp = Path(tmp)
-        self._file: IO[bytes] = os.fdopen(fd, "wb")
-        self._tar = tarfile.open(fileobj=self._file, mode="w", format=tarfile.PAX_FORMAT)
+        self._file: IO[bytes] = os.fdopen(fd, "wb")  # closed by commit/abort
+        self._tar = tarfile.open(  # noqa: SIM115 - closed by commit/abort
+            fileobj=self._file, mode="w", format=tarfile.PAX_FORMAT
+        )
 
     def _add(self, name: str, data: bytes) -> None:
         info = tarfile.TarInfo(name)
@@ -422,8 +426,9 @@ def read_archive(path: Path) -> Archive:
         _check_manifest(archive)
         count, digests = 0, []
         for name in sorted(chunk_sums):
-            for point in _parse_chunk(_read_member(tar, members[name], MAX_CHUNK_BYTES), name,
-                                      archive.dimension):
+            for point in _parse_chunk(
+                _read_member(tar, members[name], MAX_CHUNK_BYTES), name, archive.dimension
+            ):
                 count += 1
                 digests.append(point_digest(point.id, point.payload))
     if count != archive.points or len(chunk_sums) != header.get("chunks"):

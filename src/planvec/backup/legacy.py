@@ -74,7 +74,9 @@ class LegacyPoints:
         assert self.store is not None
         return f"{self.store.backend} {getattr(self.store, 'location', '')} {self.collection!r}"
 
-    def chunks(self, *, with_vectors: bool = False, size: int = 1024) -> Iterator[list[PointRecord]]:
+    def chunks(
+        self, *, with_vectors: bool = False, size: int = 1024
+    ) -> Iterator[list[PointRecord]]:
         """The points in chunks (vectors only when asked: 1536 floats each)."""
         if self.archive is not None:
             for chunk in self.archive.iter_chunks():
@@ -85,9 +87,7 @@ class LegacyPoints:
             return
         assert self.store is not None
         page: list[PointRecord] = []
-        for point in self.store.scroll(
-            self.collection, with_vectors=with_vectors, batch_size=size
-        ):
+        for point in self.store.scroll(self.collection, with_vectors=with_vectors, batch_size=size):
             page.append(point)
             if len(page) >= size:
                 yield page
@@ -151,7 +151,10 @@ def _text(value: Any) -> str:
 
 
 def integrity_report(
-    points: Sequence[PointRecord], *, source: str = "", plans_root: Path | None = None,
+    points: Sequence[PointRecord],
+    *,
+    source: str = "",
+    plans_root: Path | None = None,
     dimension: int | None = None,
 ) -> IntegrityReport:
     """Count duplicates, colliding keys, missing texts/files and field types.
@@ -179,7 +182,11 @@ def integrity_report(
         for name in sorted(set(LEGACY_FIELDS) | set(p)):
             report.fields.setdefault(name, Counter())[_type_name(p.get(name))] += 1
         report.statuses[str(p.get("status"))] += 1
-        brief = {"legacy_id": point.id, "task_id": p.get("task_id"), "file_path": p.get("file_path")}
+        brief = {
+            "legacy_id": point.id,
+            "task_id": p.get("task_id"),
+            "file_path": p.get("file_path"),
+        }
         if not _text(p.get("description")):
             report.missing_text.append(brief)
         file_path = _text(p.get("file_path"))
@@ -207,7 +214,9 @@ def integrity_report(
 
 
 def _natural(key: str) -> tuple[Any, ...]:
-    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[.\s]", key))
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[.\s]", key)
+    )
 
 
 def _section(value: Any) -> tuple[str, ...]:

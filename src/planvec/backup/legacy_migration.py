@@ -70,7 +70,7 @@ class LegacyMigrationReport:
 
     def to_markdown(self) -> str:
         """The human migration report."""
-        i = self.integrity
+        i, snap = self.integrity, self.snapshot
         verdict = "DRY RUN (nothing written)" if self.dry_run else (
             "PASSED" if self.verified else "FAILED")  # fmt: skip
         lines = [
@@ -79,8 +79,8 @@ class LegacyMigrationReport:
             f"- Source: `{self.source}`",
             f"- Target: `{self.target}`",
             f"- Result: **{verdict}**",
-            f"- Snapshot: `{self.snapshot.get('path', '-')}` "
-            f"(sha256 `{self.snapshot.get('sha256', '-')}`, {self.snapshot.get('points', '-')} points)",
+            f"- Snapshot: `{snap.get('path', '-')}` "
+            f"(sha256 `{snap.get('sha256', '-')}`, {snap.get('points', '-')} points)",
             f"- Source deleted: {'yes' if self.source_deleted else 'no'}",
             "",
             "## Integrity of the legacy collection",
@@ -112,8 +112,10 @@ class LegacyMigrationReport:
                      f"{self.present}")  # fmt: skip
         if self.sync:
             s = self.sync
-            lines.append(f"- Sync: {s.get('added')} added, {s.get('updated')} updated, "
-                         f"{s.get('unchanged')} unchanged, {s.get('embedded')} embedded")  # fmt: skip
+            lines.append(
+                f"- Sync: {s.get('added')} added, {s.get('updated')} updated, "
+                f"{s.get('unchanged')} unchanged, {s.get('embedded')} embedded"
+            )
         if self.check:
             lines.append(f"- `planvec check`: **{self.check.get('status')}** "
                          f"{self.check.get('summary') or ''}")  # fmt: skip
@@ -131,7 +133,8 @@ class LegacyMigrationReport:
                 f"| planvec, dense ({q.get('model')}) | {q.get('dense_at1'):.3f} | "
                 f"{q.get('dense_at5'):.3f} |",
                 f"| planvec, hybrid | {q.get('hybrid_at1'):.3f} | {q.get('hybrid_at5'):.3f} |",
-                f"| legacy random vectors | {q.get('legacy_at1'):.3f} | {q.get('legacy_at5'):.3f} |",
+                f"| legacy random vectors | {q.get('legacy_at1'):.3f} | "
+                f"{q.get('legacy_at5'):.3f} |",
             ]
         if self.problems:
             lines += ["", "## Problems", ""] + [f"- {p}" for p in self.problems]
@@ -145,7 +148,7 @@ def _listing(title: str, rows: list[dict[str, Any]], limit: int = 50) -> list[st
     out += [f"- `{json.dumps(r, ensure_ascii=False, default=str)}`" for r in rows[:limit]]
     if len(rows) > limit:
         out.append(f"- ... and {len(rows) - limit} more")
-    return out + [""]
+    return [*out, ""]
 
 
 def _sha256(path: Path) -> str:
@@ -255,7 +258,9 @@ def _migrate(
     if report.present != len(tasks):
         report.problems.append(f"only {report.present} of {len(tasks)} tasks are in the index")
     if check.exit_code != 0:
-        report.problems.append(f"planvec check: {check.status} {check.summary()} {check.error or ''}")
+        report.problems.append(
+            f"planvec check: {check.status} {check.summary()} {check.error or ''}"
+        )
     if report.search["dense_at5"] < min_found_at5:
         report.problems.append(
             f"search test: dense found@5 {report.search['dense_at5']:.3f} < {min_found_at5}"

@@ -37,15 +37,14 @@ from typing import Any
 
 import numpy as np
 
+from planvec.checks.vectors import text_embed_hash
 from planvec.embed.base import Embedder
 from planvec.errors import ConfigError, IndexMismatch, StoreError
-from planvec.index import Index
+from planvec.index import Index, LexicalEncoder
 from planvec.manifest import new_manifest, now_iso
-from planvec.checks.vectors import text_embed_hash
 from planvec.points import payload_hash
 from planvec.store.aliases import resolve_collection
 from planvec.store.base import PointRecord, SupportsAliases, VectorStore
-from planvec.sync import LexicalEncoderLike
 
 
 @dataclass
@@ -90,7 +89,9 @@ def migration_status(store: VectorStore, logical: str) -> dict[str, Any]:
     """Which collection is live, what the previous one was, and every sibling collection."""
     live = resolve_collection(store, logical)
     manifest = store.read_manifest(live) or {}
-    siblings = sorted(n for n in store.list_collections() if n == logical or n.startswith(logical + "__"))
+    siblings = sorted(
+        n for n in store.list_collections() if n == logical or n.startswith(logical + "__")
+    )
     return {
         "logical": logical,
         "live": live,
@@ -169,7 +170,11 @@ def _ids(store: VectorStore, name: str) -> set[str]:
 
 
 def verify_collection(
-    old: Index, new: Index, *, old_embedder_matches: bool, max_quality_drop: float,
+    old: Index,
+    new: Index,
+    *,
+    old_embedder_matches: bool,
+    max_quality_drop: float,
     quality_sample: int = 500,
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """``check`` and ``quality`` of the new collection, compared with the live one.
@@ -206,7 +211,7 @@ def migrate_model(
     *,
     apply: bool = False,
     old_embedder: Embedder | None = None,
-    lexical: LexicalEncoderLike | None = None,
+    lexical: LexicalEncoder | None = None,
     max_quality_drop: float = 0.05,
     batch_size: int = 256,
     progress: Callable[[int], None] | None = None,
@@ -245,7 +250,8 @@ def migrate_model(
     )  # fmt: skip
     if (manifest.get("model"), manifest.get("dimension")) == (embedder.family, embedder.dimension):
         raise ConfigError(
-            f"{logical!r} already uses {embedder.family} ({embedder.dimension}-d): nothing to migrate"
+            f"{logical!r} already uses {embedder.family} ({embedder.dimension}-d): "
+            "nothing to migrate"
         )
     report.new_collection = physical_name(logical, embedder.model_id)
     if not apply:
@@ -270,12 +276,20 @@ def migrate_model(
 
 
 def _compatible(manifest: dict[str, Any], embedder: Embedder) -> bool:
-    return (manifest.get("model"), manifest.get("dimension")) == (embedder.family, embedder.dimension)
+    return (manifest.get("model"), manifest.get("dimension")) == (
+        embedder.family,
+        embedder.dimension,
+    )
 
 
 def _switch(
-    store: VectorStore, aliases: SupportsAliases, logical: str, live: str, target: str,
-    *, old_manifest: dict[str, Any],
+    store: VectorStore,
+    aliases: SupportsAliases,
+    logical: str,
+    live: str,
+    target: str,
+    *,
+    old_manifest: dict[str, Any],
 ) -> None:
     """Point ``logical`` at ``target``; convert a bare collection named ``logical`` first."""
     if live == logical and store.backend != "edge":

@@ -137,7 +137,9 @@ def migrate_legacy_index(
     with contextlib.ExitStack() as stack:
         if from_url is not None:
             if from_url.startswith("memory://"):
-                raise ConfigError("--from-url memory:// holds nothing: use a server or local:// URL")
+                raise ConfigError(
+                    "--from-url memory:// holds nothing: use a server or local:// URL"
+                )
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             source_store = open_settings_store(
                 Settings(index_dir=scratch, api_key=settings.api_key), qdrant_url=from_url

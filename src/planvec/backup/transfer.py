@@ -302,7 +302,7 @@ def _compare(expected: PointRecord, got: PointRecord | None) -> str | None:
             return "vector differs"
     ex, gs = expected.sparse, got.sparse
     if ex is not None and ex.indices:
-        if gs is None or _sparse_map(gs) .keys() != _sparse_map(ex).keys():
+        if gs is None or _sparse_map(gs).keys() != _sparse_map(ex).keys():
             return "sparse vector differs"
         a_map, b_map = _sparse_map(ex), _sparse_map(gs)
         if any(abs(a_map[k] - b_map[k]) > VECTOR_TOLERANCE for k in a_map):

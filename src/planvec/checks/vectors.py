@@ -96,7 +96,7 @@ class VectorChecker:
             if suspicious[i]:
                 self._sanity(point, matrix[i], report)
             else:
-                sound.append((point, matrix[i]))
+                sound.append((point, matrix[i]))  # a view: copied if sampled
         if not sound or not self.comparable:
             return
         hashes = [text_embed_hash(str(p.payload.get("text", "")), self.family) for p, _ in sound]
@@ -126,11 +126,14 @@ class VectorChecker:
         """Reservoir sampling (algorithm R): each uncached point kept with equal chance."""
         self._seen_uncached += 1
         if len(self._sample) < self.sample_size:
+            j = len(self._sample)
             self._sample.append((point, vec))
-            return
-        j = self._rng.randrange(self._seen_uncached)
-        if j < self.sample_size:
-            self._sample[j] = (point, vec)
+        else:
+            j = self._rng.randrange(self._seen_uncached)
+            if j >= self.sample_size:
+                return
+        # a copy, not a view that would keep the whole page matrix alive
+        self._sample[j] = (point, np.array(vec, dtype=np.float32, copy=True))
 
     def _compare(
         self,

@@ -213,8 +213,10 @@ def migrate_model_command(
 
 def _render_model(data: dict[str, Any]) -> None:
     if "action" not in data:
-        click.echo(f"{data['logical']} -> {data['live']} ({data.get('model_id')}, "
-                   f"{data.get('dimension')}-d); previous: {data.get('previous') or '-'}")  # fmt: skip
+        click.echo(
+            f"{data['logical']} -> {data['live']} ({data.get('model_id')}, "
+            f"{data.get('dimension')}-d); previous: {data.get('previous') or '-'}"
+        )
         for name in data["collections"]:
             click.echo(f"  {'*' if name == data['live'] else ' '} {name}")
         return

@@ -25,7 +25,7 @@ from planvec.cli.common import (
     settings_from,
     store_options,
 )
-from planvec.errors import CheckFailed, ConfigError, PlanvecError
+from planvec.errors import ConfigError, PlanvecError
 
 
 def _write_markdown(path: Path | None, text: str) -> None:
@@ -143,12 +143,12 @@ def repair_command(
     from planvec.checks.repair import repair_index
     from planvec.index import open_index, sources_for
 
-    settings = settings_from(**opts)
-    source = sources_for(paths) if paths else None
     try:
+        settings = settings_from(**opts)
+        source = sources_for(paths) if paths else None
         with open_index(settings, write=apply, wait=wait) as index:
             result = repair_index(index, source, apply=apply, batch_size=settings.batch_size)
-    except CheckFailed as exc:
+    except PlanvecError as exc:
         _fail_to_run(exc)
         return
     if json_:

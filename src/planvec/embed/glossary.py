@@ -80,7 +80,7 @@ class Glossary:
         pairs: (French, English) phrases, in priority order.
     """
 
-    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, pairs: Iterable[tuple[str, str]], version: str = GLOSSARY_VERSION) -> None:
         self._fr: dict[tuple[str, ...], _Entry] = {}
         self._en: dict[tuple[str, ...], _Entry] = {}
         for fr, en in pairs:
@@ -94,6 +94,7 @@ class Glossary:
             if en_key and len(en_key) <= _MAX_PHRASE and en_key != fr_key:
                 self._en.setdefault(en_key, entry)
         self.size = len(self._fr)
+        self.version = version
 
     def _matches(
         self, words: Sequence[str], table: dict[tuple[str, ...], _Entry], english: bool

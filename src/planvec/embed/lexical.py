@@ -52,7 +52,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Protocol
 
 import snowballstemmer
 
@@ -302,6 +302,14 @@ def _sparse(weights: dict[int, float]) -> SparseVector:
     return SparseVector(indices=indices, values=tuple(weights[i] for i in indices))
 
 
+class Expansion(Protocol):
+    """Cross-language expansion (``planvec.embed.glossary.Glossary``)."""
+
+    version: str
+
+    def translations(self, text: str) -> list[str]: ...
+
+
 class LexicalEncoder:
     """Turns task texts and queries into sparse vectors that Qdrant scores as BM25.
 
@@ -311,6 +319,12 @@ class LexicalEncoder:
         b: BM25 length normalisation.
         avg_len: fixed average document length (``AVG_DOC_LEN``).
         section_weight: weight of a section-path token relative to a text token.
+        expansion: a glossary whose translations of a text are added to its vector (only
+            tokens the text lacks, at ``expansion_weight``), so that French tasks and
+            English queries (and the reverse) share terms.
+        expansion_weight: weight of a translated token relative to a text token.
+        expand_documents: expand task vectors (changes stored vectors).
+        expand_queries: expand query vectors (free at index time).
     """
 
     def __init__(
@@ -321,6 +335,10 @@ class LexicalEncoder:
         b: float = 0.75,
         avg_len: float = AVG_DOC_LEN,
         section_weight: float = 0.4,
+        expansion: Expansion | None = None,
+        expansion_weight: float = 0.3,
+        expand_documents: bool = True,
+        expand_queries: bool = True,
     ) -> None:
         if k1 < 0 or not 0 <= b <= 1 or avg_len <= 0 or section_weight < 0:
             raise ValueError("need k1 >= 0, 0 <= b <= 1, avg_len > 0, section_weight >= 0")
@@ -329,10 +347,28 @@ class LexicalEncoder:
         self.b = b
         self.avg_len = avg_len
         self.section_weight = section_weight
+        self.expansion = expansion
+        self.expansion_weight = expansion_weight
+        self.expand_documents = expand_documents and expansion is not None
+        self.expand_queries = expand_queries and expansion is not None
         self.version = (
             f"{ANALYZER_VERSION};stem={self.analyzer.stemming};k1={k1:g};b={b:g};"
             f"avg={avg_len:g};sec={section_weight:g}"
         )
+        if expansion is not None and (self.expand_documents or self.expand_queries):
+            sides = ("d" if self.expand_documents else "") + ("q" if self.expand_queries else "")
+            self.version += f";x={expansion.version}:{sides}:{expansion_weight:g}"
+
+    def _expanded(self, text: str, present: dict[str, float]) -> dict[str, float]:
+        """Tokens of the translations of ``text`` missing from ``present``, weighted."""
+        extra: dict[str, float] = {}
+        if self.expansion is None or not self.expansion_weight:
+            return extra
+        for phrase in self.expansion.translations(text):
+            for tok, weight in self.analyzer.analyze_weighted(phrase):
+                if tok not in present:
+                    extra[tok] = max(extra.get(tok, 0.0), self.expansion_weight * weight)
+        return extra
 
     def document_terms(self, text: str, section: Sequence[str] = ()) -> dict[str, float]:
         """Token → BM25 term weight for a task (before hashing); useful to debug scores.
@@ -353,6 +389,10 @@ class LexicalEncoder:
             for tok, weight in self.analyzer.analyze_weighted(" \n ".join(section)):
                 tf[tok] = tf.get(tok, 0.0) + self.section_weight * weight
                 length += self.section_weight * weight
+        if self.expand_documents:
+            # translations do not count in the length: a task is not "longer" for them
+            for tok, weight in self._expanded(text, tf).items():
+                tf[tok] = weight
         norm = self.k1 * (1.0 - self.b + self.b * length / self.avg_len)
         return {tok: f * (self.k1 + 1.0) / (f + norm) for tok, f in tf.items()}
 
@@ -388,6 +428,8 @@ class LexicalEncoder:
         per_token: dict[str, float] = {}
         for tok, weight in self.analyzer.analyze_weighted(text):
             per_token[tok] = max(per_token.get(tok, 0.0), weight)
+        if self.expand_queries:
+            per_token.update(self._expanded(text, per_token))
         weights: dict[int, float] = {}
         for tok, weight in per_token.items():
             idx = token_index(tok)

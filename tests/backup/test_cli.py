@@ -1,0 +1,79 @@
+"""The four commands through the real CLI (click runner), offline embedder unless marked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from planvec.cli.main import cli
+
+from .conftest import LEGACY_ARCHIVE
+
+
+def _run(args: list[str], code: int = 0) -> str:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == code, (result.output, result.stderr)
+    return result.stdout
+
+
+def test_export_import_round_trip_and_refusals(plan_tree: Path, tmp_path: Path) -> None:
+    idx, out = str(tmp_path / "idx"), str(tmp_path / "a.tar")
+    _run(["index", str(plan_tree), "--index", idx, "--offline", "--silent"])
+    exported = json.loads(_run(["export", out, "--index", idx, "--json"]))
+    assert exported["points"] > 10 and exported["collection"] == "planvec_tasks"
+    restored = json.loads(_run(["import", out, "--qdrant-url", "memory://", "--json"]))
+    assert restored["ok"] and restored["points"] == exported["points"]
+    text = _run(["import", out, "--index", str(tmp_path / "r")])
+    assert "verified" in text
+    result = CliRunner().invoke(cli, ["import", out, "--index", str(tmp_path / "r")])
+    assert result.exit_code == 2 and "--force" in result.stderr and "Traceback" not in result.output
+    Path(out).write_bytes(Path(out).read_bytes()[:5000])
+    result = CliRunner().invoke(cli, ["import", out, "--index", str(tmp_path / "r2")])
+    assert result.exit_code == 1 and result.stderr.startswith("Error: ")
+    assert not (tmp_path / "r2" / "collections" / "planvec_tasks").exists()
+    hits = json.loads(
+        _run(["search", "sauvegarde", "--index", str(tmp_path / "r"), "--offline", "--json"])
+    )
+    assert hits and hits[0]["plan"] == "roadmap.md"
+
+
+def test_migrate_legacy_from_archive(tmp_path: Path) -> None:
+    report_dir = tmp_path / "rep"
+    data = json.loads(_run([
+        "migrate-legacy", "--from-archive", str(LEGACY_ARCHIVE), "--index", str(tmp_path / "i"),
+        "--offline", "--report-dir", str(report_dir), "--json",
+    ]))  # fmt: skip
+    assert data["verified"] and data["present"] == data["tasks"] == 22
+    assert (report_dir / "migration-report.md").is_file()
+    result = CliRunner().invoke(cli, ["migrate-legacy", "--index", str(tmp_path / "i")])
+    assert result.exit_code == 2 and "--from-url" in result.stderr
+
+
+def test_migrate_model_status_and_usage(plan_tree: Path, tmp_path: Path) -> None:
+    idx = str(tmp_path / "idx")
+    _run(["index", str(plan_tree), "--index", idx, "--offline", "--silent"])
+    status = json.loads(_run(["migrate-model", "--index", idx, "--json"]))
+    assert status["live"] == "planvec_tasks" and status["model_id"] == "planvec-hashing-384"
+    result = CliRunner().invoke(cli, ["migrate-model", "--index", idx, "--rollback"])
+    assert result.exit_code == 2 and "no previous collection" in result.stderr
+    result = CliRunner().invoke(cli, ["migrate-model", "--index", idx, "--to", "hashing"])
+    assert result.exit_code == 2 and "nothing to migrate" in result.stderr
+
+
+@pytest.mark.model
+def test_migrate_model_to_the_real_model_and_back(plan_tree: Path, tmp_path: Path) -> None:
+    idx = str(tmp_path / "idx")
+    _run(["index", str(plan_tree), "--index", idx, "--offline", "--silent"])
+    plan = json.loads(_run(["migrate-model", "--index", idx, "--to", "onnx", "--json"]))
+    assert plan["action"] == "plan" and plan["new_model"] == "all-MiniLM-L6-v2@onnx-fp32"
+    done = json.loads(_run(["migrate-model", "--index", idx, "--to", "onnx", "--apply", "--json"]))
+    assert done["switched"], done["problems"]
+    assert done["quality"]["new"]["probe_accuracy"] > done["quality"]["old"]["probe_accuracy"]
+    hits = json.loads(_run(["search", "backup of the database", "--index", idx, "--json",
+                            "--mode", "dense"]))  # fmt: skip
+    assert hits[0]["key"] in ("1.1", "1.1.1")  # English query, French task: the model's job
+    _run(["migrate-model", "--index", idx, "--rollback"])
+    assert json.loads(_run(["migrate-model", "--index", idx, "--json"]))["live"] == "planvec_tasks"
