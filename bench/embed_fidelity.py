@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import subprocess
@@ -147,6 +148,7 @@ def main() -> None:
         "bf16_native": supports_bf16(),
         "cold_start": {},
         "backends": {},
+        "load_avg_start": os.getloadavg()[0],
     }
     for name in ("onnx", "torch"):
         result["cold_start"][name] = cold_start(name, cache_dir)
@@ -182,6 +184,7 @@ def main() -> None:
         stats = fidelity(reference, vectors, queries)
         stats["passes_bar"] = stats["cos_mean"] >= 0.99 and stats["top10_overlap"] >= 0.9
         result["backends"][f"onnx-{variant}"].update(stats)
+    result["load_avg_end"] = os.getloadavg()[0]
     print(json.dumps(result, indent=2))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -200,7 +203,10 @@ def render(r: dict[str, Any]) -> str:
         f"{r['unique_texts']:,} unique (fidelity and full-corpus speed use the unique ones). "
         f"Neighbours: top-10 by cosine within the corpus for {r['queries']:,} sampled queries, "
         "compared with torch fp32's. Bar for the default: cosine mean >= 0.99 and top-10 "
-        "overlap >= 0.9.",
+        "overlap >= 0.9. 1-minute load average "
+        f"{r.get('load_avg_start', float('nan')):.1f} at start, "
+        f"{r.get('load_avg_end', float('nan')):.1f} at end: with other jobs on the machine "
+        "the texts/s columns measure contention as much as the backends (fidelity is exact).",
         "",
         "| backend | cos mean | cos min | top-10 overlap (min) | passes | texts/s full corpus "
         "| texts/s bs16 sorted | texts/s bs16 unsorted |",

@@ -44,7 +44,7 @@ def _check(r: dict[str, Any]) -> str:
         return "yes"
     bits = []
     if r["extra"]:
-        bits.append(f"{r['extra']} stale/duplicate")
+        bits.append(f"{r['extra']} extra (stale, duplicate or not a task)")
     if r["missing"]:
         bits.append(f"{r['missing']} missing")
     if r["wrong_text"]:
@@ -164,6 +164,26 @@ def load_tables(res: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _hashing_note(res: dict[str, Any]) -> str:
+    """Why a row uses the hashing embedder, with the real model's measured rate."""
+    loads = [x for x in res.get("load", []) if x.get("tasks_per_s")]
+    real = [x for x in loads if "hashing" not in x["embedder"]]
+    hashed = [x for x in loads if "hashing" in x["embedder"]]
+    if not hashed:
+        return "Every row uses the real model."
+    biggest = max(x["tasks"] for x in hashed)
+    if real:
+        rate = real[0]["tasks_per_s"]
+        est = f"at the {rate:,.0f} tasks/s measured above, the real model would need {biggest / rate / 60:,.0f} min"
+    else:
+        est = "the real model (~500-1,000 tasks/s on 2 quiet cores) would need 17-35 min or more"
+    return (
+        f"Rows with `planvec-hashing-384` use the model-free hashing embedder: {est} for "
+        f"{biggest:,} tasks, so those rows measure everything but the model (parsing, diffing, "
+        "lexical vectors, the store, memory)."
+    )
+
+
 def concurrent_table(res: dict[str, Any]) -> str:
     conc = [x for x in res.get("load", []) if x.get("kind") == "concurrent"]
     if not conc:
@@ -245,7 +265,9 @@ def write_report(
         f"{ds['deleted_n']} ids must disappear). After each, the store is read back: "
         "correct = exactly one point per expected task id, current text, deleted tasks gone. The peers "
         "get the tasks already parsed by planvec (parse time excluded, in their favour) with planvec's "
-        "stable task ids in their metadata; metadata is kept out of the embedded text.",
+        "stable task ids in their metadata; metadata is kept out of the embedded text. "
+        f"Parsing this data set takes {ds.get('parse_seconds', float('nan')):.2f} s with planvec's "
+        "parser: planvec's rows include it on every run, the peers' rows do not.",
         "",
         f"The legacy-style loop (regex per line, encode one text, one upsert per point, rebuilds the "
         f"collection on every run as it has no change detection) ran on a {lg['tasks']:,}-task subset; "
@@ -274,9 +296,7 @@ def write_report(
             "`bench/synth.py` learns from the corpus: tasks per file, depth transitions, heading "
             "depth and tasks per section, status mix, prose between sections; texts are real "
             "task texts with light perturbation (digits re-drawn, a word appended or swapped). "
-            "Deterministic by seed (7). `planvec-hashing-384` is the model-free embedder: the "
-            "real model at ~1,000 tasks/s would need ~20 min for 1,000,000 tasks on this machine "
-            "on a good day, so that row measures parsing, diffing, lexical vectors and the store.",
+            "Deterministic by seed (7). " + _hashing_note(res),
             "Searches on Edge are exact (brute force) until `optimize()` builds the HNSW index; "
             "planvec does not optimize after a sync, so the unoptimized rows are what a user gets.",
             "",

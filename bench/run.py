@@ -57,7 +57,7 @@ MODES = {
     },
     "full": {
         "corpus_tasks": None,
-        "legacy_tasks": 500,
+        "legacy_tasks": 300,
         "scale": [(100_000, "auto"), (1_000_000, "hashing")],
         "searches": 200,
         "optimize": True,
@@ -187,7 +187,9 @@ def make_dataset(files: list[Path], src: Path, dest: Path, seed: int) -> dict[st
         target = s0 / f.relative_to(src)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(f, target)
+    start = time.perf_counter()
     t0 = parse_state(s0)
+    parse_seconds = time.perf_counter() - start
     shutil.copytree(s0, s1)
     edits = _pick(t0, rng)
     _rewrite(s1, edits, "edit")
@@ -209,6 +211,7 @@ def make_dataset(files: list[Path], src: Path, dest: Path, seed: int) -> dict[st
     }
     return {
         "tasks": len(t0),
+        "parse_seconds": parse_seconds,
         "files": len(files),
         "edited_n": len(edited),
         "deleted_n": len(deleted),
@@ -280,13 +283,13 @@ def contender_specs(
     if peers_py is not None:
         peers = str(peers_py)
         core += [
+            ("LlamaIndex IngestionPipeline", [peers, "peers/llamaindex_run.py"], data, {}),
             (
                 "LangChain index(), cleanup=incremental",
                 [peers, "peers/langchain_run.py"],
                 data,
                 {"cleanup": "incremental"},
             ),
-            ("LlamaIndex IngestionPipeline", [peers, "peers/llamaindex_run.py"], data, {}),
         ]
         variants.append(
             (
@@ -516,7 +519,7 @@ def main() -> None:
 
             try:
                 write_report(results, result_file, peers_py, previous)
-            except Exception as exc:  # noqa: BLE001 - the run goes on; re-run bench/report.py
+            except Exception as exc:  # the run goes on; re-run bench/report.py
                 log(f"report failed ({type(exc).__name__}: {exc}); results are in {result_file}")
 
     results["contenders"] = []

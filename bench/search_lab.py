@@ -101,8 +101,8 @@ def make_text_variants() -> dict[str, Callable[[Any], str]]:
         "strip": lambda t: strip_text(t.text),
         "section": sec,
         "trans": trans,
-        "orig+trans": orig_trans,
-        "section+trans": sec_trans,
+        "bilingual": orig_trans,
+        "section_trans": sec_trans,
         "product": product,
     }
 
@@ -310,15 +310,20 @@ def lexical_variant(name: str) -> tuple[Any, Any]:
     from planvec.embed.lexical import LexicalEncoder
 
     if name == "product":
-        from planvec.index import default_lexical_encoder
+        from planvec.embed.lexical import default_lexical_encoder
 
         enc = default_lexical_encoder()
         return enc, enc
+    from planvec.embed.lexical import Analyzer
+
+    analyzer = Analyzer(accent_stem=name.startswith("acc:"))
+    name = name.removeprefix("acc:")
     if name == "base":
-        base = LexicalEncoder()
+        base = LexicalEncoder(analyzer)
         return base, base
     sides, _, weight = name.partition("@")
     enc = LexicalEncoder(
+        analyzer,
         expansion=default_glossary(),
         expansion_weight=float(weight or 0.3),
         expand_documents="docx" in sides,

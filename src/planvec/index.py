@@ -278,7 +278,7 @@ def open_index(
         embedder: use this embedder instead of the one named in settings.
         store: use this store instead of opening the one named in settings.
     """
-    from planvec.embed.lexical import LexicalEncoder as DefaultLexicalEncoder
+    from planvec.embed.lexical import default_lexical_encoder
     from planvec.store import open_store
     from planvec.store.aliases import resolve_collection
 
@@ -323,7 +323,7 @@ def open_index(
             store,
             embedder,
             collection=collection,
-            lexical=DefaultLexicalEncoder(),
+            lexical=default_lexical_encoder(),
             location=location,
             lock=lock,
         )

@@ -36,6 +36,7 @@ from planvec.points import (
     embed_hash,
     embedding_text,
     finalize_payload,
+    lexical_text,
     payload_hash,
     task_payload,
 )
@@ -238,16 +239,25 @@ class Syncer:
             return vectors, int(computed)
         return self.embedder.embed([text for _, text in items]), len(items)
 
-    def _flush(
-        self, batch: list[tuple[Task, dict[str, Any]]], deletes: list[str], report: SyncReport
+    def write(
+        self,
+        batch: list[tuple[Task, dict[str, Any]]],
+        deletes: list[str],
+        report: SyncReport | None = None,
     ) -> None:
+        """Embed (through the cache) and upsert ``batch``, then delete ``deletes``.
+
+        The one place that builds points (vectors, sparse vectors, final payloads), used by
+        sync and by ``planvec repair``, so both write identical points. Clears both lists.
+        """
+        report = report if report is not None else SyncReport()
         if batch:
             vectors, computed = self._embed([task for task, _ in batch])
             report.embedded += computed
             points = []
             for (task, payload), vector in zip(batch, vectors, strict=True):
                 sparse = (
-                    self.lexical.encode_document(embedding_text(task), task.section)
+                    self.lexical.encode_document(lexical_text(task), task.section)
                     if self.lexical
                     else None
                 )
@@ -300,11 +310,11 @@ class Syncer:
                     while len(batch) > self.batch_size:
                         head = batch[: self.batch_size]
                         del batch[: self.batch_size]
-                        self._flush(head, [], report)
-                    self._flush(batch, deletes, report)
+                        self.write(head, [], report)
+                    self.write(batch, deletes, report)
                 self._tick(report)
             if not dry_run:
-                self._flush(batch, deletes, report)
+                self.write(batch, deletes, report)
             if delete_missing:
                 self._delete_vanished_plans(seen_plans | failed_plans, report)
         except KeyboardInterrupt:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from planvec.cli.main import cli
 
-from .conftest import LEGACY_ARCHIVE
+from .conftest import LEGACY_ARCHIVE, load_legacy_builder
 
 
 def _run(args: list[str], code: int = 0) -> str:
@@ -52,6 +52,25 @@ def test_migrate_legacy_from_archive(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--from-url" in result.stderr
 
 
+def test_migrate_legacy_from_a_local_store_deletes_only_when_asked(tmp_path: Path) -> None:
+    from qdrant_client import QdrantClient
+
+    path = tmp_path / "legacy"
+    client = QdrantClient(path=str(path))
+    load_legacy_builder().build_collection(client)
+    client.close()
+    common = ["migrate-legacy", "--from-url", f"local://{path}", "--offline", "--json"]
+    kept = json.loads(_run([*common, "--index", str(tmp_path / "a"), "--report-dir",
+                            str(tmp_path / "ra")]))  # fmt: skip
+    assert kept["verified"] and not kept["source_deleted"]
+    assert Path(kept["snapshot"]["path"]).is_file()
+    gone = json.loads(_run([*common, "--index", str(tmp_path / "b"), "--report-dir",
+                            str(tmp_path / "rb"), "--delete-source"]))  # fmt: skip
+    assert gone["verified"] and gone["source_deleted"]
+    result = CliRunner().invoke(cli, [*common, "--index", str(tmp_path / "c")])
+    assert result.exit_code == 2 and "no collection 'roadmap_tasks'" in result.stderr
+
+
 def test_migrate_model_status_and_usage(plan_tree: Path, tmp_path: Path) -> None:
     idx = str(tmp_path / "idx")
     _run(["index", str(plan_tree), "--index", idx, "--offline", "--silent"])
@@ -77,3 +96,14 @@ def test_migrate_model_to_the_real_model_and_back(plan_tree: Path, tmp_path: Pat
     assert hits[0]["key"] in ("1.1", "1.1.1")  # English query, French task: the model's job
     _run(["migrate-model", "--index", idx, "--rollback"])
     assert json.loads(_run(["migrate-model", "--index", idx, "--json"]))["live"] == "planvec_tasks"
+    # the legacy collection re-embedded with the real model (same test: one ONNX export)
+    data = json.loads(_run([
+        "migrate-legacy", "--from-archive", str(LEGACY_ARCHIVE), "--index", str(tmp_path / "l"),
+        "--report-dir", str(tmp_path / "rep"), "--json",
+    ]))  # fmt: skip
+    assert data["verified"] and data["search"]["model"] == "all-MiniLM-L6-v2@onnx-fp32"
+    assert data["search"]["dense_at5"] == 1.0 and data["search"]["legacy_at1"] < 0.5
+    query = "change the DB passwords periodically"  # a paraphrase: no word in common
+    hits = json.loads(_run(["search", query, "--index", str(tmp_path / "l"), "--json",
+                            "--mode", "dense", "-n", "3"]))  # fmt: skip
+    assert hits[0]["key"] == "4.2"  # "Rotate the database credentials every quarter"

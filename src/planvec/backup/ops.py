@@ -172,7 +172,7 @@ def migrate_model_index(
     Returns:
         A ``ModelMigrationReport``, or the status dict when no action was asked.
     """
-    from planvec.embed.lexical import LexicalEncoder
+    from planvec.embed.lexical import default_lexical_encoder
     from planvec.index import _cached, _embedder_for
 
     with _locked(settings, settings.collection):
@@ -192,7 +192,7 @@ def migrate_model_index(
             new = _cached(make_embedder(to, settings.cache_dir), settings)
             return migrate_model(
                 store, settings.collection, new, apply=apply, old_embedder=old,
-                lexical=LexicalEncoder(), max_quality_drop=max_quality_drop,
+                lexical=default_lexical_encoder(), max_quality_drop=max_quality_drop,
             )  # fmt: skip
         finally:
             store.close()

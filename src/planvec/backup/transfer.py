@@ -40,7 +40,6 @@ from planvec.points import (
     PAYLOAD_SCHEMA,
     TEXT_FIELDS,
 )
-from planvec.records import stable_json
 from planvec.store.base import CollectionSpec, PointRecord, VectorStore
 
 log = logging.getLogger(__name__)
@@ -254,8 +253,9 @@ def import_archive(
         store.drop_collection(target)
     store.ensure_collection(target, archive_spec(archive))
     written = 0
-    for chunk in archive.iter_chunks():
+    for chunk in archive.iter_chunks():  # each chunk is read back right after it is written
         written += store.upsert(target, chunk)
+        _verify_chunk(store, target, chunk, report)
         if progress is not None:
             progress(written)
     index_manifest = archive.manifest.get("manifest")
@@ -267,31 +267,42 @@ def import_archive(
             "restored_at": now_iso(),
         }
         store.write_manifest(target, restored)
-    verify_import(store, target, archive, report)
+    _verify_totals(store, target, archive, report)
     report.seconds = time.perf_counter() - started
     return report
 
 
 def verify_import(store: VectorStore, target: str, archive: Archive, report: ImportReport) -> None:
-    """Fill ``report`` with the comparison of ``target`` against ``archive``."""
+    """Fill ``report`` with the comparison of ``target`` against ``archive`` (all points)."""
+    for chunk in archive.iter_chunks():
+        _verify_chunk(store, target, chunk, report)
+    _verify_totals(store, target, archive, report)
+
+
+def _verify_totals(store: VectorStore, target: str, archive: Archive, report: ImportReport) -> None:
+    """Count and content digest of the whole target (catches points the archive lacks)."""
     report.points = store.count(target)
     digests = [point_digest(p.id, p.payload) for p in store.scroll(target)]
     report.content_digest_ok = content_digest(digests) == archive.header.get("content_digest")
-    for chunk in archive.iter_chunks():
-        stored = {
-            str(p.id): p for p in store.retrieve(target, [p.id for p in chunk], with_vectors=True)
-        }
-        for expected in chunk:
-            problem = _compare(expected, stored.get(str(expected.id)))
-            report.vectors_checked += 1
-            if problem:
-                report.mismatches.append(f"{expected.id}: {problem}")
+
+
+def _verify_chunk(
+    store: VectorStore, target: str, chunk: list[PointRecord], report: ImportReport
+) -> None:
+    """Read the chunk's points back and compare payloads, vectors and sparse vectors."""
+    found = store.retrieve(target, [p.id for p in chunk], with_vectors=True)
+    stored = {str(p.id): p for p in found}
+    for expected in chunk:
+        problem = _compare(expected, stored.get(str(expected.id)))
+        report.vectors_checked += 1
+        if problem:
+            report.mismatches.append(f"{expected.id}: {problem}")
 
 
 def _compare(expected: PointRecord, got: PointRecord | None) -> str | None:
     if got is None:
         return "missing"
-    if stable_json(got.payload) != stable_json(expected.payload):
+    if got.payload != expected.payload:  # exact canonical JSON is checked by the digest
         return "payload differs"
     if (expected.vector is None) != (got.vector is None):
         return "vector presence differs"

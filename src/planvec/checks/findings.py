@@ -201,7 +201,8 @@ class CheckReport:
                 probs = ", ".join(f"{k} {v}" for k, v in sorted(c.problems.items())) or "—"
                 lines.append(f"| `{name}` | {c.tasks} | {c.points} | {probs} |")
             lines.append("")
-        lines.append("Fix with `planvec repair PATH... --apply` (dry run without `--apply`).")
+        if self.problems:
+            lines.append("Fix with `planvec repair PATH... --apply` (dry run without `--apply`).")
         return "\n".join(lines) + "\n"
 
 

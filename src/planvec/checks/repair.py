@@ -241,7 +241,7 @@ def _rewrite(
             written["payloads"] += len(payloads)
         if len(batch) >= batch_size:
             written["upserted"] += len(batch)
-            syncer._flush(batch, [], sync_report)  # same point building as sync
+            syncer.write(batch, [], sync_report)  # same point building as sync
     if batch:
         written["upserted"] += len(batch)
-        syncer._flush(batch, [], sync_report)
+        syncer.write(batch, [], sync_report)

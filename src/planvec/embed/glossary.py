@@ -50,12 +50,8 @@ _DROP = frozenset(FRENCH_STOP_WORDS - ENGLISH_STOP_WORDS - {"via"})
 
 
 def _fr_key(word: str) -> str:
-    folded = _fold(word)
-    if len(folded) > 3 and folded.endswith("s") and not folded.endswith("ss"):
-        folded = folded[:-1]  # the French stemmer treats -é/-ée/-és/-ées differently
-    if folded.endswith("ee"):
-        folded = folded[:-1]
-    return _stemmer("french")(folded)
+    # the French stemmer needs the accents (it reads -é/-ée/-és as endings): stem, then fold
+    return _fold(_stemmer("french")(unicodedata.normalize("NFC", word).casefold()))
 
 
 def _en_key(word: str) -> str:

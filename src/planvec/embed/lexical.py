@@ -60,7 +60,7 @@ from planvec.store.base import SparseVector
 
 #: Changes whenever analysis or encoding changes the vectors: an index whose manifest holds
 #: another version must rebuild its sparse vectors.
-ANALYZER_VERSION = "planvec-lexical-1"
+ANALYZER_VERSION = "planvec-lexical-2"
 
 #: Mean analysed length of a task in the real corpus (20,512 DEV tasks, default analyzer):
 #: 5.9 text tokens + 0.4 x 17.4 section tokens = 12.8. Fixed on purpose: see the module
@@ -165,6 +165,9 @@ class Analyzer:
             ``"none"``. The alternatives exist to be measured (bench/eval_search.py).
         split_camel: also emit the words of ``camelCase`` identifiers.
         keep_compounds: also emit joined tokens (``file.go``) whole.
+        accent_stem: give the French stemmer the accented word and fold its stem
+            (``déployés``/``déployer`` → ``deploi``); folding first hides the ``-é``
+            endings from it (``deployes`` → ``deploy`` but ``deployer`` → ``deploi``).
     """
 
     def __init__(
@@ -173,12 +176,14 @@ class Analyzer:
         stemming: Stemming = "both",
         split_camel: bool = True,
         keep_compounds: bool = True,
+        accent_stem: bool = False,
     ) -> None:
         if stemming not in ("both", "union", "short", "fr", "en", "detect", "none"):
             raise ValueError(f"unknown stemming mode {stemming!r}")
         self.stemming = stemming
         self.split_camel = split_camel
         self.keep_compounds = keep_compounds
+        self.accent_stem = accent_stem
 
     def _words(self, text: str) -> Iterable[tuple[str, bool]]:
         """(folded token, is_plain_word) pairs, before stop words and stemming."""
@@ -207,9 +212,9 @@ class Analyzer:
             if self.keep_compounds:
                 yield _fold(raw), False
             for piece in _CAMEL_SPLIT.split(raw):
-                yield _fold(piece), True
+                yield piece.casefold(), True
         else:
-            yield _fold(raw), True
+            yield raw.casefold(), True  # folded later: the French stemmer needs accents
 
     def analyze(self, text: str) -> list[str]:
         """The tokens of ``text``, in order (a word may yield two stems).
@@ -235,18 +240,23 @@ class Analyzer:
         Returns:
             (token, weight) pairs in order.
         """
-        words = [(w, plain) for w, plain in self._words(text) if len(w) > 1]
+        words = [
+            (_fold(w), plain, w) for w, plain in self._words(text) if len(_fold(w)) > 1
+        ]
         mode = self.stemming
         if mode == "detect":
-            fr = sum(1 for w, _ in words if w in FRENCH_STOP_WORDS)
-            en = sum(1 for w, _ in words if w in ENGLISH_STOP_WORDS)
+            fr = sum(1 for w, _, _ in words if w in FRENCH_STOP_WORDS)
+            en = sum(1 for w, _, _ in words if w in ENGLISH_STOP_WORDS)
             mode = "en" if en > fr else "fr"
         fr_snowball = _stemmer("french")
         en_snowball = _stemmer("english")
 
+        accents = self.accent_stem
+
         def fr_stem(word: str) -> str:
-            out = fr_snowball(word)
-            return out if len(out) > 1 else word  # "0s" -> "0" would be dropped
+            # with accent_stem, ``word`` is the accented form: stem it, then fold the stem
+            out = _fold(fr_snowball(word)) if accents else fr_snowball(word)
+            return out if len(out) > 1 else _fold(word)  # "0s" -> "0" would be dropped
 
         def en_stem(word: str) -> str:
             out = en_snowball(word)
@@ -254,20 +264,21 @@ class Analyzer:
 
         half = 0.5 if mode == "both" else 1.0
         out: list[tuple[str, float]] = []
-        for word, plain in words:
+        for word, plain, original in words:
             if word in STOP_WORDS:
                 continue
+            fr_word = original if accents else word
             if not plain or word.isdigit() or mode == "none":
                 out.append((word, 1.0))
             elif mode == "fr":
-                out.append((fr_stem(word), 1.0))
+                out.append((fr_stem(fr_word), 1.0))
             elif mode == "en":
                 out.append((en_stem(word), 1.0))
             elif mode == "short":
-                a, b = fr_stem(word), en_stem(word)
+                a, b = fr_stem(fr_word), en_stem(word)
                 out.append((b if len(b) < len(a) else a, 1.0))
             else:  # both / union
-                a, b = fr_stem(word), en_stem(word)
+                a, b = fr_stem(fr_word), en_stem(word)
                 if a == b:
                     out.append((a, 1.0))
                 else:
@@ -355,6 +366,8 @@ class LexicalEncoder:
             f"{ANALYZER_VERSION};stem={self.analyzer.stemming};k1={k1:g};b={b:g};"
             f"avg={avg_len:g};sec={section_weight:g}"
         )
+        if self.analyzer.accent_stem:
+            self.version += ";acc"
         if expansion is not None and (self.expand_documents or self.expand_queries):
             sides = ("d" if self.expand_documents else "") + ("q" if self.expand_queries else "")
             self.version += f";x={expansion.version}:{sides}:{expansion_weight:g}"
@@ -435,3 +448,23 @@ class LexicalEncoder:
             idx = token_index(tok)
             weights[idx] = weights.get(idx, 0.0) + weight
         return _sparse(weights)
+
+
+#: Weight of a glossary translation token relative to a text token (docs/benchmarks.md,
+#: "Search quality (hybrid, FR/EN)": 0.5 measured best on the dev queries, 0.3-0.8 close).
+EXPANSION_WEIGHT = 0.5
+
+
+def default_lexical_encoder() -> LexicalEncoder:
+    """planvec's lexical encoder: the default analyzer plus the built-in FR/EN glossary.
+
+    Task vectors get the English side of the French glossary phrases they contain (and the
+    reverse), queries too, at ``EXPANSION_WEIGHT``: an English query then meets a French
+    task on shared terms, the single largest gain measured on the query set.
+
+    Returns:
+        A ``LexicalEncoder`` whose ``version`` names the glossary.
+    """
+    from planvec.embed.glossary import default_glossary  # the glossary imports this module
+
+    return LexicalEncoder(expansion=default_glossary(), expansion_weight=EXPANSION_WEIGHT)
