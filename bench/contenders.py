@@ -69,6 +69,8 @@ def _rows(
             }
         )
         print(f"{job['name']} {sc['name']}: {seconds:.2f}s {check}", file=sys.stderr, flush=True)
+        # Cumulative result after every scenario: a run cut at the deadline still reports.
+        print(json.dumps({"contender": job["name"], "rows": rows}), flush=True)
     return rows
 
 
@@ -193,8 +195,7 @@ def run_legacy(job: dict[str, Any]) -> list[dict[str, Any]]:
 def main() -> None:
     kind, job_path = sys.argv[1], Path(sys.argv[2])
     job = json.loads(job_path.read_text(encoding="utf-8"))
-    rows = run_planvec(job) if kind == "planvec" else run_legacy(job)
-    print(json.dumps({"contender": job["name"], "rows": rows}))
+    run_planvec(job) if kind == "planvec" else run_legacy(job)
 
 
 if __name__ == "__main__":

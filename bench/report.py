@@ -61,8 +61,8 @@ def contender_table(res: dict[str, Any]) -> str:
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for c in res["contenders"]:
-        if "rows" not in c:
-            out.append(f"| {c['name']} | – | failed: {c.get('error', '?')} | | | | | |")
+        if not c.get("rows"):
+            out.append(f"| {c['name']} | – | {c.get('error', '?')} | | | | | |")
             continue
         for key, label in SCENARIOS.items():
             r = _rows(c).get(key)
@@ -78,9 +78,13 @@ def contender_table(res: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _secs(c: dict[str, Any], key: str, tasks: int) -> float | None:
+    return seconds_for(c, key, tasks)[0] if key in _rows(c) else None
+
+
 def ratio_table(res: dict[str, Any]) -> tuple[str, list[str]]:
     tasks = res["dataset"]["tasks"]
-    by_name = {c["name"]: c for c in res["contenders"] if "rows" in c}
+    by_name = {c["name"]: c for c in res["contenders"] if c.get("rows")}
     if DEFAULT not in by_name:
         return "planvec (default) did not finish: no ratios.", []
     others = [n for n in by_name if not n.startswith("planvec")]
@@ -88,39 +92,47 @@ def ratio_table(res: dict[str, Any]) -> tuple[str, list[str]]:
     out = [head, "| --- | ---: |" + " ---: |" * len(others)]
     verdicts: list[str] = []
     slower: list[str] = []
+    ratios: dict[tuple[str, str], float] = {}
     for key, label in SCENARIOS.items():
-        mine, _ = seconds_for(by_name[DEFAULT], key, tasks)
+        mine = _secs(by_name[DEFAULT], key, tasks)
+        if mine is None:
+            continue
         cells = []
         for n in others:
-            theirs, _ = seconds_for(by_name[n], key, tasks)
-            ratio = theirs / mine
+            theirs = _secs(by_name[n], key, tasks)
+            if theirs is None:
+                cells.append("not measured")
+                continue
+            ratio = ratios[(n, key)] = theirs / mine
             cells.append(f"**{ratio:,.1f}x**" if ratio >= 1 else f"{ratio:.2f}x (slower)")
             if ratio < 1:
                 slower.append(f"{label} vs {n}")
         out.append(f"| {label} | {_fmt_s(mine)} | " + " | ".join(cells) + " |")
-    if LEGACY in by_name:
-        full = (
-            seconds_for(by_name[LEGACY], "full", tasks)[0]
-            / seconds_for(by_name[DEFAULT], "full", tasks)[0]
-        )
-        edit = (
-            seconds_for(by_name[LEGACY], "edit", tasks)[0]
-            / seconds_for(by_name[DEFAULT], "edit", tasks)[0]
-        )
+    if (LEGACY, "full") in ratios and (LEGACY, "edit") in ratios:
+        full, edit = ratios[(LEGACY, "full")], ratios[(LEGACY, "edit")]
         verdicts.append(
             f"planvec vs legacy-style, full index: {full:,.1f}x (target >= 20x: "
             f"{'met' if full >= 20 else 'NOT met'}); 1 %-edit re-run: {edit:,.0f}x "
             f"(target >= 200x: {'met' if edit >= 200 else 'NOT met'})."
         )
     verdicts.append(
-        "planvec (default) is faster than every other contender on every row."
+        "planvec (default) is faster than every other contender on every measured row."
         if not slower
         else "planvec (default) is slower on: " + "; ".join(slower) + "."
     )
     correct_everywhere = [
-        c["name"] for c in res["contenders"] if "rows" in c and all(r["correct"] for r in c["rows"])
+        c["name"] + ("" if len(c["rows"]) == len(SCENARIOS) else " (on the rows it finished)")
+        for c in res["contenders"]
+        if c.get("rows") and all(r["correct"] for r in c["rows"])
     ]
     verdicts.append("Correct on every row: " + (", ".join(correct_everywhere) or "none") + ".")
+    cut = [
+        f"{c['name']} ({c.get('incomplete') or c.get('error')})"
+        for c in res["contenders"]
+        if c.get("incomplete") or c.get("error")
+    ]
+    if cut:
+        verdicts.append("Not finished in this run: " + "; ".join(cut) + ".")
     return "\n".join(out), verdicts
 
 
@@ -189,7 +201,11 @@ def concurrent_table(res: dict[str, Any]) -> str:
     if not conc:
         return ""
     x = conc[0]
-    alone = next((c for c in res["contenders"] if c["name"] == DEFAULT and "rows" in c), None)
+    if "error" in x:
+        return f"Not measured: {x['error']}."
+    alone = next(
+        (c for c in res["contenders"] if c["name"] == DEFAULT and "full" in _rows(c)), None
+    )
     alone_rate = (
         f"{_rows(alone)['full']['tasks'] / _rows(alone)['full']['seconds']:,.0f}" if alone else "–"
     )
@@ -222,6 +238,14 @@ def draw_plots(results_file: Path, peers_py: Path | None, prefix: str) -> list[s
     return [line.strip() for line in res.stdout.splitlines() if line.strip().endswith(".png")]
 
 
+def _command(res: dict[str, Any]) -> str:
+    argv = res.get("argv", ["--quick"] if res["mode"] == "quick" else [])
+    cmd = f"`python bench/run.py {' '.join(argv)}`".replace(" `", "`")
+    if argv in ([], ["--quick"]):
+        return f"`make bench{'-quick' if argv else ''}` ({cmd})"
+    return f"{cmd} (`make bench{'-quick' if res['mode'] == 'quick' else ''}` with smaller sizes)"
+
+
 def write_report(
     res: dict[str, Any],
     results_file: Path,
@@ -236,7 +260,7 @@ def write_report(
     ratios, verdicts = ratio_table(res)
     ds, lg = res["dataset"], res["legacy_dataset"]
     body = [
-        f"Command: `make bench{'-quick' if quick else ''}` (`python bench/run.py{' --quick' if quick else ''}`), "
+        f"Command: {_command(res)}, "
         f"run {res['started']}, {res['seconds'] / 60:.0f} min in all. Machine: {m['cpu']}, {m['cores']} cores, "
         f"{m['memory']}, Python {m['python']}, {m['os']}; shared machine, load average "
         f"{m['load_start']:.1f} at the start and {m['load_end']:.1f} at the end.",

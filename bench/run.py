@@ -18,7 +18,7 @@ legacy loop run in the project venv. Every contender is its own process (its pea
 its own); results are kept in ``bench/out/results[-quick].json``.
 
 Usage: ``python bench/run.py [--quick] [--no-load] [--no-peers] [--no-docs] [--corpus-tasks N]
-[--legacy-tasks N] [--scale 100000:auto,1000000:hashing]``
+[--legacy-tasks N] [--scale 100000:auto,1000000:hashing] [--deadline HH:MM]``
 """
 
 from __future__ import annotations
@@ -247,6 +247,15 @@ def choose_files(src: Path, target: int | None) -> list[Path]:
 # -- running -------------------------------------------------------------------------------
 
 
+#: Epoch seconds after which no work is started and running work is cut (``--deadline``).
+DEADLINE: list[float] = [float("inf")]
+
+
+def budget(default: float) -> float:
+    """Seconds a stage may take: its default, or what is left before the deadline."""
+    return max(0.0, min(default, DEADLINE[0] - time.time()))
+
+
 def run_json(cmd: list[str], log_file: Path, timeout: float) -> dict[str, Any] | None:
     """Run a contender; its last stdout line is its JSON result. Failures are reported."""
     start = time.perf_counter()
@@ -258,8 +267,14 @@ def run_json(cmd: list[str], log_file: Path, timeout: float) -> dict[str, Any] |
             cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(BENCH)
         )
     except subprocess.TimeoutExpired as exc:
-        log_file.write_text(f"timeout after {timeout}s\n{exc.stderr or ''}", encoding="utf-8")
-        return {"error": f"timed out after {timeout:.0f} s"}
+        err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr or ""
+        log_file.write_text(f"timeout after {timeout}s\n{err}", encoding="utf-8")
+        text = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        partial = [ln for ln in text.splitlines() if ln.startswith("{")]
+        cut = f"cut after {timeout:.0f} s (time budget of this run)"
+        if partial:
+            return {**json.loads(partial[-1]), "incomplete": cut}
+        return {"error": cut}
     log_file.write_text(res.stderr, encoding="utf-8")
     lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
     if res.returncode != 0 or not lines:
@@ -325,6 +340,17 @@ def run_contenders(
 ) -> None:
     """Run each contender in its own process, appending to ``results`` and saving."""
     for name, cmd, dataset, extra in specs:
+        if budget(3600) < 60:
+            log(f"contender {name}: skipped, past the deadline")
+            results.append(
+                {
+                    "name": name,
+                    "dataset_tasks": dataset["tasks"],
+                    "error": "not run: past the deadline of this run",
+                }
+            )
+            save()
+            continue
         cwork = work / f"c{len(results)}"
         cwork.mkdir(parents=True)
         job = {
@@ -338,7 +364,7 @@ def run_contenders(
         job_file = cwork / "job.json"
         job_file.write_text(json.dumps(job), encoding="utf-8")
         log(f"contender {name} on {dataset['tasks']} tasks")
-        out = run_json([*cmd, str(job_file)], cwork / "stderr.log", timeout=3600) or {}
+        out = run_json([*cmd, str(job_file)], cwork / "stderr.log", timeout=budget(3600)) or {}
         out.update({"name": name, "dataset_tasks": dataset["tasks"]})
         for row in out.get("rows", []):
             log(f"  {row['scenario']}: {row['seconds']:.2f}s correct={row['correct']}")
@@ -355,6 +381,9 @@ def run_concurrent(
 ) -> None:
     """Searches in a thread while the corpus data set is indexed (real model)."""
     py = sys.executable
+    if budget(3600) < 60:
+        out.append({"kind": "concurrent", "error": "not run: past the deadline of this run"})
+        return
     work.mkdir(parents=True, exist_ok=True)
     queries = work / "queries.txt"
     texts = [
@@ -376,7 +405,10 @@ def run_concurrent(
     job_file = work / "concurrent.json"
     job_file.write_text(json.dumps(job), encoding="utf-8")
     log("concurrent searches while indexing")
-    res = run_json([py, "load.py", str(job_file)], work / "concurrent.log", timeout=3600) or {}
+    res = (
+        run_json([py, "load.py", str(job_file)], work / "concurrent.log", timeout=budget(3600))
+        or {}
+    )
     out.append(res)
     save()
 
@@ -390,6 +422,10 @@ def run_scale(
     save: Callable[[], None],
 ) -> None:
     """Synthetic plans of ``n`` tasks, indexed and searched by planvec."""
+    if budget(4 * 3600) < 120:
+        out.append({"kind": "scale", "size": n, "error": "not run: past the deadline of this run"})
+        save()
+        return
     py = sys.executable
     work.mkdir(parents=True, exist_ok=True)
     plans = work / f"synth{n}"
@@ -414,7 +450,10 @@ def run_scale(
     job_file = work / f"load{n}.json"
     job_file.write_text(json.dumps(job), encoding="utf-8")
     log(f"load test: {n} tasks, embedder {embedder}")
-    res = run_json([py, "load.py", str(job_file)], work / f"load{n}.log", timeout=4 * 3600) or {}
+    res = (
+        run_json([py, "load.py", str(job_file)], work / f"load{n}.log", timeout=budget(4 * 3600))
+        or {}
+    )
     res.update({"synth_seconds": synth_s, "size": n})
     log(
         f"  {res.get('tasks_per_s', 0):.0f} tasks/s, rss {res.get('rss_mb', 0):.0f} MB"
@@ -437,7 +476,16 @@ def main() -> None:
     parser.add_argument("--corpus-tasks", type=int, help="use a corpus subset of about N tasks")
     parser.add_argument("--legacy-tasks", type=int, help="legacy subset size (tasks)")
     parser.add_argument("--scale", help="load sizes, e.g. 100000:auto,1000000:hashing")
+    parser.add_argument(
+        "--deadline",
+        help="HH:MM (UTC): start nothing after it, cut what runs, report what finished",
+    )
     args = parser.parse_args()
+    if args.deadline:
+        hh, mm = (int(x) for x in args.deadline.split(":"))
+        now = time.gmtime()
+        target = time.mktime((*now[:3], hh, mm, 0, 0, 0, 0)) - time.timezone
+        DEADLINE[0] = target if target > time.time() else target + 86400
     mode = "quick" if args.quick else "full"
     cfg = dict(MODES[mode])
     if args.corpus_tasks:
@@ -466,6 +514,7 @@ def main() -> None:
     )
     results: dict[str, Any] = {
         "mode": mode,
+        "argv": sys.argv[1:],
         "machine": machine_info(),
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
         "dataset": {k: v for k, v in data.items() if k != "scenarios"},

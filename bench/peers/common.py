@@ -53,4 +53,5 @@ def run_scenarios(
             }
         )
         print(f"{name} {sc['name']}: {seconds:.2f}s {check}", file=sys.stderr, flush=True)
-    print(json.dumps({"contender": name, "rows": rows}))
+        # Cumulative result after every scenario: a run cut at the deadline still reports.
+        print(json.dumps({"contender": name, "rows": rows}), flush=True)

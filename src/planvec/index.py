@@ -333,6 +333,13 @@ def open_index(
         raise
 
 
+def count_plans(paths: Sequence[Path]) -> int:
+    """How many plan files ``paths`` hold (for progress bars)."""
+    from planvec.sources.files import discover
+
+    return len(discover([Path(p) for p in paths])[0])
+
+
 def sources_for(paths: Sequence[Path]) -> Source:
     """The Markdown plan source for ``paths`` (files or directories)."""
     from planvec.sources.files import MarkdownPlanSource, discover

@@ -120,3 +120,18 @@ def test_open_index_follows_the_embedded_alias(
         assert index.collection == report.new_collection
         assert index.search(QUERY, limit=1)[0].key == "1.1.2"
     assert (tmp_path / "idx" / "collections" / "aliases.json").is_file()
+
+
+def test_restoring_an_aliased_index_keeps_the_alias(indexed: Index, tmp_path: Path) -> None:
+    from planvec.backup.transfer import export_collection, import_archive
+
+    store = indexed.store
+    report = migrate_model(store, "planvec_tasks", NEW, apply=True, lexical=LexicalEncoder())
+    live = resolve_collection(store, "planvec_tasks")
+    export_collection(store, live, tmp_path / "a.tar", logical="planvec_tasks")
+    with pytest.raises(ConfigError, match="--force"):
+        import_archive(store, tmp_path / "a.tar")
+    restored = import_archive(store, tmp_path / "a.tar", force=True)
+    assert restored.ok and restored.replaced
+    assert resolve_collection(store, "planvec_tasks") == live == report.new_collection
+    assert _live(store, NEW).search(QUERY, limit=1)[0].key == "1.1.2"

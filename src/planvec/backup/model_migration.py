@@ -39,7 +39,7 @@ import numpy as np
 
 from planvec.checks.vectors import text_embed_hash
 from planvec.embed.base import Embedder
-from planvec.errors import ConfigError, IndexMismatch, StoreError
+from planvec.errors import ConfigError, StoreError
 from planvec.index import Index, LexicalEncoder
 from planvec.manifest import new_manifest, now_iso
 from planvec.points import payload_hash
@@ -267,6 +267,11 @@ def migrate_model(
         old, new, old_embedder_matches=old_matches, max_quality_drop=max_quality_drop
     )
     report.verified = not report.problems
+    if not report.verified:
+        report.problems.append(
+            f"not switched: {target!r} is kept for inspection; `planvec migrate-model "
+            "--delete-old` removes it"
+        )
     if report.verified:
         _switch(store, aliases, logical, live, target, old_manifest=manifest)
         report.switched = True
@@ -373,5 +378,5 @@ def delete_old(store: VectorStore, logical: str) -> ModelMigrationReport:
             manifest["previous_collection"] = None
             store.write_manifest(live, manifest)
     if not report.deleted and live == logical:
-        raise IndexMismatch(f"{logical!r} has no old collection to delete")
+        raise ConfigError(f"{logical!r} has no old collection to delete")
     return report

@@ -70,7 +70,15 @@ def export_index(settings: Settings, out: Path) -> ExportReport:
 
     Returns:
         The export report.
+
+    Raises:
+        IndexLocked: a `planvec index` (or another writer) is running on this index.
     """
+    with _locked(settings, settings.collection):  # a consistent snapshot: no sync meanwhile
+        return _export(settings, out)
+
+
+def _export(settings: Settings, out: Path) -> ExportReport:
     from planvec.store.aliases import resolve_collection
 
     store = open_settings_store(settings)

@@ -40,7 +40,8 @@ from planvec.points import (
     PAYLOAD_SCHEMA,
     TEXT_FIELDS,
 )
-from planvec.store.base import CollectionSpec, PointRecord, VectorStore
+from planvec.store.aliases import resolve_collection
+from planvec.store.base import CollectionSpec, PointRecord, SupportsAliases, VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -234,10 +235,12 @@ def import_archive(
     """
     started = time.perf_counter()
     archive = read_archive(Path(archive_path))
-    target = collection or str(archive.manifest.get("collection") or archive.header["collection"])
+    logical = collection or str(archive.manifest.get("collection") or archive.header["collection"])
+    # an alias (planvec migrate-model) is restored into the collection it names, and kept
+    target = resolve_collection(store, logical)
     report = ImportReport(
         archive=str(archive_path),
-        collection=target,
+        collection=logical,
         backend=store.backend,
         expected_points=archive.points,
     )
@@ -245,7 +248,7 @@ def import_archive(
     if existing is not None and existing.points > 0:
         if not force:
             raise ConfigError(
-                f"collection {target!r} already holds {existing.points} points: import into "
+                f"collection {logical!r} already holds {existing.points} points: import into "
                 "another --collection, or pass --force to replace it"
             )
         report.replaced = True
@@ -267,6 +270,9 @@ def import_archive(
             "restored_at": now_iso(),
         }
         store.write_manifest(target, restored)
+    aliases = store if isinstance(store, SupportsAliases) else None
+    if target != logical and aliases is not None and aliases.aliases().get(logical) != target:
+        aliases.set_alias(logical, target)  # a server drops aliases with their collection
     _verify_totals(store, target, archive, report)
     report.seconds = time.perf_counter() - started
     return report

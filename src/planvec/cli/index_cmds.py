@@ -20,36 +20,46 @@ from planvec.cli.common import (
     settings_from,
     store_options,
 )
-from planvec.index import open_index, sources_for
+from planvec.index import count_plans, open_index, sources_for
 from planvec.search import SEARCH_MODES
 from planvec.sync import SyncProgress, SyncReport
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator[Any]:
-    """A rich progress line on stderr (only on a TTY); yields the callback or ``None``."""
+def _progress(enabled: bool, total_plans: int) -> Iterator[Any]:
+    """A rich progress bar on stderr (only on a TTY); yields the callback or ``None``."""
     if not enabled or not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("plans"),
+        BarColumn(),
+        MofNCompleteColumn(),
         TextColumn("{task.fields[detail]}"),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("indexing", detail="")
+        task = bar.add_task("indexing", total=total_plans or None, detail="")
 
         def update(p: SyncProgress) -> None:
             elapsed = bar.tasks[0].elapsed or 0.0
             rate = p.tasks / elapsed if elapsed > 0 else 0.0
             bar.update(
                 task,
-                detail=f"{p.plans} plans, {p.tasks} tasks ({rate:,.0f}/s), "
-                f"{p.embedded} embedded, {p.written} written",
+                completed=p.plans,
+                detail=f"{p.tasks:,} tasks ({rate:,.0f}/s), {p.embedded:,} embedded",
             )
 
         yield update
@@ -117,7 +127,7 @@ def index_command(
     source = sources_for(paths)
     with (
         open_index(settings, write=not dry_run, wait=wait) as index,
-        _progress(not (silent or json_)) as progress,
+        _progress(not (silent or json_), count_plans(paths)) as progress,
     ):
         report = index.sync(
             source,

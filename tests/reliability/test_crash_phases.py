@@ -1,0 +1,198 @@
+"""Crash loop aimed at each phase of a sync: startup/parse, diff, embed+upsert, delete, final
+state write. A run killed with SIGKILL in any of them, then rerun, must end exactly like a
+clean run: no lost, duplicated or orphaned point, identical payloads and vectors.
+
+No hook in product code says "kill me now". Instead, one un-killed run of each direction
+(version A -> B, B -> A) is timed from its DEBUG log (``planvec -vv`` logs every store
+operation as it completes), which gives each phase's time window; kill number ``i`` aims at
+phase ``i % 5`` with a random moment inside that window. After the kill, the phase that was
+really running is read back from the killed process's own log (the last store operation it
+completed), so the figures count what was hit, not what was aimed at.
+
+``make test`` runs 3 kills on a small slice; ``--reliability-full`` runs 60 on a larger one.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from .conftest import Figures, full_run
+from .test_crash_kill import _make_versions, _snapshot
+
+pytestmark = pytest.mark.reliability
+
+PHASES = ("startup+parse", "diff", "embed+upsert", "delete", "state write")
+_OP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) DEBUG planvec\.store store op=(\w+)")
+_WRITES = ("upsert", "delete", "set_payload")
+
+
+@dataclass
+class Run:
+    proc: subprocess.Popen[bytes]
+    started: float  # wall clock (time.time) at spawn
+    log: Path
+
+
+def _spawn(target: Path, index: Path, log: Path) -> Run:
+    env = dict(os.environ, PLANVEC_EMBEDDER="hashing")
+    cmd = [sys.executable, "-m", "planvec", "-vv", "index", str(target), "--index", str(index)]
+    cmd.append("--json")
+    with log.open("wb") as errfile:  # a file, not a pipe: a full pipe would stall the child
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errfile, env=env)
+    return Run(proc, time.time(), log)
+
+
+def _finish(run: Run) -> int:
+    return run.proc.wait(timeout=600)
+
+
+def _ops(log: Path) -> list[tuple[float, str, int]]:
+    """(wall-clock time, operation, points) of each store operation the process completed."""
+    out = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = _OP.match(line)
+        if match:
+            stamp = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            points = re.search(r" points=(\d+)", line)
+            out.append((stamp, match.group(2), int(points.group(1)) if points else 0))
+    return out
+
+
+def phase_of(ops: list[tuple[str, int]], total: int) -> str:
+    """The phase a process was in, from the store operations it completed before dying.
+
+    Args:
+        ops: (operation, points) of each completed store operation, in order.
+        total: about how many points the index holds; a run of scrolls that returned most
+            of them is the final full scan (vanished plans, plan counts) before the manifest.
+    """
+    if not ops:
+        return "startup+parse"
+    last = ops[-1][0]
+    wrote = any(op in _WRITES for op, _ in ops)
+    if last == "upsert":
+        return "embed+upsert"
+    if last in ("delete", "set_payload"):
+        return "delete"  # payload-only rewrites and deletes follow a plan's upserts
+    if last == "write_manifest":
+        return "state write" if wrote or len(ops) > 2 else "diff"
+    if last == "scroll":
+        trailing = 0
+        for op, points in reversed(ops):
+            if op != "scroll":
+                break
+            trailing += points
+        return "state write" if trailing >= 0.9 * total else "diff"
+    return "diff"  # opening: ensure_collection, first manifest
+
+
+def _windows(run: Run, ended: float) -> dict[str, tuple[float, float]]:
+    """Each phase's (start, end) offset in seconds since spawn, from a complete run's log."""
+    ops = [(t - run.started, op) for t, op, _ in _ops(run.log)]
+    assert ops, "the timing run logged no store operation"
+    first = ops[0][0]
+    writes = [t for t, op in ops if op in _WRITES]
+    upserts = [t for t, op in ops if op == "upsert"] or writes or [first]
+    deletes = [t for t, op in ops if op in ("delete", "set_payload")] or upserts[-1:]
+    last_write = max(writes) if writes else first
+    end = ended - run.started
+    return {
+        "startup+parse": (0.0, first),
+        "diff": (first, upserts[0]),
+        "embed+upsert": (upserts[0] - 0.05, upserts[-1]),
+        "delete": (deletes[0] - 0.05, deletes[-1] + 0.02),
+        "state write": (max(upserts[-1], last_write - 0.2), end),
+    }
+
+
+def _timed(target: Path, index: Path, log: Path) -> dict[str, tuple[float, float]]:
+    run = _spawn(target, index, log)
+    assert _finish(run) in (0, 1), log.read_text()
+    return _windows(run, time.time())
+
+
+def _versions(tmp: Path, files: int) -> tuple[Path, Path]:
+    """Versions A and B of a corpus slice of ``files`` plans (bundled examples if absent)."""
+    a, b = _make_versions(tmp)
+    keep = sorted(p.relative_to(a) for p in a.rglob("*.md"))[:files]
+    for root in (a, b):
+        for path in sorted(root.rglob("*.md")):
+            rel = path.relative_to(root)
+            if rel not in keep and rel.name != "added.md":
+                path.unlink()
+    return a, b
+
+
+def test_kills_aimed_at_every_phase_converge(
+    tmp_path: Path, request: pytest.FixtureRequest, figures: Figures
+) -> None:
+    full = full_run(request)
+    kills = 60 if full else 3
+    version_a, version_b = _versions(tmp_path / "src", files=6 if full else 2)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    clean, crashy = tmp_path / "clean", tmp_path / "crashy"
+
+    # clean B, crashy A, and the timing of both directions (on copies)
+    _timed(version_b, clean, logs / "clean.log")
+    expected = _snapshot(clean)
+    _timed(version_a, crashy, logs / "crashy-a.log")
+    shutil.copytree(crashy, tmp_path / "probe-ab")
+    shutil.copytree(clean, tmp_path / "probe-ba")
+    windows = {
+        version_b: _timed(version_b, tmp_path / "probe-ab", logs / "probe-ab.log"),
+        version_a: _timed(version_a, tmp_path / "probe-ba", logs / "probe-ba.log"),
+    }
+
+    rng = random.Random(20261126)
+    hit: dict[str, int] = {}
+    killed = 0
+    for attempt in range(kills):
+        target = version_b if attempt % 2 == 0 else version_a
+        aim = PHASES[attempt % len(PHASES)]
+        lo, hi = windows[target][aim]
+        run = _spawn(target, crashy, logs / f"kill{attempt}.log")
+        time.sleep(max(0.0, rng.uniform(lo, max(lo, hi))))
+        if run.proc.poll() is None:
+            run.proc.send_signal(signal.SIGKILL)
+            killed += 1
+            phase = phase_of([(op, n) for _, op, n in _ops(run.log)], len(expected))
+            hit[phase] = hit.get(phase, 0) + 1
+        _finish(run)
+
+    final = _spawn(version_b, crashy, logs / "final.log")
+    assert _finish(final) in (0, 1), final.log.read_text()
+    got = _snapshot(crashy)
+    lost = len(expected.keys() - got.keys())
+    orphaned = len(got.keys() - expected.keys())
+    differing = sum(1 for k in expected.keys() & got.keys() if got[k] != expected[k])
+    figures.add("crash_kill_by_phase", "kills", killed)
+    figures.add("crash_kill_by_phase", "attempts", kills)
+    for phase, count in hit.items():
+        figures.add("crash_kill_by_phase", f"phase {phase}", count)
+    figures.add("crash_kill_by_phase", "points_lost", lost)
+    figures.add("crash_kill_by_phase", "points_orphaned", orphaned)
+    figures.add("crash_kill_by_phase", "points_differing", differing)
+    figures.note("crash_kill_by_phase", "points_expected", len(expected))
+    assert (lost, orphaned, differing) == (0, 0, 0)
+    assert got == expected
+    # converged for real: one more run finds nothing to do
+    again = _spawn(version_b, crashy, logs / "again.log")
+    assert _finish(again) in (0, 1)
+    assert _ops(again.log) and not [op for _, op, _ in _ops(again.log) if op in _WRITES]
+    assert killed >= 1
+    if full:
+        assert killed >= 50, f"only {killed} of {kills} runs were still alive when killed"
+        assert len(hit) >= 4, f"phases hit: {hit}"
