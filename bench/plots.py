@@ -26,25 +26,38 @@ SCENARIOS = ["full", "noop", "edit", "delete"]
 
 def throughput(res: dict[str, Any], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 4.8))
+    color = 0
     for c in res["contenders"]:
-        rows = {r["scenario"]: r for r in c.get("rows", [])}
+        rows = {r["scenario"]: r for r in c.get("rows") or []}
         full = rows.get("full")
         if not full:
             continue
         curve = [p for p in full.get("curve") or [] if p[1] > 0 and p[0] > 0]
         if len(curve) > 2:
-            ax.plot([p[0] for p in curve], [p[0] / p[1] for p in curve], label=c["name"])
+            ax.plot(
+                [p[0] for p in curve],
+                [p[0] / p[1] for p in curve],
+                label=c["name"],
+                color=f"C{color}",
+            )
         else:
             ax.scatter(
-                [full["tasks"]], [full["tasks"] / full["seconds"]], label=c["name"], marker="D"
+                [full["tasks"]],
+                [full["tasks"] / full["seconds"]],
+                label=c["name"],
+                marker="D",
+                color=f"C{color}",
             )
+        color += 1
     for x in res.get("load", []):
         if x.get("kind") != "scale" or "curve" not in x:
             continue
         curve = [p for p in x["curve"] if p[1] > 0 and p[0] > 0]
+        color += 1
         ax.plot(
             [p[0] for p in curve],
             [p[0] / p[1] for p in curve],
+            color=f"C{color}",
             linestyle="--",
             label=f"planvec load, {x['tasks']:,} synthetic tasks ({x['embedder']})",
         )
@@ -103,9 +116,11 @@ def latency(res: dict[str, Any], path: Path) -> bool:
     for x in res.get("load", []):
         if x.get("kind") == "scale":
             for name, lat in x.get("latency", {}).items():
-                series.append((f"{x['tasks']:,} tasks, {name}", lat["samples"]))
+                series.append((f"{x['tasks']:,} tasks ({x['embedder']}), {name}", lat["samples"]))
         elif x.get("kind") == "concurrent" and x.get("samples"):
-            series.append((f"{x['tasks']:,} tasks, hybrid, during indexing", x["samples"]))
+            series.append(
+                (f"{x['tasks']:,} tasks ({x['embedder']}), hybrid, during indexing", x["samples"])
+            )
     if not series:
         return False
     fig, ax = plt.subplots(figsize=(8, 4.8))

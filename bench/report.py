@@ -260,6 +260,14 @@ def write_report(
     ratios, verdicts = ratio_table(res)
     ds, lg = res["dataset"], res["legacy_dataset"]
     body = [
+        "Harness: `make bench` (full sizes; 20-40 min on 2 quiet cores) and `make bench-quick` "
+        "(a corpus subset, 20,000 synthetic tasks) run `bench/run.py`: data sets and edits "
+        "(`run.py`), synthetic plans (`synth.py`), planvec and legacy contenders (`contenders.py`, "
+        "project venv), peers (`peers/*_run.py`, in `bench/.venv-peers`, created on first use from "
+        "`bench/peers/requirements.txt`), load (`load.py`), this section (`report.py`) and plots "
+        "(`plots.py`). Raw results: `bench/out/results[-quick].json`. `--deadline HH:MM` cuts a run "
+        "and reports what finished.",
+        "",
         f"Command: {_command(res)}, "
         f"run {res['started']}, {res['seconds'] / 60:.0f} min in all. Machine: {m['cpu']}, {m['cores']} cores, "
         f"{m['memory']}, Python {m['python']}, {m['os']}; shared machine, load average "

@@ -23,7 +23,13 @@ from planvec.manifest import (
     now_iso,
     upgrade_manifest,
 )
-from planvec.points import BOOL_FIELDS, INTEGER_FIELDS, KEYWORD_FIELDS, TEXT_FIELDS
+from planvec.points import (
+    BOOL_FIELDS,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    TEXT_FIELDS,
+    query_embedding_text,
+)
 from planvec.records import Plan, SearchHit
 from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
 from planvec.settings import Settings
@@ -235,6 +241,7 @@ class Index:
             self.embedder,
             lexical=lexical,
             known_plans=self.known_plans,
+            query_text=query_embedding_text,
         )
         filters = SearchFilters(plan=plan, status=status, section=section, priority=priority)
         return searcher.search(query, limit=limit, mode=mode, filters=filters)
@@ -243,7 +250,7 @@ class Index:
         return self.store.count(self.collection) if self.exists() else 0
 
 
-def _embedder_for(settings: Settings, manifest: Manifest | None) -> Embedder:
+def embedder_for(settings: Settings, manifest: Manifest | None) -> Embedder:
     from planvec.embed.factory import make_embedder
 
     name = settings.embedder
@@ -252,7 +259,7 @@ def _embedder_for(settings: Settings, manifest: Manifest | None) -> Embedder:
     return make_embedder(name, settings.cache_dir)
 
 
-def _cached(embedder: Embedder, settings: Settings) -> Embedder:
+def cached_embedder(embedder: Embedder, settings: Settings) -> Embedder:
     if embedder.family == HASHING_FAMILY:
         return embedder
     from planvec.embed.cache import CachedEmbedder, EmbeddingCache
@@ -306,9 +313,9 @@ def open_index(
         # an alias (planvec migrate-model) names the live physical collection; else itself
         collection = resolve_collection(store, settings.collection)
         if embedder is None:
-            embedder = _embedder_for(settings, store.read_manifest(collection))
+            embedder = embedder_for(settings, store.read_manifest(collection))
             if write:
-                embedder = _cached(embedder, settings)
+                embedder = cached_embedder(embedder, settings)
         shown = (
             settings.collection
             if collection == settings.collection

@@ -132,3 +132,30 @@ def test_bad_fusion_settings_are_rejected(fleet_index: Index) -> None:
             known_plans=list,
             weights=(0.0, 0.0),
         )
+
+
+def test_index_without_sparse_vectors_is_upgraded_not_half_searched(
+    tmp_path: Path, store_factory: Callable[[], object]
+) -> None:
+    from planvec.errors import IndexMismatch
+
+    root = tmp_path / "fleet"
+    root.mkdir()
+    (root / "fleet.md").write_text(PLAN, encoding="utf-8")
+    store = store_factory()
+    old = Index(store, ConceptEmbedder(), lexical=None)  # type: ignore[arg-type]
+    old.sync(sources_for([root]))
+    assert old.manifest is not None and old.manifest.get("lexical") is None
+
+    new = Index(store, ConceptEmbedder(), lexical=LexicalEncoder())  # type: ignore[arg-type]
+    for mode in ("hybrid", "sparse"):
+        with pytest.raises(IndexMismatch, match="planvec index"):
+            new.search(QUERY, mode=mode)
+    assert texts(new.search(QUERY, mode="dense", limit=1)) == [SEMANTIC_ONLY]
+
+    report = new.sync(sources_for([root]))  # what `planvec index PATH` runs
+    assert report.updated == 7  # every point gets its sparse vector
+    assert new.manifest is not None and new.manifest.get("lexical") == new.lexical.version  # type: ignore[union-attr]
+    assert sorted(texts(new.search(QUERY, mode="hybrid", limit=2))) == sorted(
+        [SEMANTIC_ONLY, LEXICAL_ONLY]
+    )

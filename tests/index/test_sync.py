@@ -235,5 +235,5 @@ def test_two_arguments_with_the_same_plan_name_are_refused(tmp_path: Path) -> No
     for side in ("a", "b"):
         (tmp_path / side).mkdir()
         (tmp_path / side / "plan.md").write_text(f"# {side}\n\n- [ ] task {side}\n")
-    with pytest.raises(ConfigError, match="both be indexed as plan 'plan.md'"):
+    with pytest.raises(ConfigError, match=r"both be indexed as plan 'plan\.md'"):
         sources_for([tmp_path / "a", tmp_path / "b"])

@@ -2,14 +2,15 @@
 state write. A run killed with SIGKILL in any of them, then rerun, must end exactly like a
 clean run: no lost, duplicated or orphaned point, identical payloads and vectors.
 
-No hook in product code says "kill me now". Instead, one un-killed run of each direction
-(version A -> B, B -> A) is timed from its DEBUG log (``planvec -vv`` logs every store
-operation as it completes), which gives each phase's time window; kill number ``i`` aims at
-phase ``i % 5`` with a random moment inside that window. After the kill, the phase that was
-really running is read back from the killed process's own log (the last store operation it
-completed), so the figures count what was hit, not what was aimed at.
+No hook in product code says "kill me now". Instead the test watches the child's own DEBUG
+log (``planvec -vv`` logs every store operation as it completes): kill number ``i`` aims at
+phase ``i % 5`` by waiting for the log line that opens it (first ``ensure_collection``, first
+``upsert``, first full-scan page after a write, ...) and then a random extra delay, so it
+lands inside the following operation. After the kill, the phase that was really running is
+read back from the killed process's log (the last store operation it completed), so the
+figures count what was hit, not what was aimed at.
 
-``make test`` runs 3 kills on a small slice; ``--reliability-full`` runs 60 on a larger one.
+``make test`` runs 5 kills (one per phase) on a small slice; ``--reliability-full`` runs 60 on a larger one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -98,29 +98,30 @@ def phase_of(ops: list[tuple[str, int]], total: int) -> str:
     return "diff"  # opening: ensure_collection, first manifest
 
 
-def _windows(run: Run, ended: float) -> dict[str, tuple[float, float]]:
-    """Each phase's (start, end) offset in seconds since spawn, from a complete run's log."""
-    ops = [(t - run.started, op) for t, op, _ in _ops(run.log)]
-    assert ops, "the timing run logged no store operation"
-    first = ops[0][0]
-    writes = [t for t, op in ops if op in _WRITES]
-    upserts = [t for t, op in ops if op == "upsert"] or writes or [first]
-    deletes = [t for t, op in ops if op in ("delete", "set_payload")] or upserts[-1:]
-    last_write = max(writes) if writes else first
-    end = ended - run.started
-    return {
-        "startup+parse": (0.0, first),
-        "diff": (first, upserts[0]),
-        "embed+upsert": (upserts[0] - 0.05, upserts[-1]),
-        "delete": (deletes[0] - 0.05, deletes[-1] + 0.02),
-        "state write": (max(upserts[-1], last_write - 0.2), end),
-    }
+# What each aimed kill waits for in the child's log before its random extra delay: the kill
+# then lands in the operation that follows. ``None`` = no trigger (right after spawn).
+AIMS: dict[str, tuple[tuple[str, ...] | None, float]] = {
+    "startup+parse": (None, 2.5),  # imports, opening the store, the first plans parsed
+    "diff": (("ensure_collection",), 0.15),  # manifest check, per-plan scrolls
+    "embed+upsert": (("upsert",), 0.6),
+    "delete": (("upsert", "delete", "set_payload"), 0.03),  # a plan's deletes follow its upserts
+    "state write": (("full-scan",), 0.1),  # vanished plans, plan counts, manifest
+}
 
 
-def _timed(target: Path, index: Path, log: Path) -> dict[str, tuple[float, float]]:
-    run = _spawn(target, index, log)
-    assert _finish(run) in (0, 1), log.read_text()
-    return _windows(run, time.time())
+def _triggered(run: Run, trigger: tuple[str, ...], total: int, deadline: float) -> bool:
+    """Wait until the child logged one of ``trigger`` (``full-scan``: a page of a full scroll
+    after a write); False if it ended or the deadline passed first."""
+    while time.time() < deadline and run.proc.poll() is None:
+        ops = _ops(run.log)
+        for index, (_, op, points) in enumerate(ops):
+            if op in trigger:
+                return True
+            wrote = any(o in _WRITES for _, o, _ in ops[:index])
+            if "full-scan" in trigger and op == "scroll" and wrote and points >= min(total, 1024):
+                return True
+        time.sleep(0.005)
+    return False
 
 
 def _versions(tmp: Path, files: int) -> tuple[Path, Path]:
@@ -139,32 +140,27 @@ def test_kills_aimed_at_every_phase_converge(
     tmp_path: Path, request: pytest.FixtureRequest, figures: Figures
 ) -> None:
     full = full_run(request)
-    kills = 60 if full else 3
+    kills = 60 if full else 5
     version_a, version_b = _versions(tmp_path / "src", files=6 if full else 2)
     logs = tmp_path / "logs"
     logs.mkdir()
     clean, crashy = tmp_path / "clean", tmp_path / "crashy"
 
-    # clean B, crashy A, and the timing of both directions (on copies)
-    _timed(version_b, clean, logs / "clean.log")
+    for target, index, name in ((version_b, clean, "clean"), (version_a, crashy, "crashy-a")):
+        run = _spawn(target, index, logs / f"{name}.log")
+        assert _finish(run) in (0, 1), run.log.read_text()
     expected = _snapshot(clean)
-    _timed(version_a, crashy, logs / "crashy-a.log")
-    shutil.copytree(crashy, tmp_path / "probe-ab")
-    shutil.copytree(clean, tmp_path / "probe-ba")
-    windows = {
-        version_b: _timed(version_b, tmp_path / "probe-ab", logs / "probe-ab.log"),
-        version_a: _timed(version_a, tmp_path / "probe-ba", logs / "probe-ba.log"),
-    }
 
     rng = random.Random(20261126)
     hit: dict[str, int] = {}
     killed = 0
     for attempt in range(kills):
+        # alternate B and A so every kind of write (add, edit, flip, delete) gets killed
         target = version_b if attempt % 2 == 0 else version_a
-        aim = PHASES[attempt % len(PHASES)]
-        lo, hi = windows[target][aim]
+        trigger, spread = AIMS[PHASES[attempt % len(PHASES)]]
         run = _spawn(target, crashy, logs / f"kill{attempt}.log")
-        time.sleep(max(0.0, rng.uniform(lo, max(lo, hi))))
+        if trigger is None or _triggered(run, trigger, len(expected), time.time() + 120):
+            time.sleep(rng.uniform(0.0, spread))
         if run.proc.poll() is None:
             run.proc.send_signal(signal.SIGKILL)
             killed += 1

@@ -33,7 +33,7 @@ from planvec.records import (
     Task,
     content_hash,
 )
-from planvec.sources.markdown_plans import _IdMaker  # the parser's id scheme, not a copy
+from planvec.sources.markdown_plans import IdMaker  # the parser's id scheme, not a copy
 from planvec.store.base import PointRecord, VectorStore
 
 LEGACY_COLLECTION = "roadmap_tasks"
@@ -180,7 +180,8 @@ def integrity_report(
         p = point.payload
         report.id_types["int" if isinstance(point.id, int) else "uuid"] += 1
         for name in sorted(set(LEGACY_FIELDS) | set(p)):
-            report.fields.setdefault(name, Counter())[_type_name(p.get(name))] += 1
+            kind = _type_name(p[name]) if name in p else "absent"
+            report.fields.setdefault(name, Counter())[kind] += 1
         report.statuses[str(p.get("status"))] += 1
         brief = {
             "legacy_id": point.id,
@@ -267,7 +268,7 @@ def legacy_plans(points: Sequence[PointRecord]) -> list[Plan]:
 
 def _plan(path: str, items: list[tuple[str, PointRecord]]) -> Plan:
     items.sort(key=lambda item: (_natural(item[0]), str(item[1].id)))
-    ids = _IdMaker(path)
+    ids = IdMaker(path)
     made = [(task_id, point, ids.make("key", task_id)) for task_id, point in items]
     first_id: dict[str, str] = {}
     for task_id, _, new_id in made:

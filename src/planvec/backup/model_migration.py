@@ -42,7 +42,7 @@ from planvec.embed.base import Embedder
 from planvec.errors import ConfigError, StoreError
 from planvec.index import Index, LexicalEncoder
 from planvec.manifest import new_manifest, now_iso
-from planvec.points import payload_hash
+from planvec.points import embedding_text_of, payload_hash
 from planvec.store.aliases import resolve_collection
 from planvec.store.base import PointRecord, SupportsAliases, VectorStore
 
@@ -125,8 +125,11 @@ def build_collection(
 
     def flush() -> None:
         nonlocal written, embedded
-        texts = [str(p.payload.get("text", "")) for p in page]
-        items = [(text_embed_hash(t, embedder.family), t) for t in texts]
+        texts = [embedding_text_of(str(p.payload.get("text", ""))) for p in page]
+        items = [
+            (text_embed_hash(str(p.payload.get("text", "")), embedder.family), t)
+            for p, t in zip(page, texts, strict=True)
+        ]
         embed_hashed = getattr(embedder, "embed_hashed", None)
         if embed_hashed is not None:
             vectors, computed = embed_hashed(items)

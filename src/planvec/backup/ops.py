@@ -9,6 +9,7 @@ parses options and renders. Writers take the index's write lock (the same lock a
 from __future__ import annotations
 
 import contextlib
+import logging
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +23,12 @@ from planvec.backup.model_migration import (
     rollback_model,
 )
 from planvec.backup.transfer import ExportReport, ImportReport, export_collection, import_archive
-from planvec.errors import ConfigError
+from planvec.errors import ConfigError, EmbedError
 from planvec.lock import WriteLock, lock_path_for
 from planvec.settings import Settings
 from planvec.store.base import VectorStore
+
+log = logging.getLogger(__name__)
 
 
 def open_settings_store(settings: Settings, qdrant_url: str | None = None) -> VectorStore:
@@ -181,7 +184,7 @@ def migrate_model_index(
         A ``ModelMigrationReport``, or the status dict when no action was asked.
     """
     from planvec.embed.lexical import default_lexical_encoder
-    from planvec.index import _cached, _embedder_for
+    from planvec.index import cached_embedder, embedder_for
 
     with _locked(settings, settings.collection):
         store = open_settings_store(settings)
@@ -196,8 +199,12 @@ def migrate_model_index(
             from planvec.store.aliases import resolve_collection
 
             manifest = store.read_manifest(resolve_collection(store, settings.collection))
-            old = _embedder_for(settings.with_overrides(embedder="auto"), manifest)
-            new = _cached(make_embedder(to, settings.cache_dir), settings)
+            try:  # the live model, to compare quality; optional
+                old: Any = embedder_for(settings.with_overrides(embedder="auto"), manifest)
+            except EmbedError as exc:
+                log.warning("live model unavailable (%s): quality is not compared", exc)
+                old = None
+            new = cached_embedder(make_embedder(to, settings.cache_dir), settings)
             return migrate_model(
                 store, settings.collection, new, apply=apply, old_embedder=old,
                 lexical=default_lexical_encoder(), max_quality_drop=max_quality_drop,

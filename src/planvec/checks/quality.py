@@ -35,6 +35,7 @@ import numpy as np
 from planvec.errors import CheckFailed, ConfigError, PlanvecError
 from planvec.index import Index
 from planvec.manifest import now_iso
+from planvec.points import embedding_text_of
 from planvec.store.base import SearchRequest
 
 #: Version of the baseline/report JSON layout.
@@ -306,7 +307,8 @@ def _self_retrieval(
     if not sample:
         report.metrics.update({"self_retrieval_at1": 0.0, "self_retrieval_mrr": 0.0})
         return
-    vectors = index.embedder.embed([s[3] for s in sample])
+    # embed what the index embedded for these tasks (the recipe of planvec.points)
+    vectors = index.embedder.embed([embedding_text_of(s[3]) for s in sample])
     at1, rr = 0, 0.0
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for (pid, plan, line, text), vec in zip(sample, vectors, strict=True):

@@ -20,14 +20,14 @@ import numpy as np
 
 from planvec.checks.findings import CheckReport, Finding
 from planvec.embed.base import Embedder
-from planvec.points import EMBED_RECIPE
+from planvec.points import EMBED_RECIPE, embedding_text_of
 from planvec.records import content_hash
 from planvec.store.base import PointRecord
 
 
 def text_embed_hash(text: str, family: str) -> str:
-    """``planvec.points.embed_hash`` of a stored text (the payload holds the embedded text)."""
-    return content_hash(EMBED_RECIPE, family, text)
+    """``planvec.points.embed_hash`` of a stored task text (payload ``text``)."""
+    return content_hash(EMBED_RECIPE, family, embedding_text_of(text))
 
 
 class VectorChecker:
@@ -115,7 +115,7 @@ class VectorChecker:
         """Re-embed the sampled uncached texts and compare."""
         if not self._sample:
             return
-        texts = [str(p.payload.get("text", "")) for p, _ in self._sample]
+        texts = [embedding_text_of(str(p.payload.get("text", ""))) for p, _ in self._sample]
         refs = self.inner.embed(texts)
         report.vectors_reembedded += len(texts)
         for (point, vec), ref in zip(self._sample, refs, strict=True):

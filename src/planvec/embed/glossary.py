@@ -49,11 +49,13 @@ _FUNCTION_WORDS = {
 _DROP = frozenset(FRENCH_STOP_WORDS - ENGLISH_STOP_WORDS - {"via"})
 
 
+@lru_cache(maxsize=200_000)
 def _fr_key(word: str) -> str:
     # the French stemmer needs the accents (it reads -é/-ée/-és as endings): stem, then fold
     return _fold(_stemmer("french")(unicodedata.normalize("NFC", word).casefold()))
 
 
+@lru_cache(maxsize=200_000)
 def _en_key(word: str) -> str:
     return _stemmer("english")(_fold(word))
 

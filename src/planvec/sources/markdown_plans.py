@@ -63,7 +63,7 @@ def _title(headings: list[Heading], path: str) -> tuple[str, Heading | None]:
     return PurePosixPath(path).stem, None
 
 
-class _IdMaker:
+class IdMaker:
     """Gives each task of one plan an id that is unique within the plan and stable."""
 
     def __init__(self, plan: str) -> None:
@@ -104,7 +104,7 @@ def parse_plan(text: str, path: str) -> Plan:
         text = text[1:]
     scanned = scan(text)
     title, title_heading = _title(scanned.headings, path)
-    ids = _IdMaker(path)
+    ids = IdMaker(path)
     section_cache: dict[tuple[tuple[int, str], ...], tuple[str, ...]] = {}
     heading_cache: dict[str, str] = {}
     by_line: dict[int, Task] = {}

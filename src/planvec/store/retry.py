@@ -106,6 +106,8 @@ def classify(exc: BaseException) -> Kind:
     if isinstance(source, BaseException) and source is not exc:
         return classify(source)
     name = type(exc).__name__
+    if name == "ResourceExhaustedResponse":  # qdrant-client: HTTP 429 with Retry-After
+        return "unavailable"
     if isinstance(exc, TimeoutError) or "Timeout" in name:
         return "timeout"
     if isinstance(exc, ConnectionError) or name in {"ConnectError", "RemoteProtocolError"}:
@@ -273,6 +275,9 @@ class RetryPolicy:
                     message = f"{error} (gave up after {self.attempts} attempts)"
                     raise type(error)(message) from exc
                 delay = self.backoff(attempt)
+                retry_after = getattr(exc, "retry_after_s", None)  # the server's own hint
+                if isinstance(retry_after, int | float) and retry_after > 0:
+                    delay = max(delay, min(float(retry_after), self.ceiling))
                 log.warning(
                     "store %s on %s failed transiently (%s); retry %d/%d in %.2fs",
                     operation,
