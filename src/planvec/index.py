@@ -268,6 +268,22 @@ def cached_embedder(embedder: Embedder, settings: Settings) -> Embedder:
     return CachedEmbedder(embedder, cache)
 
 
+def store_for(settings: Settings, qdrant_url: str | None = None) -> VectorStore:
+    """The store named by ``settings`` (or by ``qdrant_url`` when given)."""
+    from planvec.store import open_store
+
+    return open_store(
+        index_dir=settings.index_dir,
+        qdrant_url=qdrant_url if qdrant_url is not None else settings.qdrant_url,
+        api_key=settings.api_key,
+        timeout=settings.timeout,
+        retries=settings.retries,
+        retry_ceiling=settings.retry_ceiling,
+        grpc=settings.grpc,
+        verify_tls=settings.verify_tls,
+    )
+
+
 def open_index(
     settings: Settings,
     *,
@@ -286,7 +302,6 @@ def open_index(
         store: use this store instead of opening the one named in settings.
     """
     from planvec.embed.lexical import default_lexical_encoder
-    from planvec.store import open_store
     from planvec.store.aliases import resolve_collection
 
     lock = None
@@ -300,16 +315,7 @@ def open_index(
         lock.acquire()
     try:
         if store is None:
-            store = open_store(
-                index_dir=settings.index_dir,
-                qdrant_url=settings.qdrant_url,
-                api_key=settings.api_key,
-                timeout=settings.timeout,
-                retries=settings.retries,
-                retry_ceiling=settings.retry_ceiling,
-                grpc=settings.grpc,
-                verify_tls=settings.verify_tls,
-            )
+            store = store_for(settings)
         # an alias (planvec migrate-model) names the live physical collection; else itself
         collection = resolve_collection(store, settings.collection)
         if embedder is None:

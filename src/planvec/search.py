@@ -3,7 +3,9 @@
 Modes: ``dense`` (the embedding model), ``sparse`` (BM25-like lexical vectors with IDF) and
 ``hybrid`` (both, fused by reciprocal rank fusion; the default). Hybrid closes the gap between
 French plans and an English model: lexical matching finds what shares words with the query,
-the model finds paraphrases and translations.
+the model finds paraphrases and translations. The index renders queries in pseudo-English
+(``query_text``, the glossary of ``planvec.embed.glossary``) before embedding them, as it
+does for task texts.
 """
 
 from __future__ import annotations
@@ -31,11 +33,12 @@ from planvec.store.base import (
 SEARCH_MODES = ("hybrid", "dense", "sparse")
 
 #: Hybrid fusion defaults, tuned on the dev split of bench/queries/dev.jsonl with
-#: bench/search_lab.py (docs/benchmarks.md, "Search quality (hybrid, FR/EN)"): weighted RRF
-#: ``w / rank`` style as Qdrant computes it, the lexical side weighted higher because its
-#: hits are exact while the English model's French neighbours are often weak.
-RRF_K = 60
-FUSION_WEIGHTS = (1.0, 1.0)  # (dense, sparse)
+#: bench/search_lab.py and confirmed on its test split (docs/benchmarks.md, "Search quality
+#: (hybrid, FR/EN)"). Weighted RRF as Qdrant computes it, ``1 / ((rank0 + 1) / w + k - 1)``:
+#: a small k lets each side's top hits dominate (k = 60 buried exact matches under weak
+#: candidates), and the lexical side counts double because its hits are exact.
+RRF_K = 5
+FUSION_WEIGHTS = (1.0, 2.0)  # (dense, sparse)
 PREFETCH_LIMIT = 100
 STATUSES = ("todo", "done", "in_progress", "cancelled")
 

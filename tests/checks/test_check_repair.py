@@ -161,7 +161,10 @@ def test_vector_is_compared_with_the_embedding_cache(
     pts = list(index.store.scroll(index.collection, with_vectors=True))
     cache = EmbeddingCache(tmp_path / "emb.sqlite")
     model_id = index.embedder.model_id
-    refs = index.embedder.embed([str(p.payload["text"]) for p in pts])
+    from planvec.points import embedding_text_of
+
+    # what the index embedded for each task: the recipe of planvec.points, not the raw text
+    refs = index.embedder.embed([embedding_text_of(str(p.payload["text"])) for p in pts])
     cache.put_many(model_id, [
         (text_embed_hash(str(p.payload["text"]), index.embedder.family), ref)
         for p, ref in zip(pts, refs, strict=True)

@@ -85,3 +85,12 @@ def test_expansion_lets_english_queries_meet_french_tasks() -> None:
 )
 def test_clean_task_text(text: str, clean: str) -> None:
     assert clean_task_text(text) == clean
+
+
+def test_embedding_recipe_strips_numbering_and_renders_english() -> None:
+    from planvec.points import embedding_text_of, query_embedding_text
+
+    assert embedding_text_of("**1.2** Créer le tableau de bord") == "create dashboard"
+    assert embedding_text_of("1.2.3") == "1.2.3"  # nothing left: the text itself
+    assert query_embedding_text("tableau de bord des sauvegardes") == "dashboard of backup"
+    assert query_embedding_text("backup dashboard") == "backup dashboard"

@@ -52,3 +52,18 @@ def diff_counts(expected: dict[str, Any], got: dict[str, Any]) -> tuple[int, int
     orphaned = len(got.keys() - expected.keys())
     differing = sum(1 for k in expected.keys() & got.keys() if got[k] != expected[k])
     return lost, orphaned, differing
+
+
+def versions(tmp: Path, files: int) -> tuple[Path, Path]:
+    """Versions A and B of a corpus slice of up to ``files`` plans (see ``_make_versions``:
+    B flips statuses, edits and deletes tasks, drops one plan and adds another)."""
+    from .test_crash_kill import _make_versions
+
+    a, b = _make_versions(tmp)
+    keep = sorted(p.relative_to(a) for p in a.rglob("*.md"))[:files]
+    for root in (a, b):
+        for path in sorted(root.rglob("*.md")):
+            rel = path.relative_to(root)
+            if rel not in keep and rel.name != "added.md":
+                path.unlink()
+    return a, b

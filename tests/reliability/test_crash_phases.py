@@ -10,7 +10,7 @@ lands inside the following operation. After the kill, the phase that was really 
 read back from the killed process's log (the last store operation it completed), so the
 figures count what was hit, not what was aimed at.
 
-``make test`` runs 5 kills (one per phase) on a small slice; ``--reliability-full`` runs 60 on a larger one.
+``make test`` runs 3 kills on a small slice; ``--reliability-full`` runs 60 on a larger one.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from pathlib import Path
 import pytest
 
 from .conftest import Figures, full_run
-from .test_crash_kill import _make_versions, _snapshot
+from .helpers import versions
+from .test_crash_kill import _snapshot
 
 pytestmark = pytest.mark.reliability
 
@@ -124,24 +125,12 @@ def _triggered(run: Run, trigger: tuple[str, ...], total: int, deadline: float) 
     return False
 
 
-def _versions(tmp: Path, files: int) -> tuple[Path, Path]:
-    """Versions A and B of a corpus slice of ``files`` plans (bundled examples if absent)."""
-    a, b = _make_versions(tmp)
-    keep = sorted(p.relative_to(a) for p in a.rglob("*.md"))[:files]
-    for root in (a, b):
-        for path in sorted(root.rglob("*.md")):
-            rel = path.relative_to(root)
-            if rel not in keep and rel.name != "added.md":
-                path.unlink()
-    return a, b
-
-
 def test_kills_aimed_at_every_phase_converge(
     tmp_path: Path, request: pytest.FixtureRequest, figures: Figures
 ) -> None:
     full = full_run(request)
-    kills = 60 if full else 5
-    version_a, version_b = _versions(tmp_path / "src", files=6 if full else 2)
+    kills = 60 if full else 3
+    version_a, version_b = versions(tmp_path / "src", files=6 if full else 2)
     logs = tmp_path / "logs"
     logs.mkdir()
     clean, crashy = tmp_path / "clean", tmp_path / "crashy"

@@ -33,18 +33,9 @@ log = logging.getLogger(__name__)
 
 def open_settings_store(settings: Settings, qdrant_url: str | None = None) -> VectorStore:
     """The store named by ``settings`` (or by ``qdrant_url``, for a legacy source)."""
-    from planvec.store import open_store
+    from planvec.index import store_for
 
-    return open_store(
-        index_dir=settings.index_dir,
-        qdrant_url=qdrant_url if qdrant_url is not None else settings.qdrant_url,
-        api_key=settings.api_key,
-        timeout=settings.timeout,
-        retries=settings.retries,
-        retry_ceiling=settings.retry_ceiling,
-        grpc=settings.grpc,
-        verify_tls=settings.verify_tls,
-    )
+    return store_for(settings, qdrant_url)
 
 
 @contextlib.contextmanager

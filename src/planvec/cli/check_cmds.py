@@ -17,6 +17,7 @@ import click
 
 from planvec.cli.common import (
     CONTEXT_SETTINGS,
+    alias_of,
     echo_json,
     embedder_option,
     err,
@@ -63,10 +64,20 @@ def _fail_to_run(exc: PlanvecError) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @store_options
 @embedder_option
-@click.option("--markdown", "markdown_file", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Also write a Markdown report to this file (for a PR).")
-@click.option("--sample", type=click.IntRange(0, 1_000_000), default=256, show_default=True,
-              help="Uncached vectors re-embedded to verify they match their text.")
+@click.option(
+    "--markdown",
+    "markdown_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write a Markdown report to this file (for a PR).",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(0, 1_000_000),
+    default=256,
+    show_default=True,
+    help="Uncached vectors re-embedded to verify they match their text.",
+)
 @json_option
 @handle_errors
 def check_command(
@@ -92,9 +103,7 @@ def check_command(
         settings = settings_from(**opts)
         source = sources_for(paths) if paths else None
         with open_index(settings) as index, _read_cache(settings.cache_dir) as cache:
-            report = check_index(
-                index, source, CheckOptions(vector_sample=sample, cache=cache)
-            )
+            report = check_index(index, source, CheckOptions(vector_sample=sample, cache=cache))
     except PlanvecError as exc:
         _fail_to_run(exc)
         return
@@ -108,12 +117,8 @@ def check_command(
     sys.exit(report.exit_code)
 
 
-validate_vectors_command = click.Command(
-    "validate-vectors",
-    context_settings=CONTEXT_SETTINGS,
-    callback=check_command.callback,
-    params=check_command.params,
-    help="Alias of `planvec check`.\n\n\b\nExample:\n  planvec validate-vectors docs/plans --json",
+validate_vectors_command = alias_of(
+    check_command, "validate-vectors", "planvec validate-vectors docs/plans --json"
 )
 
 
@@ -172,8 +177,10 @@ def repair_command(
         sys.exit(result.exit_code)
     after = result.after
     if after is not None:
-        click.echo(f"Repaired in {result.seconds:.1f}s: {result.written}. "
-                   f"Check after repair: {after.status}.")
+        click.echo(
+            f"Repaired in {result.seconds:.1f}s: {result.written}. "
+            f"Check after repair: {after.status}."
+        )
         if after.exit_code:
             click.echo(after.to_markdown(max_per_kind=5), nl=False)
     sys.exit(result.exit_code)
@@ -182,18 +189,48 @@ def repair_command(
 @click.command("quality", context_settings=CONTEXT_SETTINGS)
 @store_options
 @embedder_option
-@click.option("--markdown", "markdown_file", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Also write a Markdown report to this file.")
-@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Compare with this saved baseline; a drop is an alert (exit 1).")
-@click.option("--save-baseline", "save_file", type=click.Path(path_type=Path, dir_okay=False),
-              default=None, help="Save the metrics as a baseline to this file.")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=0.05, show_default=True,
-              help="Largest acceptable drop of a metric versus the baseline.")
-@click.option("--sample", type=click.IntRange(1, 1_000_000), default=500, show_default=True,
-              help="Tasks sampled for self-retrieval and near-duplicates.")
-@click.option("--dup-threshold", type=click.FloatRange(0, 1), default=0.95, show_default=True,
-              help="Cosine at or above which tasks of different plans are near-duplicates.")
+@click.option(
+    "--markdown",
+    "markdown_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write a Markdown report to this file.",
+)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Compare with this saved baseline; a drop is an alert (exit 1).",
+)
+@click.option(
+    "--save-baseline",
+    "save_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Save the metrics as a baseline to this file.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=0.05,
+    show_default=True,
+    help="Largest acceptable drop of a metric versus the baseline.",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(1, 1_000_000),
+    default=500,
+    show_default=True,
+    help="Tasks sampled for self-retrieval and near-duplicates.",
+)
+@click.option(
+    "--dup-threshold",
+    type=click.FloatRange(0, 1),
+    default=0.95,
+    show_default=True,
+    help="Cosine at or above which tasks of different plans are near-duplicates.",
+)
 @json_option
 @handle_errors
 def quality_command(
@@ -230,8 +267,9 @@ def quality_command(
     try:
         settings = settings_from(**opts)
         baseline = load_baseline(baseline_file) if baseline_file else None
-        options = QualityOptions(sample=sample, near_duplicate_threshold=dup_threshold,
-                                 alert_drop=threshold)
+        options = QualityOptions(
+            sample=sample, near_duplicate_threshold=dup_threshold, alert_drop=threshold
+        )
         with open_index(settings) as index:
             report = measure_quality(index, options)
     except PlanvecError as exc:
@@ -251,12 +289,8 @@ def quality_command(
     sys.exit(report.exit_code)
 
 
-verify_quality_command = click.Command(
-    "verify-quality",
-    context_settings=CONTEXT_SETTINGS,
-    callback=quality_command.callback,
-    params=quality_command.params,
-    help="Alias of `planvec quality`.\n\n\b\nExample:\n  planvec verify-quality --baseline b.json",
+verify_quality_command = alias_of(
+    quality_command, "verify-quality", "planvec verify-quality --baseline b.json"
 )
 
 

@@ -98,6 +98,17 @@ def settings_from(
     )
 
 
+def alias_of(command: click.Command, name: str, example: str) -> click.Command:
+    """A command ``name`` that runs ``command`` (same options), e.g. legacy script names."""
+    return click.Command(
+        name,
+        context_settings=CONTEXT_SETTINGS,
+        callback=command.callback,
+        params=command.params,
+        help=f"Alias of `planvec {command.name}`.\n\n\b\nExample:\n  {example}",
+    )
+
+
 def echo_json(value: Any) -> None:
     """Print one JSON document on stdout."""
     click.echo(json.dumps(value, ensure_ascii=False, indent=None, default=str))

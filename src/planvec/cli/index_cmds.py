@@ -12,6 +12,7 @@ import click
 
 from planvec.cli.common import (
     CONTEXT_SETTINGS,
+    alias_of,
     echo_json,
     embedder_option,
     err,
@@ -150,13 +151,7 @@ def index_command(
         sys.exit(1)
 
 
-vectorize_command = click.Command(
-    "vectorize",
-    context_settings=CONTEXT_SETTINGS,
-    callback=index_command.callback,
-    params=index_command.params,
-    help="Alias of `planvec index`.\n\n\b\nExample:\n  planvec vectorize docs/plans",
-)
+vectorize_command = alias_of(index_command, "vectorize", "planvec vectorize docs/plans")
 
 
 @click.command("search", context_settings=CONTEXT_SETTINGS)

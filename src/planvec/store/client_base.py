@@ -79,6 +79,9 @@ class ClientStoreBase(Instrumented):
         self._infos: dict[str, CollectionInfo] = {}
         self._native_rrf = True
         self._lock = threading.Lock()
+        # qdrant-client's local engine (memory/local) is not thread-safe: a search racing an
+        # upsert can fail (numpy shape mismatch); its requests are serialized (see _quiet)
+        self._engine_lock = threading.RLock()
         self._closed = False
 
     # -- construction -----------------------------------------------------------------------
@@ -164,14 +167,16 @@ class ClientStoreBase(Instrumented):
 
     @contextlib.contextmanager
     def _quiet(self) -> Iterator[None]:
-        """Silence local-mode warnings (">20,000 points", "indexes have no effect").
+        """Silence local-mode warnings (">20,000 points", "indexes have no effect"), and
+        serialize local-engine requests (neither the engine nor ``catch_warnings`` is
+        thread-safe).
 
         Not for server mode: ``catch_warnings`` is not thread-safe and uploads are threaded.
         """
         if self.backend == "server":
             yield
             return
-        with warnings.catch_warnings():
+        with self._engine_lock, warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             yield
 
