@@ -94,3 +94,26 @@ def test_embedding_recipe_strips_numbering_and_renders_english() -> None:
     assert embedding_text_of("1.2.3") == "1.2.3"  # nothing left: the text itself
     assert query_embedding_text("tableau de bord des sauvegardes") == "dashboard of backup"
     assert query_embedding_text("backup dashboard") == "backup dashboard"
+
+
+@pytest.mark.slow
+def test_glossary_expansion_beats_plain_bm25_on_the_dev_split(corpus_dir: object) -> None:
+    """Sparse search with the glossary finds more dev targets than without it."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    spec = importlib.util.spec_from_file_location("eval_search", bench / "eval_search.py")
+    assert spec and spec.loader
+    ev = importlib.util.module_from_spec(spec)
+    sys.modules["eval_search"] = ev
+    spec.loader.exec_module(ev)
+    tasks, _ = ev.load_tasks(corpus_dir)
+    queries = ev.load_queries(bench / "queries" / "dev.jsonl", "dev")
+    scores = {
+        name: ev.metrics(ev.evaluate(queries, ev.bm25_python_search(tasks, enc)))
+        for name, enc in (("plain", LexicalEncoder()), ("glossary", default_lexical_encoder()))
+    }
+    assert scores["glossary"]["recall@10"] > scores["plain"]["recall@10"] + 0.05
+    assert scores["glossary"]["mrr@10"] > scores["plain"]["mrr@10"]

@@ -172,9 +172,6 @@ class Analyzer:
             ``"none"``. The alternatives exist to be measured (bench/eval_search.py).
         split_camel: also emit the words of ``camelCase`` identifiers.
         keep_compounds: also emit joined tokens (``file.go``) whole.
-        accent_stem: give the French stemmer the accented word and fold its stem
-            (``déployés``/``déployer`` → ``deploi``); folding first hides the ``-é``
-            endings from it (``deployes`` → ``deploy`` but ``deployer`` → ``deploi``).
     """
 
     def __init__(
@@ -183,14 +180,14 @@ class Analyzer:
         stemming: Stemming = "both",
         split_camel: bool = True,
         keep_compounds: bool = True,
-        accent_stem: bool = False,
     ) -> None:
         if stemming not in ("both", "union", "short", "fr", "en", "detect", "none"):
             raise ValueError(f"unknown stemming mode {stemming!r}")
         self.stemming = stemming
         self.split_camel = split_camel
         self.keep_compounds = keep_compounds
-        self.accent_stem = accent_stem
+        # word -> its (token, weight) pairs: most words recur, stemming is the hot path
+        self._memo: dict[tuple[str, bool, str], tuple[tuple[str, float], ...]] = {}
 
     def _words(self, text: str) -> Iterable[tuple[str, bool]]:
         """(folded token, is_plain_word) pairs, before stop words and stemming."""
@@ -221,7 +218,7 @@ class Analyzer:
             for piece in _CAMEL_SPLIT.split(raw):
                 yield piece.casefold(), True
         else:
-            yield raw.casefold(), True  # folded later: the French stemmer needs accents
+            yield raw.casefold(), True  # folded in _word_tokens
 
     def analyze(self, text: str) -> list[str]:
         """The tokens of ``text``, in order (a word may yield two stems).
@@ -247,51 +244,49 @@ class Analyzer:
         Returns:
             (token, weight) pairs in order.
         """
-        words = [
-            (_fold(w), plain, w) for w, plain in self._words(text) if len(_fold(w)) > 1
-        ]
+        words = list(self._words(text))
         mode = self.stemming
         if mode == "detect":
-            fr = sum(1 for w, _, _ in words if w in FRENCH_STOP_WORDS)
-            en = sum(1 for w, _, _ in words if w in ENGLISH_STOP_WORDS)
+            folded = [_fold(w) for w, _ in words]
+            fr = sum(1 for w in folded if w in FRENCH_STOP_WORDS)
+            en = sum(1 for w in folded if w in ENGLISH_STOP_WORDS)
             mode = "en" if en > fr else "fr"
-        fr_snowball = _stemmer("french")
-        en_snowball = _stemmer("english")
-
-        accents = self.accent_stem
-
-        def fr_stem(word: str) -> str:
-            # with accent_stem, ``word`` is the accented form: stem it, then fold the stem
-            out = _fold(fr_snowball(word)) if accents else fr_snowball(word)
-            return out if len(out) > 1 else _fold(word)  # "0s" -> "0" would be dropped
-
-        def en_stem(word: str) -> str:
-            out = en_snowball(word)
-            return out if len(out) > 1 else word
-
-        half = 0.5 if mode == "both" else 1.0
         out: list[tuple[str, float]] = []
-        for word, plain, original in words:
-            if word in STOP_WORDS:
-                continue
-            fr_word = original if accents else word
-            if not plain or word.isdigit() or mode == "none":
-                out.append((word, 1.0))
-            elif mode == "fr":
-                out.append((fr_stem(fr_word), 1.0))
-            elif mode == "en":
-                out.append((en_stem(word), 1.0))
-            elif mode == "short":
-                a, b = fr_stem(fr_word), en_stem(word)
-                out.append((b if len(b) < len(a) else a, 1.0))
-            else:  # both / union
-                a, b = fr_stem(fr_word), en_stem(word)
-                if a == b:
-                    out.append((a, 1.0))
-                else:
-                    out.append((a, half))
-                    out.append((b, half))
+        for word, plain in words:
+            out.extend(self._word_tokens(word, plain, mode))
         return out
+
+    def _word_tokens(self, raw: str, plain: bool, mode: str) -> tuple[tuple[str, float], ...]:
+        """The weighted tokens of one (lower-cased) word, memoised."""
+        key = (raw, plain, mode)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        word = _fold(raw)
+        result: tuple[tuple[str, float], ...]
+        if len(word) <= 1 or word in STOP_WORDS:
+            result = ()
+        elif not plain or word.isdigit() or mode == "none":
+            result = ((word, 1.0),)
+        else:
+            fr = _stemmer("french")(word)
+            fr = fr if len(fr) > 1 else word  # "0s" -> "0" would be dropped
+            en = _stemmer("english")(word)
+            en = en if len(en) > 1 else word
+            if mode == "fr":
+                result = ((fr, 1.0),)
+            elif mode == "en":
+                result = ((en, 1.0),)
+            elif mode == "short":
+                result = ((en if len(en) < len(fr) else fr, 1.0),)
+            elif fr == en:
+                result = ((fr, 1.0),)
+            else:  # both (half weight each: a word counts once) / union
+                half = 0.5 if mode == "both" else 1.0
+                result = ((fr, half), (en, half))
+        if len(self._memo) < 300_000:
+            self._memo[key] = result
+        return result
 
 
 _DEFAULT = Analyzer()
@@ -367,14 +362,13 @@ class LexicalEncoder:
         self.section_weight = section_weight
         self.expansion = expansion
         self.expansion_weight = expansion_weight
+        self._sections: dict[tuple[str, ...], list[tuple[str, float]]] = {}
         self.expand_documents = expand_documents and expansion is not None
         self.expand_queries = expand_queries and expansion is not None
         self.version = (
             f"{ANALYZER_VERSION};stem={self.analyzer.stemming};k1={k1:g};b={b:g};"
             f"avg={avg_len:g};sec={section_weight:g}"
         )
-        if self.analyzer.accent_stem:
-            self.version += ";acc"
         if expansion is not None and (self.expand_documents or self.expand_queries):
             sides = ("d" if self.expand_documents else "") + ("q" if self.expand_queries else "")
             self.version += f";x={expansion.version}:{sides}:{expansion_weight:g}"
@@ -389,6 +383,15 @@ class LexicalEncoder:
                 if tok not in present:
                     extra[tok] = max(extra.get(tok, 0.0), self.expansion_weight * weight)
         return extra
+
+    def _section_tokens(self, section: tuple[str, ...]) -> list[tuple[str, float]]:
+        """Tokens of a section path, memoised: thousands of tasks share a few sections."""
+        hit = self._sections.get(section)
+        if hit is None:
+            hit = self.analyzer.analyze_weighted(" \n ".join(section))
+            if len(self._sections) < 50_000:
+                self._sections[section] = hit
+        return hit
 
     def document_terms(self, text: str, section: Sequence[str] = ()) -> dict[str, float]:
         """Token → BM25 term weight for a task (before hashing); useful to debug scores.
@@ -406,7 +409,7 @@ class LexicalEncoder:
             tf[tok] = tf.get(tok, 0.0) + weight
             length += weight
         if self.section_weight and section:
-            for tok, weight in self.analyzer.analyze_weighted(" \n ".join(section)):
+            for tok, weight in self._section_tokens(tuple(section)):
                 tf[tok] = tf.get(tok, 0.0) + self.section_weight * weight
                 length += self.section_weight * weight
         if self.expand_documents:
