@@ -147,10 +147,19 @@ def scale(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _plain_build(work: Path, root: Path, embedder_name: str, raw: Any) -> float:
+    """Tasks/s of a build without readers, in this process, right before the one with."""
+    with _open(work, embedder_name, raw) as index:
+        start = time.perf_counter()
+        report = index.sync(sources_for([root]))
+        return report.tasks / (time.perf_counter() - start)
+
+
 def concurrent(job: dict[str, Any]) -> dict[str, Any]:
     work, root = Path(job["work"]), Path(job["dir"])
     raw = make_embedder(job["embedder"], Path(job.get("model_cache") or work / "model-cache"))
     raw.embed(["warm up"])
+    alone = _plain_build(work / "alone", root, job["embedder"], raw)
     samples: list[float] = []
     errors: list[str] = []
     stop = threading.Event()
@@ -159,7 +168,7 @@ def concurrent(job: dict[str, Any]) -> dict[str, Any]:
         for q in Path(job["queries"]).read_text(encoding="utf-8").splitlines()
         if q.strip()
     ]
-    with _open(work, job["embedder"], raw) as index:
+    with _open(work / "with-readers", job["embedder"], raw) as index:
 
         def reader() -> None:
             i = 0
@@ -171,7 +180,7 @@ def concurrent(job: dict[str, Any]) -> dict[str, Any]:
                 try:
                     index.search(queries[i % len(queries)], limit=10)
                     samples.append((time.perf_counter() - start) * 1000)
-                except Exception as exc:
+                except Exception as exc:  # counted and reported
                     errors.append(f"{type(exc).__name__}: {exc}")
                 i += 1
                 time.sleep(job.get("think_seconds", 0.05))
@@ -191,6 +200,7 @@ def concurrent(job: dict[str, Any]) -> dict[str, Any]:
         "points": count,
         "seconds": seconds,
         "tasks_per_s": report.tasks / seconds,
+        "alone_tasks_per_s": alone,
         "searches": len(samples),
         "errors": len(errors),
         "first_errors": errors[:3],

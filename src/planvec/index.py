@@ -186,15 +186,17 @@ class Index:
             return report
         report = syncer.run(source, dry_run=dry_run, delete_missing=delete_missing)
         if not dry_run:
-            self._record_sync(manifest, report)
+            self._record_sync(manifest, report, syncer.plan_counts)
         return report
 
-    def _record_sync(self, manifest: Manifest, report: SyncReport) -> None:
+    def _record_sync(
+        self, manifest: Manifest, report: SyncReport, plan_counts: dict[str, int] | None
+    ) -> None:
         updated = dict(manifest)
         updated["updated_at"] = now_iso()
         updated["model_id"] = self.embedder.model_id
         updated["lexical"] = self.lexical.version if self.lexical else None
-        updated["plans"] = self.plan_counts()
+        updated["plans"] = plan_counts if plan_counts is not None else self.plan_counts()
         updated["last_sync"] = {
             k: v for k, v in report.to_dict().items() if k not in ("failures", "warnings")
         }

@@ -110,9 +110,21 @@ def embedding_text(task: Task) -> str:
     return embedding_text_of(task.text)
 
 
+def text_embed_hash(text: str, model_family: str) -> str:
+    """Key of the vector of a task whose text is ``text`` (also the embedding-cache key).
+
+    It hashes what determines the embedded text (recipe, glossary version, raw task text)
+    rather than the rendering itself, so a no-op sync renders nothing: the rendering
+    (``embedding_text_of``) is a pure function of these inputs.
+    """
+    from planvec.embed.glossary import default_glossary
+
+    return content_hash(EMBED_RECIPE, default_glossary().version, model_family, text)
+
+
 def embed_hash(task: Task, model_family: str) -> str:
     """Key of the task's vector: changes when the embedded text or the model changes."""
-    return content_hash(EMBED_RECIPE, model_family, embedding_text(task))
+    return text_embed_hash(task.text, model_family)
 
 
 def lexical_text(task: Task) -> str:

@@ -172,6 +172,8 @@ class Syncer:
         self.batch_size = max(1, batch_size)
         self.progress = progress
         self._family = embedder.family
+        #: points per plan after ``run`` (when it scrolled them anyway), else ``None``
+        self.plan_counts: dict[str, int] | None = None
         self._lexical_version = lexical.version if lexical else None
 
     # -- planning ---------------------------------------------------------------------------
@@ -327,11 +329,14 @@ class Syncer:
         return report
 
     def _delete_vanished_plans(self, keep: set[str], report: SyncReport) -> None:
-        counts: dict[str, int] = {}
+        all_counts: dict[str, int] = {}
         for point in self.store.scroll(self.collection, with_payload=("plan",)):
             plan = point.payload.get("plan")
-            if isinstance(plan, str) and plan not in keep:
-                counts[plan] = counts.get(plan, 0) + 1
+            if isinstance(plan, str):
+                all_counts[plan] = all_counts.get(plan, 0) + 1
+        counts = {p: n for p, n in all_counts.items() if p not in keep}
+        if not report.dry_run:  # what the collection holds once the vanished plans are gone
+            self.plan_counts = {p: n for p, n in sorted(all_counts.items()) if p in keep}
         if not counts:
             return
         report.plans_deleted = sorted(counts)

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from planvec.checks.vectors import text_embed_hash
+from planvec.points import text_embed_hash
 from planvec.embed.base import Embedder
 from planvec.errors import ConfigError, StoreError
 from planvec.index import Index, LexicalEncoder

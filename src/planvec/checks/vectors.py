@@ -20,14 +20,8 @@ import numpy as np
 
 from planvec.checks.findings import CheckReport, Finding
 from planvec.embed.base import Embedder
-from planvec.points import EMBED_RECIPE, embedding_text_of
-from planvec.records import content_hash
+from planvec.points import embedding_text_of, text_embed_hash
 from planvec.store.base import PointRecord
-
-
-def text_embed_hash(text: str, family: str) -> str:
-    """``planvec.points.embed_hash`` of a stored task text (payload ``text``)."""
-    return content_hash(EMBED_RECIPE, family, embedding_text_of(text))
 
 
 class VectorChecker:
