@@ -136,8 +136,30 @@ def ratio_table(res: dict[str, Any]) -> tuple[str, list[str]]:
     return "\n".join(out), verdicts
 
 
+def planned_scale(res: dict[str, Any]) -> list[tuple[int, str]]:
+    """The load sizes this run was asked for (``--scale`` or the mode's default)."""
+    argv = res.get("argv", [])
+    if "--scale" in argv:
+        spec = argv[argv.index("--scale") + 1]
+        return [(int(n), e) for n, e in (x.split(":") for x in spec.split(","))]
+    if res["mode"] == "quick":
+        return [(20_000, "hashing")]
+    return [(100_000, "auto"), (1_000_000, "hashing")]
+
+
 def load_tables(res: dict[str, Any]) -> str:
     loads = [x for x in res.get("load", []) if x.get("kind") == "scale"]
+    done = {x.get("size") for x in loads}
+    for n, embedder in planned_scale(res):
+        if n not in done:
+            loads.append(
+                {
+                    "kind": "scale",
+                    "size": n,
+                    "error": f"not run in this run "
+                    f"({embedder} embedder; stopped at the time budget)",
+                }
+            )
     if not loads:
         return ""
     out = [
@@ -147,7 +169,7 @@ def load_tables(res: dict[str, Any]) -> str:
     ]
     for x in loads:
         if "error" in x:
-            out.append(f"| {x['size']:,} | – | | failed: {x['error']} | | | | | |")
+            out.append(f"| {x['size']:,} | – | | {x['error']} | | | | | |")
             continue
         out.append(
             f"| {x['tasks']:,} | `{x['embedder']}` | {x['synth_seconds']:.0f} s | {_fmt_s(x['full_seconds'])} | "

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Protocol
 
 from planvec.embed.base import Embedder
-from planvec.errors import CollectionNotFound, ConfigError
+from planvec.errors import (
+    CollectionNotFound,
+    ConfigError,
+    StoreError,
+    StoreTimeout,
+    StoreUnavailable,
+)
 from planvec.lock import WriteLock, lock_path_for
 from planvec.manifest import (
     Manifest,
@@ -58,10 +64,14 @@ class Index:
         lexical: LexicalEncoder | None = None,
         location: str = "",
         lock: WriteLock | None = None,
+        logical: str | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.collection = collection
+        # the name users know, when ``collection`` was resolved from an alias: lets a
+        # long-lived reader follow (or outlive) a ``migrate-model`` switch
+        self.logical = logical
         self.lexical = lexical
         self.location = location or f"{store.backend} collection {collection!r}"
         self._lock = lock
@@ -227,7 +237,47 @@ class Index:
         section: str | None = None,
         priority: str | None = None,
     ) -> list[SearchHit]:
-        """Ranked tasks for ``query`` (see ``planvec.search``)."""
+        """Ranked tasks for ``query`` (see ``planvec.search``).
+
+        An index opened through a logical name survives a model switch made meanwhile by
+        another process: on a store error it rebinds to the collection that now serves its
+        model (``serving_collection``) and asks again, for at most half a second (a bare
+        server collection turning into an alias is missing for a few milliseconds).
+        """
+        filters = SearchFilters(plan=plan, status=status, section=section, priority=priority)
+        attempts = 10
+        for attempt in range(attempts):
+            try:
+                return self._search(query, limit=limit, mode=mode, filters=filters)
+            except (StoreUnavailable, StoreTimeout):
+                raise  # the store layer has already retried these
+            except StoreError:
+                if self.logical is None or not self._rebind(last=attempt == attempts - 1):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _rebind(self, *, last: bool) -> bool:
+        """Point at the collection serving this model now; False to give up."""
+        import time
+
+        from planvec.store.aliases import serving_collection
+
+        assert self.logical is not None
+        found = serving_collection(
+            self.store, self.logical, model=self.embedder.family, dimension=self.embedder.dimension
+        )
+        if found is not None and found != self.collection:
+            log.info("collection %r is now served by %r: searching it", self.logical, found)
+            self.collection, self._manifest = found, None
+            return True
+        if last:
+            return False
+        time.sleep(0.05)  # the instant of a switch: the name may be missing for a moment
+        return True
+
+    def _search(
+        self, query: str, *, limit: int, mode: str, filters: SearchFilters
+    ) -> list[SearchHit]:
         manifest = self.check_manifest()
         lexical = self.lexical if manifest.get("lexical") else None
         if lexical is not None and manifest.get("lexical") != lexical.version:
@@ -245,7 +295,6 @@ class Index:
             known_plans=self.known_plans,
             query_text=query_embedding_text,
         )
-        filters = SearchFilters(plan=plan, status=status, section=section, priority=priority)
         return searcher.search(query, limit=limit, mode=mode, filters=filters)
 
     def count(self) -> int:
@@ -341,6 +390,7 @@ def open_index(
             lexical=default_lexical_encoder(),
             location=location,
             lock=lock,
+            logical=settings.collection,
         )
     except BaseException:
         if lock is not None:

@@ -65,3 +65,37 @@ def resolve_collection(store: VectorStore, name: str) -> str:
     if not isinstance(store, SupportsAliases):
         return name
     return store.aliases().get(name, name)
+
+
+def serving_collection(
+    store: VectorStore, logical: str, *, model: str, dimension: int
+) -> str | None:
+    """The physical collection that serves ``logical`` for ``model`` right now, if any.
+
+    Why: a reader opened before ``planvec migrate-model`` switched ``logical`` holds an
+    embedder of the old model. After the switch it must go on searching a complete
+    collection of *its* model: the new live one when the models agree, else the one the
+    switch kept for rollback (the live manifest's ``previous_collection``). ``None`` while
+    nothing compatible exists (e.g. the instant a bare server collection becomes an alias).
+
+    Args:
+        store: the store.
+        logical: the name users know (alias or collection).
+        model: the reader's model family.
+        dimension: the reader's vector dimension.
+
+    Returns:
+        A collection name whose manifest matches ``model`` and ``dimension``, or ``None``.
+    """
+    live = resolve_collection(store, logical)
+    manifest = store.read_manifest(live)
+    if manifest is None:
+        return None
+    candidates = [live, manifest.get("previous_collection")]
+    for name in candidates:
+        if not isinstance(name, str):
+            continue
+        found = manifest if name == live else store.read_manifest(name)
+        if found and (found.get("model"), found.get("dimension")) == (model, dimension):
+            return name
+    return None
