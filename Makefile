@@ -35,8 +35,12 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow"
 
+# the full crash/fault/fuzz loops; figures for docs/reliability.md land in bench/out/
 test-reliability: $(STAMP)
-	$(BIN)/python -m pytest -q -m "reliability" --reliability-full
+	$(BIN)/python -m pip install --quiet -e '.[embed,test,reliability]'
+	@mkdir -p bench/out
+	RELIABILITY_FIGURES=bench/out/reliability.json \
+	  $(BIN)/python -m pytest -q -m "reliability" --reliability-full -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

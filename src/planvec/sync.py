@@ -14,24 +14,26 @@ Whatever point a crash leaves behind is either in its old or its new state (a po
 and hashes are written in one upsert), so the next run's diff sees exactly what is left to do
 and converges to the state of a clean full run. Files that fail to parse keep their points.
 
-Parsing runs in a producer thread (bounded queue) while the caller's thread diffs, embeds and
-writes; embeddings are batched across plans; memory is bounded by the batch and the largest
-plan, not by the corpus.
+Three stages overlap (``planvec.pipeline``): parsing runs in a producer thread, the caller's
+thread diffs and embeds, and one writer thread builds the points (lexical vectors) and writes
+them, in submission order. Embeddings are batched across plans; memory is bounded by the
+batches in flight and the largest plan, not by the corpus.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
 from planvec.embed.base import Embedder, Vectors
+from planvec.pipeline import OrderedWorker, prefetch
 from planvec.points import (
     embed_hash,
     embedding_text,
@@ -55,6 +57,8 @@ from planvec.store.base import (
 log = logging.getLogger(__name__)
 
 _STATE_FIELDS = ("embed_hash", "payload_hash", "lexical_hash")
+#: deletes gathered across plans before they are written (after the upserts before them)
+_MAX_DELETES = 1024
 
 
 class LexicalEncoderLike(Protocol):
@@ -246,16 +250,33 @@ class Syncer:
         batch: list[tuple[Task, dict[str, Any]]],
         deletes: list[str],
         report: SyncReport | None = None,
+        writer: OrderedWorker | None = None,
     ) -> None:
         """Embed (through the cache) and upsert ``batch``, then delete ``deletes``.
 
         The one place that builds points (vectors, sparse vectors, final payloads), used by
-        sync and by ``planvec repair``, so both write identical points. Clears both lists.
+        sync and by ``planvec repair``, so both write identical points. Embeds on the
+        caller's thread; with ``writer`` the points are built and written on that thread
+        (in order), else right here. Clears both lists.
         """
         report = report if report is not None else SyncReport()
-        if batch:
-            vectors, computed = self._embed([task for task, _ in batch])
+        todo, gone = list(batch), list(deletes)
+        batch.clear()
+        deletes.clear()
+        vectors: Vectors | None = None
+        if todo:
+            vectors, computed = self._embed([task for task, _ in todo])
             report.embedded += computed
+        if writer is None:
+            self._store(todo, vectors, gone)
+        elif todo or gone:
+            writer.submit(lambda: self._store(todo, vectors, gone))
+
+    def _store(
+        self, batch: list[tuple[Task, dict[str, Any]]], vectors: Vectors | None, deletes: list[str]
+    ) -> None:
+        if batch:
+            assert vectors is not None
             points = []
             for (task, payload), vector in zip(batch, vectors, strict=True):
                 sparse = (
@@ -272,10 +293,8 @@ class Syncer:
                     )
                 )
             self.store.upsert(self.collection, points)
-            batch.clear()
         if deletes:
-            self.store.delete(self.collection, ids=list(deletes))
-            deletes.clear()
+            self.store.delete(self.collection, ids=deletes)
 
     def run(
         self, source: Source, *, dry_run: bool = False, delete_missing: bool = True
@@ -288,8 +307,9 @@ class Syncer:
         batch: list[tuple[Task, dict[str, Any]]] = []
         deletes: list[str] = []
         stop = threading.Event()
+        writer = None if dry_run else OrderedWorker("planvec-write")
         try:
-            for item in _prefetch(source.iter_plans(), stop):
+            for item in prefetch(source.iter_plans(), stop):
                 if isinstance(item, SourceFailure):
                     report.failed += 1
                     report.failures.append(item)
@@ -299,32 +319,36 @@ class Syncer:
                 report.warnings.extend(item.warnings)
                 seen_plans.add(item.path)
                 pending = self.diff_plan(item, report)
-                if dry_run:
+                if writer is None:
                     continue
                 if pending.payload_only:
                     payloads: dict[PointId, dict[str, Any]] = {
                         k: finalize_payload(v) for k, v in pending.payload_only.items()
                     }
-                    self.store.set_payload(self.collection, payloads)
+                    write = functools.partial(self.store.set_payload, self.collection, payloads)
+                    writer.submit(write)
                 batch.extend(pending.to_embed)
                 deletes.extend(pending.delete_ids)
-                if len(batch) >= self.batch_size or deletes:
-                    while len(batch) > self.batch_size:
-                        head = batch[: self.batch_size]
-                        del batch[: self.batch_size]
-                        self.write(head, [], report)
-                    self.write(batch, deletes, report)
+                while len(batch) >= self.batch_size:
+                    head = batch[: self.batch_size]
+                    del batch[: self.batch_size]
+                    self.write(head, [], report, writer)
+                if len(deletes) >= _MAX_DELETES:  # after the upserts of their plans
+                    self.write(batch, deletes, report, writer)
                 self._tick(report)
-            if not dry_run:
-                self.write(batch, deletes, report)
+            if writer is not None:
+                self.write(batch, deletes, report, writer)
+                writer.drain()
+                writer = None
             if delete_missing:
                 self._delete_vanished_plans(seen_plans | failed_plans, report)
         except KeyboardInterrupt:
-            stop.set()
             report.interrupted = True
             raise
         finally:
             stop.set()
+            if writer is not None:
+                writer.cancel()
             report.seconds = time.perf_counter() - started
         return report
 
@@ -352,49 +376,3 @@ class Syncer:
     def _tick(self, report: SyncReport) -> None:
         if self.progress is not None:
             self.progress(SyncProgress(report.plans, report.tasks, report.embedded, report.written))
-
-
-_DONE = object()
-
-
-def _prefetch(
-    items: Iterator[Plan | SourceFailure], stop: threading.Event, depth: int = 4
-) -> Iterator[Plan | SourceFailure]:
-    """Run ``items`` (parsing) in a thread, ``depth`` plans ahead of the consumer."""
-    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    errors: list[BaseException] = []
-
-    def produce() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-        except BaseException as exc:  # re-raised in the consumer thread
-            errors.append(exc)
-        finally:
-            while not stop.is_set():
-                try:
-                    q.put(_DONE, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-
-    thread = threading.Thread(target=produce, name="planvec-parse", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is _DONE:
-                break
-            yield item
-        if errors:
-            raise errors[0]
-    finally:
-        stop.set()
-        thread.join(timeout=5)
