@@ -72,7 +72,13 @@ class IndexMismatch(PlanvecError):
 
 
 class IndexLocked(PlanvecError):
-    """Another planvec process holds the write lock of this index."""
+    """Another planvec process holds the write lock of this index.
+
+    Exit code 2 ("could not run"), apart from 1 ("ran, some files failed"), so scripts can
+    tell a refused run from a partial one.
+    """
+
+    exit_code = 2
 
 
 class ArchiveError(PlanvecError):

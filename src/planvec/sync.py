@@ -57,6 +57,9 @@ from planvec.store.base import (
 log = logging.getLogger(__name__)
 
 _STATE_FIELDS = ("embed_hash", "payload_hash", "lexical_hash")
+#: fields that an edit higher up in a plan shifts; when nothing else changed, only they are
+#: written (a merge), not the whole payload
+_POSITION_FIELDS = ("line", "parent_line")
 #: deletes gathered across plans before they are written (after the upserts before them)
 _MAX_DELETES = 1024
 
@@ -153,7 +156,27 @@ class _Pending:
 
     to_embed: list[tuple[Task, dict[str, Any]]] = field(default_factory=list)
     payload_only: dict[str, dict[str, Any]] = field(default_factory=dict)
+    moved: dict[str, dict[str, Any]] = field(default_factory=dict)
     delete_ids: list[str] = field(default_factory=list)
+
+
+def _position_change(
+    payload: dict[str, Any], old_hash: Any, old_position: list[Any]
+) -> dict[str, Any] | None:
+    """The position fields to merge when they are all that changed, else ``None``.
+
+    Only fields whose value changed are merged, and never a ``None`` (Qdrant's merge drops
+    null values instead of storing them): such a change takes the whole-payload path.
+    """
+    old = dict(zip(_POSITION_FIELDS, old_position, strict=True))
+    probe = {**payload, **old}
+    if payload_hash(probe) != old_hash:
+        return None
+    moved = {k: payload[k] for k in _POSITION_FIELDS if payload[k] != old[k]}
+    if any(v is None for v in moved.values()):
+        return None
+    moved["payload_hash"] = payload["payload_hash"]
+    return moved
 
 
 class Syncer:
@@ -184,9 +207,10 @@ class Syncer:
 
     def _stored_state(self, plan: str) -> dict[str, tuple[Any, ...]]:
         flt = Filter(must=(MatchValue("plan", plan),))
+        fields = _STATE_FIELDS + _POSITION_FIELDS
         return {
-            str(p.id): tuple(p.payload.get(k) for k in _STATE_FIELDS)
-            for p in self.store.scroll(self.collection, filter=flt, with_payload=_STATE_FIELDS)
+            str(p.id): tuple(p.payload.get(k) for k in fields)
+            for p in self.store.scroll(self.collection, filter=flt, with_payload=fields)
         }
 
     def diff_plan(self, plan: Plan, report: SyncReport) -> _Pending:
@@ -211,13 +235,17 @@ class Syncer:
                 report.added += 1
                 self._note(report, "add", task)
                 continue
-            old_embed, old_payload, old_lexical = state
+            old_embed, old_payload, old_lexical, *old_position = state
             if old_embed != payload["embed_hash"] or old_lexical != payload["lexical_hash"]:
                 pending.to_embed.append((task, payload))
                 report.updated += 1
                 self._note(report, "update", task)
             elif old_payload != payload["payload_hash"]:
-                pending.payload_only[task.id] = payload
+                moved = _position_change(payload, old_payload, old_position)
+                if moved is not None:
+                    pending.moved[task.id] = moved
+                else:
+                    pending.payload_only[task.id] = payload
                 report.payload_only += 1
                 self._note(report, "payload", task)
             else:
@@ -327,6 +355,14 @@ class Syncer:
                     }
                     write = functools.partial(self.store.set_payload, self.collection, payloads)
                     writer.submit(write)
+                if pending.moved:
+                    moves: dict[PointId, dict[str, Any]] = {
+                        k: finalize_payload(v) for k, v in pending.moved.items()
+                    }
+                    move = functools.partial(
+                        self.store.set_payload, self.collection, moves, merge=True
+                    )
+                    writer.submit(move)
                 batch.extend(pending.to_embed)
                 deletes.extend(pending.delete_ids)
                 while len(batch) >= self.batch_size:

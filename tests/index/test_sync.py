@@ -106,7 +106,7 @@ def test_status_flip_rewrites_payload_only(plan_tree: Path, make_index: IndexFac
 
 
 def test_moving_tasks_updates_lines_without_embedding(
-    plan_tree: Path, make_index: IndexFactory
+    plan_tree: Path, make_index: IndexFactory, tmp_path: Path
 ) -> None:
     index = make_index()
     sync(index, plan_tree)
@@ -117,6 +117,22 @@ def test_moving_tasks_updates_lines_without_embedding(
     )
     report = sync(index, plan_tree)
     assert report["payload_only"] == 2 and report["embedded"] == 0
+    # only the position fields were merged in: the result is still exactly a clean run's
+    assert snapshot(index) == clean_state(plan_tree, make_index, tmp_path)
+    assert sync(index, plan_tree)["unchanged"] == 9
+
+
+def test_moved_and_flipped_task_gets_its_whole_payload(
+    plan_tree: Path, make_index: IndexFactory, tmp_path: Path
+) -> None:
+    index = make_index()
+    sync(index, plan_tree)
+    roadmap = plan_tree / "roadmap.md"
+    text = roadmap.read_text().replace("## Phase 2 : API\n", "## Phase 2 : API\n\nIntro.\n")
+    roadmap.write_text(text.replace("- [ ] **2.", "- [x] **2.", 1), encoding="utf-8")
+    report = sync(index, plan_tree)
+    assert report["payload_only"] == 2 and report["embedded"] == 0
+    assert snapshot(index) == clean_state(plan_tree, make_index, tmp_path)
 
 
 def test_deleted_task_and_deleted_plan_disappear(plan_tree: Path, make_index: IndexFactory) -> None:

@@ -42,6 +42,7 @@ def _fuzz(target: str, runs: int, seeds: Path, workdir: Path) -> int:
     return int(done.group(1))
 
 
+@pytest.mark.timeout(2400)  # 40,000 libFuzzer runs; minutes on a shared 2-core machine
 def test_atheris_parser_and_archive_reader(
     tmp_path: Path, request: pytest.FixtureRequest, figures: Figures
 ) -> None:

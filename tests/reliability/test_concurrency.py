@@ -94,7 +94,7 @@ def test_second_writer_fails_fast_then_queues_with_wait(
     lock.acquire()  # another writer holds the index
     try:
         code, out, err = _done(_cli("index", str(versions[1]), "--index", str(index)))
-        assert code != 0 and not out
+        assert code == 2 and not out
         assert "another planvec process is writing this index" in err
         assert "--wait" in err and "Traceback" not in err
         waiting = _cli("index", str(versions[1]), "--index", str(index), "--wait", "--json")
@@ -124,10 +124,12 @@ def test_two_index_runs_at_once(
         results = [_done(p) for p in procs]
         assert any(code in (0, 1) for code, _, _ in results), results
         for code, _, err in results:
-            if code not in (0, 1):
-                assert "another planvec process" in err and "--wait" in err, err
-                assert "Traceback" not in err
+            assert "Traceback" not in err
+            if "another planvec process" in err:
+                assert code == 2 and "--wait" in err, (code, err)
                 locked += 1
+            else:
+                assert code in (0, 1), err
         assert diff_counts(clean_b, _edge_state(index)) == (0, 0, 0)
         # with --wait, started together from an older state: both complete, in turn
         index = tmp_path / f"queued{i}"

@@ -25,6 +25,8 @@ import pytest
 from planvec.points import VOLATILE_FIELDS
 from planvec.store import open_store
 
+from .conftest import Figures
+
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus" / "plans"
 
@@ -89,7 +91,7 @@ def _make_versions(tmp: Path) -> tuple[Path, Path]:
 
 
 def test_killed_index_runs_converge_to_a_clean_run(
-    tmp_path: Path, request: pytest.FixtureRequest
+    tmp_path: Path, request: pytest.FixtureRequest, figures: Figures
 ) -> None:
     kills = 50 if request.config.getoption("--reliability-full") else 4
     version_a, version_b = _make_versions(tmp_path)
@@ -117,6 +119,16 @@ def test_killed_index_runs_converge_to_a_clean_run(
     final = _run(str(version_b), index=crashy)
     assert final["failed"] == 0
     got = _snapshot(crashy)
+    figures.add("crash_kill_random", "attempts", kills)
+    figures.add("crash_kill_random", "kills", killed)
+    figures.add("crash_kill_random", "points_lost", len(expected.keys() - got.keys()))
+    figures.add("crash_kill_random", "points_orphaned", len(got.keys() - expected.keys()))
+    figures.add(
+        "crash_kill_random",
+        "points_differing",
+        sum(got[k] != expected[k] for k in expected.keys() & got.keys()),
+    )
+    figures.note("crash_kill_random", "points_expected", len(expected))
     assert got.keys() == expected.keys(), "lost or orphaned points"
     assert got == expected, "payloads or vectors differ from a clean run"
     again = _run(str(version_b), index=crashy)

@@ -248,6 +248,16 @@ def test_set_payload_keeps_vectors(
     assert store.count(collection, Filter(must=(MatchValue("status", "done"),))) == 3
 
 
+def test_set_payload_merge_keeps_other_keys_and_vectors(
+    store: VectorStore, collection: str, filled: list[PointRecord]
+) -> None:
+    (before,) = store.retrieve(collection, [filled[3].id], with_vectors=True)
+    store.set_payload(collection, {filled[3].id: {"line": 999, "new": "x"}}, merge=True)
+    (after,) = store.retrieve(collection, [filled[3].id], with_vectors=True)
+    assert after.payload == {**before.payload, "line": 999, "new": "x"}
+    assert after.vector == before.vector and after.sparse == before.sparse
+
+
 def test_scroll_pages_and_selects(
     store: VectorStore, collection: str, filled: list[PointRecord]
 ) -> None:

@@ -118,6 +118,9 @@ def index_command(
     with --keep-missing). Files that fail to parse keep their indexed tasks. Killed at any
     moment, a rerun converges to the state of a clean full run.
 
+    Exit code: 0 all files indexed; 1 some files failed (the others are indexed) or the
+    store failed; 2 another run holds the index (queue behind it with --wait).
+
     \b
     Example:
       planvec index docs/plans

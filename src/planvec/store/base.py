@@ -194,9 +194,13 @@ class VectorStore(Protocol):
     ) -> None:
         """Delete by ids and/or by filter."""
 
-    def set_payload(self, name: str, payloads: Mapping[PointId, dict[str, Any]]) -> None:
+    def set_payload(
+        self, name: str, payloads: Mapping[PointId, dict[str, Any]], *, merge: bool = False
+    ) -> None:
         """Replace the whole payload of each given point, leaving vectors untouched.
 
+        With ``merge``, only the given keys are written and the others are kept (cheaper
+        when few fields changed, e.g. line numbers after an edit higher up in the plan).
         Ids that do not exist are skipped (no point is created).
         """
 

@@ -321,8 +321,10 @@ class EdgeStore(Instrumented):
 
         self._observe("delete", run, lambda _: len(wanted))
 
-    def set_payload(self, name: str, payloads: Mapping[PointId, dict[str, Any]]) -> None:
-        """Overwrite payloads of existing points (missing ids are skipped), then flush."""
+    def set_payload(
+        self, name: str, payloads: Mapping[PointId, dict[str, Any]], *, merge: bool = False
+    ) -> None:
+        """Overwrite (or ``merge`` into) payloads of existing points (missing ids skipped)."""
         import qdrant_edge as qe
 
         items = [(normalize_id(k), v) for k, v in payloads.items()]
@@ -341,10 +343,14 @@ class EdgeStore(Instrumented):
                 )
             }
 
+            operation = (
+                qe.UpdateOperation.set_payload if merge else qe.UpdateOperation.overwrite_payload
+            )
+
             def apply() -> None:
                 for pid, payload in items:
                     if pid in present:
-                        shard.update(qe.UpdateOperation.overwrite_payload([pid], dict(payload)))
+                        shard.update(operation([pid], dict(payload)))
                 self._after_write(shard)
 
             self._call("set_payload", apply)

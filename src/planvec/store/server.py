@@ -198,8 +198,10 @@ class QdrantServerStore(ClientStoreBase):
 
         self._observe("delete", run, lambda _: len(wanted))
 
-    def set_payload(self, name: str, payloads: Mapping[PointId, dict[str, Any]]) -> None:
-        """Overwrite payloads of existing points in one batch request (missing ids skipped)."""
+    def set_payload(
+        self, name: str, payloads: Mapping[PointId, dict[str, Any]], *, merge: bool = False
+    ) -> None:
+        """Overwrite (or ``merge`` into) payloads of existing points, in batch requests."""
         from qdrant_client import models
 
         items = [(normalize_id(k), v) for k, v in payloads.items()]
@@ -215,8 +217,12 @@ class QdrantServerStore(ClientStoreBase):
                 ),
             )
             present = {normalize_id(r.id) for r in found}
-            ops = [
-                models.OverwritePayloadOperation(
+            ops: list[Any] = [
+                models.SetPayloadOperation(
+                    set_payload=models.SetPayload(payload=dict(payload), points=[pid])
+                )
+                if merge
+                else models.OverwritePayloadOperation(
                     overwrite_payload=models.SetPayload(payload=dict(payload), points=[pid])
                 )
                 for pid, payload in items
