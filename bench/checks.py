@@ -69,8 +69,7 @@ def _open(index_dir: Path) -> Any:
     from planvec.index import Index
     from planvec.store import open_store
 
-    return Index(open_store(index_dir=index_dir), HashingEmbedder(),
-                 lexical=LexicalEncoder())  # type: ignore[arg-type]
+    return Index(open_store(index_dir=index_dir), HashingEmbedder(), lexical=LexicalEncoder())  # type: ignore[arg-type]
 
 
 def phase(name: str, work: Path) -> dict[str, Any]:
@@ -89,29 +88,44 @@ def phase(name: str, work: Path) -> dict[str, Any]:
 
         with _open(index_dir) as index:
             t = time.perf_counter()
-            n = sum(1 for _ in index.store.scroll(index.collection, with_vectors=True,
-                                                  with_payload=("plan", "text")))
+            n = sum(
+                1
+                for _ in index.store.scroll(
+                    index.collection, with_vectors=True, with_payload=("plan", "text")
+                )
+            )
             scroll_s = time.perf_counter() - t
         t = time.perf_counter()
         plans_, _ = parse_paths([plans])
-        out["result"] = {"points": n, "scroll_with_vectors_s": round(scroll_s, 2),
-                         "parse_s": round(time.perf_counter() - t, 2),
-                         "tasks": sum(len(p.tasks) for p in plans_)}
+        out["result"] = {
+            "points": n,
+            "scroll_with_vectors_s": round(scroll_s, 2),
+            "parse_s": round(time.perf_counter() - t, 2),
+            "tasks": sum(len(p.tasks) for p in plans_),
+        }
     elif name == "check":
         from planvec.checks.verify import check_index
 
         with _open(index_dir) as index:
             report = check_index(index, sources_for([plans]))
-            out["result"] = {"status": report.status, "points": report.points,
-                             "tasks": report.tasks, "reembedded": report.vectors_reembedded,
-                             "summary": report.summary()}
+            out["result"] = {
+                "status": report.status,
+                "points": report.points,
+                "tasks": report.tasks,
+                "reembedded": report.vectors_reembedded,
+                "summary": report.summary(),
+            }
     elif name == "quality":
         from planvec.checks.quality import measure_quality
 
         with _open(index_dir) as index:
             q = measure_quality(index)
-            out["result"] = {"points": q.points, "sampled": q.sampled, "metrics": q.metrics,
-                             "near_duplicate_pairs": q.near_duplicate_pairs}
+            out["result"] = {
+                "points": q.points,
+                "sampled": q.sampled,
+                "metrics": q.metrics,
+                "near_duplicate_pairs": q.near_duplicate_pairs,
+            }
     out["seconds"] = round(time.perf_counter() - started, 2)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
@@ -123,8 +137,12 @@ def main() -> None:
     parser.add_argument("--plans", type=int, default=200)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/planvec-bench-checks"))
     parser.add_argument("--keep", action="store_true", help="Reuse an existing build.")
-    parser.add_argument("--phase", choices=["build", "floor", "check", "quality"], default=None,
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--phase",
+        choices=["build", "floor", "check", "quality"],
+        default=None,
+        help=argparse.SUPPRESS,
+    )
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(phase(args.phase, args.dir)))
@@ -139,7 +157,9 @@ def main() -> None:
     for name in phases:
         done = subprocess.run(
             [sys.executable, __file__, "--phase", name, "--dir", str(args.dir)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         print(done.stdout.strip().splitlines()[-1], flush=True)
 

@@ -149,8 +149,10 @@ class DenseLab:
         started = time.perf_counter()
         mat = self.embed(texts)
         np.save(path, mat)
-        print(f"  {name}: {len(texts)} texts in {time.perf_counter() - started:.0f} s",
-              file=sys.stderr)
+        print(
+            f"  {name}: {len(texts)} texts in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
         return mat
 
 
@@ -237,25 +239,40 @@ def row(label: str, summary: dict, groups: Sequence[str]) -> str:
         m = summary.get(g)
         cells.append("-" if m is None else f"{m['recall@10']:.3f}/{m['mrr@10']:.3f}")
     m = summary["all"]
-    return (f"| {label} | {m['recall@1']:.3f} | {m['recall@5']:.3f} | {m['recall@10']:.3f} | "
-            f"{m['mrr@10']:.3f} | " + " | ".join(cells) + " |")
+    return (
+        f"| {label} | {m['recall@1']:.3f} | {m['recall@5']:.3f} | {m['recall@10']:.3f} | "
+        f"{m['mrr@10']:.3f} | " + " | ".join(cells) + " |"
+    )
 
 
-GROUPS = ("lang=fr", "lang=en", "kind=paraphrase_fr", "kind=translation_en", "kind=question_en",
-          "kind=question_fr",
-          "kind=keywords")
+GROUPS = (
+    "lang=fr",
+    "lang=en",
+    "kind=paraphrase_fr",
+    "kind=translation_en",
+    "kind=question_en",
+    "kind=question_fr",
+    "kind=keywords",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--split", choices=["dev", "test", "all"], default="dev")
-    ap.add_argument("--dense", default="bare,strip,section",
-                    help="embedded-text variants; a+b = two vectors per task (max cosine)")
+    ap.add_argument(
+        "--dense",
+        default="bare,strip,section",
+        help="embedded-text variants; a+b = two vectors per task (max cosine)",
+    )
     ap.add_argument("--qdense", default="raw", help="query variants for the dense side")
     ap.add_argument("--lexical", default="base", help="base | docx | qx | docx+qx | product")
-    ap.add_argument("--fusion", default="1:1:60,1:2:60,1:3:60,1:2:20,1:3:20,1:4:10,dbsf",
-                    help="wd:ws:k RRF configs, or dbsf")
+    ap.add_argument(
+        "--fusion",
+        default="1:1:60,1:2:60,1:3:60,1:2:20,1:3:20,1:4:10,dbsf",
+        help="wd:ws:k RRF configs, or dbsf",
+    )
     ap.add_argument("--prefetch", type=int, default=100)
     ap.add_argument("--plans", type=Path, default=es.DEFAULT_PLANS)
     args = ap.parse_args(argv)
@@ -285,8 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         index = Bm25([enc_doc.encode_document(t.text, t.section) for t in tasks])
         sparse_runs[lname] = [index.rank(enc_q.encode_query(q.query), pf) for q in queries]
 
-    head = ("| variant | R@1 | R@5 | R@10 | MRR@10 | " + " | ".join(GROUPS) + " |\n"
-            "|---|---:|---:|---:|---:|" + "---:|" * len(GROUPS))
+    head = (
+        "| variant | R@1 | R@5 | R@10 | MRR@10 | " + " | ".join(GROUPS) + " |\n"
+        "|---|---:|---:|---:|---:|" + "---:|" * len(GROUPS)
+    )
     print(head)
     for name, ranked in dense_runs.items():
         print(row(f"dense {name}", score(queries, tasks, ranked), GROUPS))

@@ -32,8 +32,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (see the module docstring)."""
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--index-dir", type=Path, required=True)
     ap.add_argument("--embedder", default="auto")
     ap.add_argument("--rounds", type=int, default=3, help="timed passes over the queries")
@@ -62,8 +63,11 @@ def main(argv: list[str] | None = None) -> int:
                 index.search(q, limit=args.limit, mode=mode)
                 times.append((time.perf_counter() - started) * 1000)
         results[mode] = times
-        print(f"| {mode} | {percentile(times, 0.5):.2f} | {percentile(times, 0.95):.2f} | "
-              f"{statistics.fmean(times):.2f} |", flush=True)
+        print(
+            f"| {mode} | {percentile(times, 0.5):.2f} | {percentile(times, 0.95):.2f} | "
+            f"{statistics.fmean(times):.2f} |",
+            flush=True,
+        )
     ratio = percentile(results["hybrid"], 0.5) / percentile(results["dense"], 0.5)
     print(f"\nhybrid / dense p50: {ratio:.2f}x")
     index.close()

@@ -82,10 +82,15 @@ def test_check_names_every_damage_and_repair_restores_a_clean_index(
         changed(scaled, vector=[3.0 * x for x in scaled.vector or []]),  # Qdrant normalizes
         changed(fields, payload={k: v for k, v in fields.payload.items() if k != "status"}),
         changed(dup, id=dup_id),  # duplicate: same plan + line, another id
-        changed(base, id=orphan_id,  # orphan: its task no longer exists
-                payload=dict(base.payload, line=999, key=None, text="a removed task")),
-        *[changed(base, id=gid, payload=dict(base.payload, plan="deleted/plan.md"))
-          for gid in ghost_ids],  # orphan plan
+        changed(
+            base,
+            id=orphan_id,  # orphan: its task no longer exists
+            payload=dict(base.payload, line=999, key=None, text="a removed task"),
+        ),
+        *[
+            changed(base, id=gid, payload=dict(base.payload, plan="deleted/plan.md"))
+            for gid in ghost_ids
+        ],  # orphan plan
     ]
     index.store.upsert(index.collection, damage)
 
@@ -105,9 +110,17 @@ def test_check_names_every_damage_and_repair_restores_a_clean_index(
     assert report.plans["sub/notes.md"].problems["missing"] == 1
     assert set(report.summary()) <= set(KINDS)
     markdown = report.to_markdown()
-    for kind in ("missing", "stale_payload", "stale_text", "stale_vector", "vector_zero",
-                 "missing_fields", "duplicate", "orphan_task",
-                 "orphan_plan"):
+    for kind in (
+        "missing",
+        "stale_payload",
+        "stale_text",
+        "stale_vector",
+        "vector_zero",
+        "missing_fields",
+        "duplicate",
+        "orphan_task",
+        "orphan_plan",
+    ):
         assert f"`{kind}`" in markdown
 
     damaged = snapshot(index)
@@ -140,8 +153,11 @@ def test_wrong_dimension_collection_is_named_and_rebuilt(
     report = check_index(index, sources_for([plan_tree]))
     kinds = report.summary()
     assert kinds.get("collection_mismatch") == 1
-    assert any(f.detail.get("field") == "dimension" for f in report.findings
-               if f.kind == "manifest_mismatch")
+    assert any(
+        f.detail.get("field") == "dimension"
+        for f in report.findings
+        if f.kind == "manifest_mismatch"
+    )
     assert "wrong_dimension" not in kinds  # one collection finding, not one per point
     before = snapshot(index)
     dry = repair_index(index, sources_for([plan_tree]))
@@ -165,17 +181,22 @@ def test_vector_is_compared_with_the_embedding_cache(
 
     # what the index embedded for each task: the recipe of planvec.points, not the raw text
     refs = index.embedder.embed([embedding_text_of(str(p.payload["text"])) for p in pts])
-    cache.put_many(model_id, [
-        (text_embed_hash(str(p.payload["text"]), index.embedder.family), ref)
-        for p, ref in zip(pts, refs, strict=True)
-    ])
+    cache.put_many(
+        model_id,
+        [
+            (text_embed_hash(str(p.payload["text"]), index.embedder.family), ref)
+            for p, ref in zip(pts, refs, strict=True)
+        ],
+    )
     # a cache entry that disagrees with the stored vector: the point is stale
     victim = pts[0]
     other = np.asarray(refs[1], dtype=np.float32)
-    cache.put_many(model_id, [(text_embed_hash(str(victim.payload["text"]),
-                                               index.embedder.family), other)])
-    report = check_index(index, sources_for([plan_tree]),
-                         CheckOptions(vector_sample=0, cache=cache))
+    cache.put_many(
+        model_id, [(text_embed_hash(str(victim.payload["text"]), index.embedder.family), other)]
+    )
+    report = check_index(
+        index, sources_for([plan_tree]), CheckOptions(vector_sample=0, cache=cache)
+    )
     assert report.vectors_checked_against_cache == len(pts)
     assert report.vectors_reembedded == 0
     assert [(f.kind, f.id) for f in report.findings] == [("stale_vector", str(victim.id))]
@@ -187,8 +208,9 @@ def test_without_plans_only_store_level_checks_run(index: Index) -> None:
     assert report.status == "ok" and report.tasks == 0 and report.points == 12
 
 
-def test_missing_collection_is_a_problem_not_a_crash(store: VectorStore, plan_tree: Path,
-                                                     new_index: Callable[..., Index]) -> None:
+def test_missing_collection_is_a_problem_not_a_crash(
+    store: VectorStore, plan_tree: Path, new_index: Callable[..., Index]
+) -> None:
     index = new_index(store)
     report = check_index(index, sources_for([plan_tree]))
     assert report.summary() == {"collection_missing": 1} and report.exit_code == 1
@@ -197,9 +219,7 @@ def test_missing_collection_is_a_problem_not_a_crash(store: VectorStore, plan_tr
     assert index.store.count(index.collection) == 12
 
 
-def test_plans_that_fail_to_parse_keep_their_points(
-    index: Index, plan_tree: Path
-) -> None:
+def test_plans_that_fail_to_parse_keep_their_points(index: Index, plan_tree: Path) -> None:
     (plan_tree / "other.md").write_bytes(b"PK\x03\x04\x00binary\x00" * 50)
     report = check_index(index, sources_for([plan_tree]))
     assert report.summary() == {"unparsed_plan": 1}  # a warning: its points stay, as in sync
@@ -225,8 +245,9 @@ def test_a_source_that_fails_means_the_check_could_not_run(index: Index) -> None
 
 def test_without_plans_repair_only_deletes(index: Index) -> None:
     pts = Points(index)
-    stray = changed(pts["Review security policies"], id=point_id("test", "stray"),
-                    payload={"text": "no plan"})
+    stray = changed(
+        pts["Review security policies"], id=point_id("test", "stray"), payload={"text": "no plan"}
+    )
     zero = changed(pts["Archive old dashboards"], vector=[0.0] * 384)
     index.store.upsert(index.collection, [stray, zero])
     dry = repair_index(index, None)

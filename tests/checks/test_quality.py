@@ -56,8 +56,11 @@ def test_metrics_on_a_hashing_index(index: Index, tmp_path: Path) -> None:
 def test_a_drop_beyond_the_threshold_is_an_alert(index: Index, tmp_path: Path) -> None:
     report = measure_quality(index)
     better = report.baseline_dict()
-    better["metrics"] = dict(better["metrics"], probe_accuracy=report.metrics[
-        "probe_accuracy"] + 0.04, probe_mrr=report.metrics["probe_mrr"] + 0.2)
+    better["metrics"] = dict(
+        better["metrics"],
+        probe_accuracy=report.metrics["probe_accuracy"] + 0.04,
+        probe_mrr=report.metrics["probe_mrr"] + 0.2,
+    )
     alerts = compare_baseline(report, better, max_drop=0.05)
     assert len(alerts) == 1 and alerts[0].startswith("probe_mrr dropped")
     assert report.exit_code == 1 and "🚨" in report.to_markdown()
@@ -66,8 +69,9 @@ def test_a_drop_beyond_the_threshold_is_an_alert(index: Index, tmp_path: Path) -
 def test_damaged_vectors_show_in_statistics_and_alert(index: Index) -> None:
     baseline = measure_quality(index).baseline_dict()
     point = next(index.store.scroll(index.collection, with_vectors=True))
-    index.store.upsert(index.collection, [PointRecord(point.id, [0.0] * 384, point.payload,
-                                                      point.sparse)])
+    index.store.upsert(
+        index.collection, [PointRecord(point.id, [0.0] * 384, point.payload, point.sparse)]
+    )
     report = measure_quality(index)
     assert report.vectors["zero"] == 1
     assert any("damaged vectors" in a for a in compare_baseline(report, baseline))
@@ -111,8 +115,9 @@ def test_swapping_in_a_worse_model_raises_the_alert(plan_tree: Path, tmp_path: P
     idx = str(tmp_path / "hashing")
     result = runner.invoke(cli, ["index", str(plan_tree), "--index", idx, "--offline"])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(cli, ["quality", "--index", idx, "--offline", "--baseline", str(path),
-                                 "--json"])
+    result = runner.invoke(
+        cli, ["quality", "--index", idx, "--offline", "--baseline", str(path), "--json"]
+    )
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["status"] == "alert"

@@ -41,8 +41,10 @@ def test_reembedding_sample_is_bounded() -> None:
     emb = HashingEmbedder(16)
     texts = [f"task number {i}" for i in range(50)]
     vecs = emb.embed(texts)
-    page = [PointRecord(str(i), [float(x) for x in v], {"plan": "p", "line": i, "text": t})
-            for i, (t, v) in enumerate(zip(texts, vecs, strict=True))]
+    page = [
+        PointRecord(str(i), [float(x) for x in v], {"plan": "p", "line": i, "text": t})
+        for i, (t, v) in enumerate(zip(texts, vecs, strict=True))
+    ]
     checker = VectorChecker(emb, family=emb.family, model_id=emb.model_id, sample=7)
     report = CheckReport()
     checker.check_page(page[:20], report)
@@ -56,8 +58,14 @@ def test_payload_comparison_agrees_with_payload_hash() -> None:
     from planvec.checks.verify import _same_payload
     from planvec.points import payload_hash
 
-    expected = {"checked": True, "line": 3, "section": ["A", "B"], "metadata": {"tags": ["x"]},
-                "estimate": 2.0, "key": None}
+    expected = {
+        "checked": True,
+        "line": 3,
+        "section": ["A", "B"],
+        "metadata": {"tags": ["x"]},
+        "estimate": 2.0,
+        "key": None,
+    }
     variants = [
         dict(expected),
         dict(expected, checked=1),

@@ -59,12 +59,8 @@ def test_expansion_lets_english_queries_meet_french_tasks() -> None:
     query = "backup dashboard"
     plain = LexicalEncoder()
     expanded = default_lexical_encoder()
-    shared_plain = set(plain.encode_document(task).indices) & set(
-        plain.encode_query(query).indices
-    )
-    shared = set(expanded.encode_document(task).indices) & set(
-        expanded.encode_query(query).indices
-    )
+    shared_plain = set(plain.encode_document(task).indices) & set(plain.encode_query(query).indices)
+    shared = set(expanded.encode_document(task).indices) & set(expanded.encode_query(query).indices)
     assert not shared_plain and len(shared) >= 2
     assert "x=" in expanded.version and expanded.version != plain.version
     # translated tokens weigh less than the task's own words

@@ -67,9 +67,7 @@ LEXICAL_ONLY = "Renew licence XJ-4471 before March"  # shares "XJ-4471", no conc
 
 
 @pytest.fixture
-def fleet_index(
-    tmp_path: Path, store_factory: Callable[[], object]
-) -> Index:
+def fleet_index(tmp_path: Path, store_factory: Callable[[], object]) -> Index:
     root = tmp_path / "fleet"
     root.mkdir()
     (root / "fleet.md").write_text(PLAN, encoding="utf-8")

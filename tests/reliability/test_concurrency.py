@@ -183,8 +183,7 @@ def _hits_consistent(hits: list[Any], family: str) -> list[str]:
     return [
         f"{h.id}: hit payload is half-applied"
         for h in hits
-        if h.payload.get("embed_hash")
-        != text_embed_hash(h.text, family)
+        if h.payload.get("embed_hash") != text_embed_hash(h.text, family)
     ]
 
 

@@ -133,9 +133,13 @@ class QualityReport:
 
     def to_markdown(self, max_rows: int = 20) -> str:
         head = "🚨 alert" if self.alerts else "✅ ok"
-        lines = [f"## planvec quality: {head}", "",
-                 f"Model `{self.model_id}` ({self.dimension}-d), {self.points} points, "
-                 f"{self.sampled} sampled, {self.probes} probe pairs.", ""]
+        lines = [
+            f"## planvec quality: {head}",
+            "",
+            f"Model `{self.model_id}` ({self.dimension}-d), {self.points} points, "
+            f"{self.sampled} sampled, {self.probes} probe pairs.",
+            "",
+        ]
         for alert in self.alerts:
             lines.append(f"- **{alert}**")
         if self.alerts:
@@ -145,21 +149,30 @@ class QualityReport:
             cmp = self.comparison.get(name)
             base = f"{cmp['baseline']:.3f}" if cmp else "—"
             delta = f"{cmp['current'] - cmp['baseline']:+.3f}" if cmp else "—"
-            lines.append(f"| {name} | {self.metrics.get(name, float('nan')):.3f} | {base} "
-                         f"| {delta} |")
+            lines.append(
+                f"| {name} | {self.metrics.get(name, float('nan')):.3f} | {base} | {delta} |"
+            )
         v = self.vectors
-        lines += ["", f"Vectors: dimensions {v.get('dimensions')}, norm min/mean/max "
-                  f"{v.get('norm_min')}/{v.get('norm_mean')}/{v.get('norm_max')}, "
-                  f"{v.get('not_normalized', 0)} not normalized, {v.get('zero', 0)} zero, "
-                  f"{v.get('nan', 0)} NaN.", ""]
-        lines.append(f"Near-duplicates across plans (cosine ≥ threshold): "
-                     f"{self.near_duplicate_pairs} pair(s) among the sample.")
+        lines += [
+            "",
+            f"Vectors: dimensions {v.get('dimensions')}, norm min/mean/max "
+            f"{v.get('norm_min')}/{v.get('norm_mean')}/{v.get('norm_max')}, "
+            f"{v.get('not_normalized', 0)} not normalized, {v.get('zero', 0)} zero, "
+            f"{v.get('nan', 0)} NaN.",
+            "",
+        ]
+        lines.append(
+            f"Near-duplicates across plans (cosine ≥ threshold): "
+            f"{self.near_duplicate_pairs} pair(s) among the sample."
+        )
         if self.near_duplicates:
             lines += ["", "| score | task | other task |", "|---:|---|---|"]
             for d in self.near_duplicates[:max_rows]:
-                lines.append(f"| {d['score']:.3f} | `{d['plan']}:{d['line']}` "
-                             f"{_md(d['text'])} | `{d['other_plan']}:{d['other_line']}` "
-                             f"{_md(d['other_text'])} |")
+                lines.append(
+                    f"| {d['score']:.3f} | `{d['plan']}:{d['line']}` "
+                    f"{_md(d['text'])} | `{d['other_plan']}:{d['other_line']}` "
+                    f"{_md(d['other_text'])} |"
+                )
         return "\n".join(lines) + "\n"
 
 
@@ -195,8 +208,11 @@ def probe_metrics(index: Index) -> tuple[dict[str, float], int]:
         rr += 1.0 / rank
         margins.append(own - float(others.max()))
     n = max(1, len(pairs))
-    return {"probe_accuracy": hits / n, "probe_mrr": rr / n,
-            "probe_margin": float(np.mean(margins)) if margins else 0.0}, len(pairs)
+    return {
+        "probe_accuracy": hits / n,
+        "probe_mrr": rr / n,
+        "probe_margin": float(np.mean(margins)) if margins else 0.0,
+    }, len(pairs)
 
 
 def measure_quality(index: Index, options: QualityOptions | None = None) -> QualityReport:
@@ -218,8 +234,11 @@ def measure_quality(index: Index, options: QualityOptions | None = None) -> Qual
         index.check_manifest()
     except PlanvecError as exc:
         raise CheckFailed(f"cannot measure quality: {exc}") from exc
-    report = QualityReport(model=index.embedder.family, model_id=index.embedder.model_id,
-                           dimension=index.embedder.dimension)
+    report = QualityReport(
+        model=index.embedder.family,
+        model_id=index.embedder.model_id,
+        dimension=index.embedder.dimension,
+    )
     report.baseline = None
     try:
         sample = _scan(index, report, opts)
@@ -241,8 +260,7 @@ def _scan(index: Index, report: QualityReport, opts: QualityOptions) -> list[_Sa
     rng = random.Random(opts.seed)
     sample: list[_Sample] = []
     dims: Counter[int] = Counter()
-    stats = {"n": 0, "zero": 0, "nan": 0, "not_norm": 0, "sum": 0.0, "min": math.inf,
-             "max": 0.0}
+    stats = {"n": 0, "zero": 0, "nan": 0, "not_norm": 0, "sum": 0.0, "min": math.inf, "max": 0.0}
     page: list[list[float]] = []
 
     def flush() -> None:
@@ -262,9 +280,12 @@ def _scan(index: Index, report: QualityReport, opts: QualityOptions) -> list[_Sa
         page.clear()
 
     n = 0
-    for point in index.store.scroll(index.collection, with_vectors=True,
-                                    with_payload=("plan", "line", "text"),
-                                    batch_size=opts.page_size):
+    for point in index.store.scroll(
+        index.collection,
+        with_vectors=True,
+        with_payload=("plan", "line", "text"),
+        batch_size=opts.page_size,
+    ):
         n += 1
         vector = point.vector or []
         dims[len(vector)] += 1
@@ -273,8 +294,12 @@ def _scan(index: Index, report: QualityReport, opts: QualityOptions) -> list[_Sa
             if len(page) >= opts.page_size:
                 flush()
         p = point.payload
-        item = (str(point.id), str(p.get("plan", "")), int(p.get("line") or 0),
-                str(p.get("text", "")))
+        item = (
+            str(point.id),
+            str(p.get("plan", "")),
+            int(p.get("line") or 0),
+            str(p.get("text", "")),
+        )
         if len(sample) < opts.sample:
             sample.append(item)
         else:
@@ -312,8 +337,10 @@ def _self_retrieval(
     at1, rr = 0, 0.0
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for (pid, plan, line, text), vec in zip(sample, vectors, strict=True):
-        hits = index.store.search(index.collection, SearchRequest(
-            dense=np.asarray(vec, dtype=np.float32).tolist(), limit=opts.top_k))
+        hits = index.store.search(
+            index.collection,
+            SearchRequest(dense=np.asarray(vec, dtype=np.float32).tolist(), limit=opts.top_k),
+        )
         own = next((h.score for h in hits if str(h.id) == pid), None)
         if own is not None:
             rank = 1 + sum(1 for h in hits if h.score > own + 1e-6)
@@ -326,13 +353,23 @@ def _self_retrieval(
             if h.score < opts.near_duplicate_threshold:
                 break
             key = (min(pid, str(h.id)), max(pid, str(h.id)))
-            pairs.setdefault(key, {
-                "score": round(float(h.score), 6), "id": pid, "plan": plan, "line": line,
-                "text": text, "other_id": str(h.id), "other_plan": other_plan,
-                "other_line": h.payload.get("line"), "other_text": h.payload.get("text"),
-            })
-    report.metrics.update({"self_retrieval_at1": at1 / len(sample),
-                           "self_retrieval_mrr": rr / len(sample)})
+            pairs.setdefault(
+                key,
+                {
+                    "score": round(float(h.score), 6),
+                    "id": pid,
+                    "plan": plan,
+                    "line": line,
+                    "text": text,
+                    "other_id": str(h.id),
+                    "other_plan": other_plan,
+                    "other_line": h.payload.get("line"),
+                    "other_text": h.payload.get("text"),
+                },
+            )
+    report.metrics.update(
+        {"self_retrieval_at1": at1 / len(sample), "self_retrieval_mrr": rr / len(sample)}
+    )
     report.near_duplicate_pairs = len(pairs)
     ranked = sorted(pairs.values(), key=lambda d: -float(d["score"]))
     report.near_duplicates = ranked[: opts.near_duplicate_limit]
@@ -364,11 +401,15 @@ def compare_baseline(
                 f"baseline model {baseline.get('model_id')}, now {report.model_id}"
             )
     bad_now = sum(int(report.vectors.get(k, 0) or 0) for k in ("not_normalized", "zero", "nan"))
-    bad_then = sum(int((baseline.get("vectors") or {}).get(k, 0) or 0)
-                   for k in ("not_normalized", "zero", "nan"))
+    bad_then = sum(
+        int((baseline.get("vectors") or {}).get(k, 0) or 0)
+        for k in ("not_normalized", "zero", "nan")
+    )
     if bad_now > bad_then:
-        report.alerts.append(f"{bad_now} damaged vectors (zero, NaN or not normalized), "
-                             f"baseline had {bad_then}: run `planvec check`")
+        report.alerts.append(
+            f"{bad_now} damaged vectors (zero, NaN or not normalized), "
+            f"baseline had {bad_then}: run `planvec check`"
+        )
     return report.alerts
 
 
@@ -376,8 +417,10 @@ def save_baseline(report: QualityReport, path: Path) -> None:
     """Write the report's metrics as a baseline JSON file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report.baseline_dict(), indent=2, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
+        path.write_text(
+            json.dumps(report.baseline_dict(), indent=2, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
     except OSError as exc:
         raise ConfigError(f"cannot write the baseline {path}: {exc}") from exc
 
@@ -387,8 +430,10 @@ def load_baseline(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the baseline {path}: {exc}; save one with "
-                          "`planvec quality --save-baseline FILE`") from exc
+        raise ConfigError(
+            f"cannot read the baseline {path}: {exc}; save one with "
+            "`planvec quality --save-baseline FILE`"
+        ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
         raise ConfigError(f"{path} is not a planvec quality baseline (no 'metrics')")
     if int(data.get("schema_version", 0)) > QUALITY_SCHEMA:

@@ -47,8 +47,7 @@ class RepairPlan:
 
     @property
     def empty(self) -> bool:
-        return not (self.upsert or self.payload or self.delete or self.delete_plans
-                    or self.rebuild)
+        return not (self.upsert or self.payload or self.delete or self.delete_plans or self.rebuild)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -187,13 +186,19 @@ def _apply(
         assert source is not None  # plan_repair only plans a rebuild with plans
         log.warning("rebuilding collection %s: %s", index.collection, "; ".join(repair.rebuild))
         index.store.drop_collection(index.collection)
-        fresh = Index(index.store, index.embedder, collection=index.collection,
-                      lexical=index.lexical, location=index.location)
+        fresh = Index(
+            index.store,
+            index.embedder,
+            collection=index.collection,
+            lexical=index.lexical,
+            location=index.location,
+        )
         report = fresh.sync(source, batch_size=batch_size)
         written["rebuilt"] = report.added
         return written
-    syncer = Syncer(index.store, index.collection, index.embedder, lexical=index.lexical,
-                    batch_size=batch_size)
+    syncer = Syncer(
+        index.store, index.collection, index.embedder, lexical=index.lexical, batch_size=batch_size
+    )
     if source is not None and (repair.upsert or repair.payload):
         _rewrite(syncer, index, source, repair, written, batch_size)
     ids = list(repair.delete)
@@ -230,8 +235,9 @@ def _rewrite(
                 continue
             if task.id in repair.upsert or task.id in repair.payload:
                 done.add(task.id)
-                payload = task_payload(task, model_family=index.embedder.family,
-                                       lexical_version=lexical_version)
+                payload = task_payload(
+                    task, model_family=index.embedder.family, lexical_version=lexical_version
+                )
                 if task.id in repair.upsert:
                     batch.append((task, payload))
                 else:

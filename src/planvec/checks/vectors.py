@@ -139,12 +139,16 @@ class VectorChecker:
         denom = float(np.linalg.norm(vec) * np.linalg.norm(ref))
         cosine = float(np.dot(vec, ref) / denom) if denom > 0 else 0.0
         if cosine < self.min_cosine:
-            report.add(Finding(
-                "stale_vector",
-                f"vector is not the embedding of its text (cosine {cosine:.4f})",
-                plan=_plan(point), line=_line(point), id=str(point.id),
-                detail={"cosine": round(cosine, 6)},
-            ))
+            report.add(
+                Finding(
+                    "stale_vector",
+                    f"vector is not the embedding of its text (cosine {cosine:.4f})",
+                    plan=_plan(point),
+                    line=_line(point),
+                    id=str(point.id),
+                    detail={"cosine": round(cosine, 6)},
+                )
+            )
 
     def _sanity(
         self, point: PointRecord, vec: np.ndarray[Any, Any] | None, report: CheckReport
@@ -152,16 +156,22 @@ class VectorChecker:
         """Report what is wrong with one vector (called only for suspicious ones)."""
         where: dict[str, Any] = {"plan": _plan(point), "line": _line(point), "id": str(point.id)}
         if point.vector is None:
-            report.add(Finding("wrong_dimension", "point has no dense vector",
-                               detail={"dimension": 0}, **where))
+            report.add(
+                Finding(
+                    "wrong_dimension", "point has no dense vector", detail={"dimension": 0}, **where
+                )
+            )
             return
         if vec is None or vec.shape[0] != self.dimension:
             if self.check_dimension:
-                report.add(Finding(
-                    "wrong_dimension",
-                    f"vector has {len(point.vector)} dimensions, expected {self.dimension}",
-                    detail={"dimension": len(point.vector)}, **where,
-                ))
+                report.add(
+                    Finding(
+                        "wrong_dimension",
+                        f"vector has {len(point.vector)} dimensions, expected {self.dimension}",
+                        detail={"dimension": len(point.vector)},
+                        **where,
+                    )
+                )
             return
         if not bool(np.isfinite(vec).all()):
             report.add(Finding("vector_nan", "vector holds NaN or infinite values", **where))
@@ -170,10 +180,14 @@ class VectorChecker:
         if norm == 0.0:
             report.add(Finding("vector_zero", "vector is all zeros", **where))
         else:
-            report.add(Finding(
-                "vector_not_normalized", f"vector norm is {norm:.4f}, not 1",
-                detail={"norm": round(norm, 6)}, **where,
-            ))
+            report.add(
+                Finding(
+                    "vector_not_normalized",
+                    f"vector norm is {norm:.4f}, not 1",
+                    detail={"norm": round(norm, 6)},
+                    **where,
+                )
+            )
 
 
 def _plan(point: PointRecord) -> str | None:

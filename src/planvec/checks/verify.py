@@ -118,57 +118,80 @@ def check_index(
 def _check_store(index: Index, report: CheckReport) -> bool:
     """Store health, collection and manifest; ``False`` when points cannot be read."""
     health = index.store.health()
-    report.store = {"backend": health.backend, "location": health.location, "ok": health.ok,
-                    "detail": health.detail}
+    report.store = {
+        "backend": health.backend,
+        "location": health.location,
+        "ok": health.ok,
+        "detail": health.detail,
+    }
     if not health.ok:
         report.error = f"the store does not answer: {health.detail}"
         report.add(Finding("store_unreachable", report.error))
         return False
     info = index.store.collection_info(index.collection)
     if info is None:
-        report.add(Finding(
-            "collection_missing",
-            f"collection {index.collection!r} does not exist in {index.location}: "
-            "run `planvec index PATH`",
-        ))
+        report.add(
+            Finding(
+                "collection_missing",
+                f"collection {index.collection!r} does not exist in {index.location}: "
+                "run `planvec index PATH`",
+            )
+        )
         return False
     report.points = info.points
     manifest = index.store.read_manifest(index.collection)
     report.manifest = manifest
     expected = report.config
     if manifest is None:
-        report.add(Finding(
-            "manifest_missing",
-            "the collection has no planvec manifest: it was not written by planvec "
-            "(rebuild it with `planvec repair PATH --apply`)",
-        ))
+        report.add(
+            Finding(
+                "manifest_missing",
+                "the collection has no planvec manifest: it was not written by planvec "
+                "(rebuild it with `planvec repair PATH --apply`)",
+            )
+        )
     else:
         for key in ("model", "dimension", "distance", "lexical"):
             if manifest.get(key) != expected[key]:
-                report.add(Finding(
-                    "manifest_mismatch",
-                    f"manifest {key} is {manifest.get(key)!r}, this configuration uses "
-                    f"{expected[key]!r}",
-                    detail={"field": key, "manifest": manifest.get(key),
-                            "config": expected[key]},
-                ))
+                report.add(
+                    Finding(
+                        "manifest_mismatch",
+                        f"manifest {key} is {manifest.get(key)!r}, this configuration uses "
+                        f"{expected[key]!r}",
+                        detail={
+                            "field": key,
+                            "manifest": manifest.get(key),
+                            "config": expected[key],
+                        },
+                    )
+                )
         version = int(manifest.get("schema_version", 0) or 0)
         if version > SCHEMA_VERSION:
-            report.add(Finding(
-                "manifest_mismatch",
-                f"manifest schema {version} is newer than this planvec ({SCHEMA_VERSION}): "
-                "upgrade planvec",
-                detail={"field": "schema_version", "manifest": version,
-                        "config": SCHEMA_VERSION},
-            ))
+            report.add(
+                Finding(
+                    "manifest_mismatch",
+                    f"manifest schema {version} is newer than this planvec ({SCHEMA_VERSION}): "
+                    "upgrade planvec",
+                    detail={
+                        "field": "schema_version",
+                        "manifest": version,
+                        "config": SCHEMA_VERSION,
+                    },
+                )
+            )
     if info.dimension != index.embedder.dimension or info.distance != "cosine":
-        report.add(Finding(
-            "collection_mismatch",
-            f"collection holds {info.dimension}-d {info.distance} vectors, the embedder "
-            f"gives {index.embedder.dimension}-d cosine ones: rebuild the collection",
-            detail={"dimension": info.dimension, "distance": info.distance,
-                    "points": info.points},
-        ))
+        report.add(
+            Finding(
+                "collection_mismatch",
+                f"collection holds {info.dimension}-d {info.distance} vectors, the embedder "
+                f"gives {index.embedder.dimension}-d cosine ones: rebuild the collection",
+                detail={
+                    "dimension": info.dimension,
+                    "distance": info.distance,
+                    "points": info.points,
+                },
+            )
+        )
     return True
 
 
@@ -202,17 +225,20 @@ def _scan_points(index: Index, report: CheckReport, opts: CheckOptions) -> None:
         if isinstance(plan, str):
             report.plan(plan).points += 1
         else:
-            report.add(Finding("orphan_task", "point has no plan in its payload",
-                               id=str(point.id)))
+            report.add(Finding("orphan_task", "point has no plan in its payload", id=str(point.id)))
             continue
         absent = [f for f in REQUIRED_FIELDS if f not in payload]
         if absent:
-            report.add(Finding(
-                "missing_fields",
-                f"payload lacks {', '.join(absent)}",
-                plan=plan, line=_int(payload.get("line")), id=str(point.id),
-                detail={"fields": absent},
-            ))
+            report.add(
+                Finding(
+                    "missing_fields",
+                    f"payload lacks {', '.join(absent)}",
+                    plan=plan,
+                    line=_int(payload.get("line")),
+                    id=str(point.id),
+                    detail={"fields": absent},
+                )
+            )
         page.append(point)
         if len(page) >= opts.page_size:
             checker.check_page(page, report)
@@ -251,18 +277,24 @@ def _compare_plans(
                 continue  # sync skips it too (with a parse warning)
             payload = task_payload(task, model_family=family, lexical_version=lexical_version)
             expected[task.id] = Expected(
-                task.id, task.line, task.key, payload["embed_hash"], payload,
+                task.id,
+                task.line,
+                task.key,
+                payload["embed_hash"],
+                payload,
                 payload_hash(payload),
             )
         _compare_one(index, item.path, expected, lexical_version, report)
     for plan, counts in sorted(report.plans.items()):
         if plan not in seen_plans and counts.points:
-            report.add(Finding(
-                "orphan_plan",
-                f"{counts.points} point(s) of a plan that is not among the plans given",
-                plan=plan,
-                detail={"points": counts.points},
-            ))
+            report.add(
+                Finding(
+                    "orphan_plan",
+                    f"{counts.points} point(s) of a plan that is not among the plans given",
+                    plan=plan,
+                    detail={"points": counts.points},
+                )
+            )
 
 
 def _compare_one(
@@ -287,38 +319,58 @@ def _compare_one(
             if twin is None and isinstance(key, str) and key:
                 twin = by_key.get(key)
             if twin is not None:
-                report.add(Finding(
-                    "duplicate",
-                    f"second point for the task at line {expected[twin].line} "
-                    f"(kept id {twin})",
-                    plan=plan, line=line, id=pid, detail={"duplicate_of": twin},
-                ))
+                report.add(
+                    Finding(
+                        "duplicate",
+                        f"second point for the task at line {expected[twin].line} (kept id {twin})",
+                        plan=plan,
+                        line=line,
+                        id=pid,
+                        detail={"duplicate_of": twin},
+                    )
+                )
             else:
-                report.add(Finding(
-                    "orphan_task",
-                    f"no task of the plan matches this point ({_short(payload.get('text'))})",
-                    plan=plan, line=line, id=pid,
-                ))
+                report.add(
+                    Finding(
+                        "orphan_task",
+                        f"no task of the plan matches this point ({_short(payload.get('text'))})",
+                        plan=plan,
+                        line=line,
+                        id=pid,
+                    )
+                )
             continue
         stored.add(pid)
-        if (payload.get("embed_hash") != want.embed_hash
-                or payload.get("lexical_version") != lexical_version):
-            report.add(Finding(
-                "stale_text",
-                f"indexed text or recipe differs from the plan ({_short(payload.get('text'))})",
-                plan=plan, line=want.line, id=pid,
-            ))
-        elif (payload.get("payload_hash") != want.payload_hash
-              or not _same_payload(payload, want.payload)):
-            report.add(Finding(
-                "stale_payload",
-                "payload differs from the plan (status, section, metadata...)",
-                plan=plan, line=want.line, id=pid,
-            ))
+        if (
+            payload.get("embed_hash") != want.embed_hash
+            or payload.get("lexical_version") != lexical_version
+        ):
+            report.add(
+                Finding(
+                    "stale_text",
+                    f"indexed text or recipe differs from the plan ({_short(payload.get('text'))})",
+                    plan=plan,
+                    line=want.line,
+                    id=pid,
+                )
+            )
+        elif payload.get("payload_hash") != want.payload_hash or not _same_payload(
+            payload, want.payload
+        ):
+            report.add(
+                Finding(
+                    "stale_payload",
+                    "payload differs from the plan (status, section, metadata...)",
+                    plan=plan,
+                    line=want.line,
+                    id=pid,
+                )
+            )
     for pid in sorted(expected.keys() - stored, key=lambda i: expected[i].line):
         want = expected[pid]
-        report.add(Finding("missing", "task is not in the index", plan=plan, line=want.line,
-                           id=pid))
+        report.add(
+            Finding("missing", "task is not in the index", plan=plan, line=want.line, id=pid)
+        )
 
 
 def _same_payload(stored: dict[str, Any], expected: dict[str, Any]) -> bool:

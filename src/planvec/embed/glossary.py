@@ -40,10 +40,26 @@ _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 
 #: French function words rendered in English by ``to_english`` (the rest are dropped).
 _FUNCTION_WORDS = {
-    "et": "and", "ou": "or", "pour": "for", "avec": "with", "sans": "without",
-    "dans": "in", "sur": "on", "entre": "between", "par": "by", "vers": "to",
-    "de": "of", "des": "of", "du": "of", "avant": "before", "apres": "after",
-    "sous": "under", "tous": "all", "toutes": "all", "chaque": "each", "pas": "not",
+    "et": "and",
+    "ou": "or",
+    "pour": "for",
+    "avec": "with",
+    "sans": "without",
+    "dans": "in",
+    "sur": "on",
+    "entre": "between",
+    "par": "by",
+    "vers": "to",
+    "de": "of",
+    "des": "of",
+    "du": "of",
+    "avant": "before",
+    "apres": "after",
+    "sous": "under",
+    "tous": "all",
+    "toutes": "all",
+    "chaque": "each",
+    "pas": "not",
 }
 #: French stop words that ``to_english`` drops (English stop words are always kept).
 _DROP = frozenset(FRENCH_STOP_WORDS - ENGLISH_STOP_WORDS - {"via"})
@@ -131,9 +147,7 @@ class Glossary:
             out.append(e.english)
         # French words already matched are not looked up again as English ("intégrer"
         # would meet "integrity" through the English stemmer)
-        en_words = [
-            w for w in _content_words(text, ENGLISH_STOP_WORDS) if _fold(w) not in covered
-        ]
+        en_words = [w for w in _content_words(text, ENGLISH_STOP_WORDS) if _fold(w) not in covered]
         out += [e.french for _, _, e in self._matches(en_words, self._en, english=True)]
         return out
 
