@@ -269,7 +269,10 @@ def _command(res: dict[str, Any]) -> str:
     cmd = f"`python bench/run.py {' '.join(argv)}`".replace(" `", "`")
     if argv in ([], ["--quick"]):
         return f"`make bench{'-quick' if argv else ''}` ({cmd})"
-    return f"{cmd} (`make bench{'-quick' if res['mode'] == 'quick' else ''}` with smaller sizes)"
+    target = f"make bench{'-quick' if res['mode'] == 'quick' else ''}"
+    sizes = {"--corpus-tasks", "--legacy-tasks", "--scale"} & set(argv)
+    how = "with smaller sizes" if sizes else "with a time budget: what did not finish is listed"
+    return f"{cmd} (`{target}` {how})"
 
 
 def write_report(
