@@ -9,6 +9,7 @@ models.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -258,20 +259,18 @@ class Index:
 
     def _rebind(self, *, last: bool) -> bool:
         """Point at the collection serving this model now; False to give up."""
-        import time
-
         from planvec.store.aliases import serving_collection
 
         assert self.logical is not None
         found = serving_collection(
             self.store, self.logical, model=self.embedder.family, dimension=self.embedder.dimension
         )
+        if last:
+            return False
         if found is not None and found != self.collection:
             log.info("collection %r is now served by %r: searching it", self.logical, found)
             self.collection, self._manifest = found, None
             return True
-        if last:
-            return False
         time.sleep(0.05)  # the instant of a switch: the name may be missing for a moment
         return True
 

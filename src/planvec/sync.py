@@ -349,20 +349,8 @@ class Syncer:
                 pending = self.diff_plan(item, report)
                 if writer is None:
                     continue
-                if pending.payload_only:
-                    payloads: dict[PointId, dict[str, Any]] = {
-                        k: finalize_payload(v) for k, v in pending.payload_only.items()
-                    }
-                    write = functools.partial(self.store.set_payload, self.collection, payloads)
-                    writer.submit(write)
-                if pending.moved:
-                    moves: dict[PointId, dict[str, Any]] = {
-                        k: finalize_payload(v) for k, v in pending.moved.items()
-                    }
-                    move = functools.partial(
-                        self.store.set_payload, self.collection, moves, merge=True
-                    )
-                    writer.submit(move)
+                self._submit_payloads(writer, pending.payload_only, merge=False)
+                self._submit_payloads(writer, pending.moved, merge=True)
                 batch.extend(pending.to_embed)
                 deletes.extend(pending.delete_ids)
                 while len(batch) >= self.batch_size:
@@ -387,6 +375,17 @@ class Syncer:
                 writer.cancel()
             report.seconds = time.perf_counter() - started
         return report
+
+    def _submit_payloads(
+        self, writer: OrderedWorker, payloads: dict[str, dict[str, Any]], *, merge: bool
+    ) -> None:
+        """Queue one ``set_payload`` for ``payloads`` (whole payloads, or merged fields)."""
+        if not payloads:
+            return
+        final: dict[PointId, dict[str, Any]] = {k: finalize_payload(v) for k, v in payloads.items()}
+        writer.submit(
+            functools.partial(self.store.set_payload, self.collection, final, merge=merge)
+        )
 
     def _delete_vanished_plans(self, keep: set[str], report: SyncReport) -> None:
         all_counts: dict[str, int] = {}

@@ -105,16 +105,18 @@ def test_status_flip_rewrites_payload_only(plan_tree: Path, make_index: IndexFac
     assert after[flipped][1] == before[flipped][1]  # vector untouched
 
 
+def _shift_phase_2(text: str) -> str:
+    """The plan with two lines of prose added above the Phase 2 tasks (their lines shift)."""
+    return text.replace("## Phase 2 : API\n", "## Phase 2 : API\n\nIntro text.\n")
+
+
 def test_moving_tasks_updates_lines_without_embedding(
     plan_tree: Path, make_index: IndexFactory, tmp_path: Path
 ) -> None:
     index = make_index()
     sync(index, plan_tree)
     roadmap = plan_tree / "roadmap.md"
-    roadmap.write_text(
-        roadmap.read_text().replace("## Phase 2 : API\n", "## Phase 2 : API\n\nIntro text.\n"),
-        encoding="utf-8",
-    )
+    roadmap.write_text(_shift_phase_2(roadmap.read_text()), encoding="utf-8")
     report = sync(index, plan_tree)
     assert report["payload_only"] == 2 and report["embedded"] == 0
     # only the position fields were merged in: the result is still exactly a clean run's
@@ -128,7 +130,7 @@ def test_moved_and_flipped_task_gets_its_whole_payload(
     index = make_index()
     sync(index, plan_tree)
     roadmap = plan_tree / "roadmap.md"
-    text = roadmap.read_text().replace("## Phase 2 : API\n", "## Phase 2 : API\n\nIntro.\n")
+    text = _shift_phase_2(roadmap.read_text())
     roadmap.write_text(text.replace("- [ ] **2.", "- [x] **2.", 1), encoding="utf-8")
     report = sync(index, plan_tree)
     assert report["payload_only"] == 2 and report["embedded"] == 0

@@ -22,7 +22,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import Any, TypeVar
 
-from planvec.errors import StoreError
+from planvec.errors import CollectionNotFound, StoreError
 from planvec.store.base import (
     CollectionInfo,
     CollectionSpec,
@@ -217,17 +217,14 @@ class QdrantServerStore(ClientStoreBase):
                 ),
             )
             present = {normalize_id(r.id) for r in found}
-            ops: list[Any] = [
-                models.SetPayloadOperation(
-                    set_payload=models.SetPayload(payload=dict(payload), points=[pid])
-                )
-                if merge
-                else models.OverwritePayloadOperation(
-                    overwrite_payload=models.SetPayload(payload=dict(payload), points=[pid])
-                )
-                for pid, payload in items
-                if pid in present
-            ]
+
+            def operation(pid: Any, payload: dict[str, Any]) -> Any:
+                body = models.SetPayload(payload=dict(payload), points=[pid])
+                if merge:
+                    return models.SetPayloadOperation(set_payload=body)
+                return models.OverwritePayloadOperation(overwrite_payload=body)
+
+            ops = [operation(pid, payload) for pid, payload in items if pid in present]
             for start in range(0, len(ops), self.batch_points):
                 chunk = ops[start : start + self.batch_points]
                 self._req(
@@ -246,10 +243,13 @@ class QdrantServerStore(ClientStoreBase):
         def run() -> dict[str, Any] | None:
             if not self._req("read_manifest", lambda: self.client.collection_exists(meta)):
                 return None
-            found = self._req(
-                "read_manifest",
-                lambda: self.client.retrieve(meta, ids=[_META_ID], with_payload=True),
-            )
+            try:
+                found = self._req(
+                    "read_manifest",
+                    lambda: self.client.retrieve(meta, ids=[_META_ID], with_payload=True),
+                )
+            except CollectionNotFound:  # dropped since the check (a drop or a model switch)
+                return None
             if not found:
                 return None
             try:
