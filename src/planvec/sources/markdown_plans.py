@@ -20,7 +20,8 @@ from planvec.records import (
     content_hash,
     point_id,
 )
-from planvec.sources.blocks import CHECKBOX_STATUS, Heading, RawTask, scan
+from planvec.sources.blocks import Heading, scan
+from planvec.sources.list_items import CHECKBOX_STATUS, RawTask
 from planvec.sources.metadata import extract_metadata, task_key
 from planvec.sources.text_clean import clean_text
 
