@@ -232,12 +232,16 @@ class _Scanner:
         return False
 
     def _atx_heading(self, at: _Line) -> bool:
-        """``## Title``: at 0-3 columns it closes all items; deeper, it lives in its item."""
+        """``## Title`` (0-3 columns into its container): it lives in the item it is indented
+        into, and closes the items it is not inside; outside any item it closes them all."""
         match = _HEADING.match(at.content)
         if match is None or at.col - at.base > 3 or (at.outer > 3 and not at.in_item):
             return False
-        if at.outer <= 3:
-            self.stack.clear()
+        stack = self.stack
+        if not at.in_item:
+            stack.clear()
+        while stack and stack[-1].quote == at.quote and stack[-1].content > at.col:
+            stack.pop()
         title = _CLOSING_HASHES.sub("", match.group(2) or "")
         self._add_heading(at.number, len(match.group(1)), title)
         return True

@@ -12,8 +12,8 @@ Two things in real plans break that (docs/parsing.md, "Deliberate departures"):
   a block whose info string names Markdown, a fence line with an info string opens a nested
   block when the next fence line is bare (its closer); otherwise it is the repair as anywhere.
 
-Both decisions look at most one fence line ahead, and the look-ahead of one candidate ends
-where the next candidate starts, so a document is still read in linear time.
+The look-ahead from one candidate line ends at the next line that could close the block,
+which is where the next candidate starts, so a document is still read in linear time.
 """
 
 from __future__ import annotations
@@ -87,15 +87,15 @@ class OpenFence:
     def _nested_closer(self, number: int, opener: str, lines: list[str]) -> int:
         """Line number of the bare fence that closes a block nested at ``number``, else 0.
 
-        Only the next fence line (3+ of this fence's character) is looked at: it must be bare
-        and at least as long as the nested opener, inside the same quote.
+        Only the next line that could close this block (as long a run of its character) is
+        looked at: it must be bare, at least as long as the nested opener, and in the same quote.
         """
         run = len(opener) - len(opener.lstrip(self.char))
         for index in range(number, len(lines)):  # lines[number] is line number + 1
             content = self._content(expand_tabs(lines[index]))
             if content is None:
                 return 0
-            if content.startswith(self.char * 3):
+            if content.startswith(self.char * self.length):
                 size = len(content) - len(content.lstrip(self.char))
                 return index + 1 if size >= run and not content[size:].strip() else 0
         return 0
