@@ -2,12 +2,13 @@
 
 Parsing rules change (docs/parsing.md); this script says by how much. ``--save`` writes a
 snapshot of every task of ``../shared/corpus/plans`` (plan, line, checked, depth, parent,
-section, text, id) and the fence repairs; ``--against`` compares the current parser with such a
+section, text, id, metadata), the fence repairs and each plan's title and section roll-up; ``--against`` compares the current parser with such a
 snapshot and prints the figures docs/parsing.md quotes: total tasks, tasks per file, repairs,
 and how many tasks changed section, text, nesting or id. No timing: it is a correctness diff.
 
 Usage:
-    git stash; .venv/bin/python bench/parse_diff.py --save /tmp/before.json; git stash pop
+    mkdir /tmp/base && git archive <old-commit> src | tar -x -C /tmp/base
+    PYTHONPATH=/tmp/base/src .venv/bin/python bench/parse_diff.py --save /tmp/before.json
     .venv/bin/python bench/parse_diff.py --against /tmp/before.json [--show 10]
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 from _common import corpus_or_exit
 from planvec.sources.files import parse_paths
 
-FIELDS = ("checked", "depth", "parent_line", "section", "text", "id")
+FIELDS = ("checked", "depth", "parent_line", "section", "text", "id", "metadata")
 
 
 def snapshot(corpus: Path) -> dict[str, object]:
@@ -39,7 +40,14 @@ def snapshot(corpus: Path) -> dict[str, object]:
         if any("closing fence" in w.message for w in p.warnings)
     }
     per_file = {p.path: len(p.tasks) for p in plans}
-    return {"tasks": tasks, "repairs": repairs, "per_file": per_file, "failures": len(failures)}
+    rollups = {p.path: [p.title, [[s.title, s.tasks, s.done] for s in p.sections]] for p in plans}
+    return {
+        "tasks": tasks,
+        "repairs": repairs,
+        "per_file": per_file,
+        "rollups": rollups,
+        "failures": len(failures),
+    }
 
 
 def _count(values: dict[str, int]) -> int:
@@ -65,6 +73,12 @@ def compare(before: dict[str, object], after: dict[str, object], show: int) -> i
     for path in sorted(set(old_rep) | set(new_rep)):
         if old_rep.get(path) != new_rep.get(path):
             print(f"  repairs in {path}: {old_rep.get(path, 0)} -> {new_rep.get(path, 0)}")
+    old_roll: dict[str, object] = before["rollups"]  # type: ignore[assignment]
+    new_roll: dict[str, object] = after["rollups"]  # type: ignore[assignment]
+    rolled = sorted(p for p in old_roll if p in new_roll and old_roll[p] != new_roll[p])
+    print(f"plans whose title or section roll-up changed: {len(rolled)}")
+    for path in rolled[:show]:
+        print(f"  {path}")
     changed: Counter[str] = Counter()
     examples: dict[str, list[str]] = {}
     files: dict[str, set[str]] = {}
@@ -90,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", type=Path, help="write a snapshot of the current parser")
     parser.add_argument("--against", type=Path, help="compare with a saved snapshot")
     parser.add_argument("--show", type=int, default=5, help="examples printed per field")
+    parser.add_argument("--corpus", type=Path, help="plans to read (default: the shared corpus)")
     args = parser.parse_args(argv)
-    now = snapshot(corpus_or_exit())
+    now = snapshot(args.corpus or corpus_or_exit())
     if args.save:
         args.save.write_text(json.dumps(now, ensure_ascii=False), encoding="utf-8")
         print(f"saved {len(now['tasks'])} tasks to {args.save}")  # type: ignore[arg-type]
