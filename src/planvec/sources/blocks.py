@@ -119,7 +119,7 @@ class _Scanner:
     def feed(self, number: int, raw: str) -> None:
         """Read one line (1-based ``number``) and update the state."""
         line = expand_tabs(raw[:-1] if raw.endswith("\r") else raw)
-        if self.fence is not None and self._inside_fence(number, line):
+        if self.fence is not None and self._inside_fence(self.fence, number, line):
             return
         marks, col, content = strip_quotes(line)
         if not content:
@@ -142,10 +142,9 @@ class _Scanner:
 
     # --- lines that belong to an open block ---------------------------------------------
 
-    def _inside_fence(self, number: int, line: str) -> bool:
+    def _inside_fence(self, fence: OpenFence, number: int, line: str) -> bool:
         """True when the open fence takes the line (as code or as its closer)."""
-        assert self.fence is not None
-        step, note = self.fence.step(number, line, self.lines)
+        step, note = fence.step(number, line, self.lines)
         if step is FenceStep.CODE:
             return True
         self.fence = None
