@@ -1,21 +1,17 @@
 """Property tests: the parser never raises, and agrees with cmark-gfm on well-formed plans.
 
-The oracle is GitHub's reference implementation, cmark-gfm (PyPI ``cmarkgfm``) with its
-``tasklist`` extension, read back from its HTML output. Generated plans stay inside the
-Markdown where our deliberate departures from CommonMark (docs/parsing.md: "```plaintext"
-closes a fence, no lazy continuation, fences that outlive their list item) cannot apply:
-fences are closed properly, continuation lines are indented, lists start after a blank line.
-One known gap of the oracle is patched: cmark-gfm's tasklist extension does not mark items
-inside block quotes (GitHub.com does; see github/task_list#36), so the oracle reads ``[ ]`` /
-``[x]`` at the start of such an item's text itself.
+The oracle is GitHub's reference implementation, cmark-gfm, read back from its HTML output
+(``gfm_oracle.py``): checked state, depth, parent and section of every task. Generated plans
+stay inside the Markdown where our deliberate departures from CommonMark (docs/parsing.md:
+"```plaintext" closes a fence, no lazy continuation, fences that outlive their list item)
+cannot apply: fences are closed properly, continuation lines are indented, lists start after
+a blank line. They include headings inside list items: ATX right after a marker
+(``- ### Arrays``) or on their own line in an item, and setext underlines under an item's
+paragraph.
 """
 
 from __future__ import annotations
 
-import re
-from html.parser import HTMLParser
-
-import cmarkgfm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,71 +19,7 @@ from planvec.errors import SourceError
 from planvec.sources.files import decode
 from planvec.sources.markdown_plans import parse_plan
 
-Shape = list[tuple[bool, int, int | None]]  # (checked, depth, index of the parent task)
-
-_QUOTED_BOX = re.compile(r"\[([ xX])\](?:\s|$)")
-
-
-class _TaskOracle(HTMLParser):
-    """Task list items of cmark-gfm's HTML, with their checkbox-ancestor depth and parent."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.items: list[dict[str, object]] = []
-        self.quote = 0
-        self.tasks: Shape = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "blockquote":
-            self.quote += 1
-        elif tag == "li":
-            self.items.append({"index": None, "fresh": True, "quote": self.quote})
-        elif self.items and self.items[-1]["fresh"]:
-            fields = dict(attrs)
-            if tag == "input" and fields.get("type") == "checkbox":
-                self._task("checked" in fields)
-            elif tag != "p":
-                self.items[-1]["fresh"] = False
-
-    def handle_data(self, data: str) -> None:
-        if self.items and self.items[-1]["fresh"] and data.strip():
-            top = self.items[-1]
-            top["fresh"] = False
-            match = _QUOTED_BOX.match(data)
-            if top["quote"] and match:
-                self._task(match.group(1) in "xX")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "li" and self.items:
-            self.items.pop()
-        elif tag == "blockquote":
-            self.quote -= 1
-
-    def _task(self, checked: bool) -> None:
-        top = self.items[-1]
-        top["fresh"] = False
-        ancestors = [item["index"] for item in self.items[:-1] if item["index"] is not None]
-        top["index"] = len(self.tasks)
-        parent = ancestors[-1] if ancestors else None
-        self.tasks.append((checked, len(ancestors), parent))  # type: ignore[arg-type]
-
-
-def oracle(text: str) -> Shape:
-    html = cmarkgfm.markdown_to_html_with_extensions(text, extensions=["tasklist"])
-    parser = _TaskOracle()
-    parser.feed(html)
-    parser.close()
-    return parser.tasks
-
-
-def ours(text: str) -> Shape:
-    tasks = parse_plan(text, "gen.md").tasks
-    index = {t.line: i for i, t in enumerate(tasks)}
-    return [
-        (t.checked, t.depth, index[t.parent_line] if t.parent_line is not None else None)
-        for t in tasks
-    ]
-
+from .gfm_oracle import oracle, ours
 
 # --- generated plans -------------------------------------------------------------------
 
@@ -125,13 +57,19 @@ def item_list(draw: st.DrawFn, indent: int, level: int) -> list[str]:
         content = indent + len(marker) + 1
         box = draw(BOX)
         head = f"[{box}] " if box is not None else ""
+        if box is None and draw(st.integers(0, 3)) == 0:
+            head = "#" * draw(st.integers(1, 6)) + " "  # "- ### Arrays"
         if loose and lines:
             lines.append("")
         lines.append(" " * indent + f"{marker} {head}{draw(WORDS)}")
         if draw(st.booleans()):
             lines.append(" " * content + draw(WORDS))  # continuation, properly indented
-        extra = draw(st.sampled_from(["none", "fence", "note", "para"]))
-        if extra == "fence":
+        extra = draw(st.sampled_from(["none", "fence", "note", "para", "heading", "setext"]))
+        if extra == "heading":
+            lines.append(" " * content + "#" * draw(st.integers(1, 6)) + " " + draw(WORDS))
+        elif extra == "setext" and not head.startswith("#"):
+            lines.append(" " * content + draw(st.sampled_from(["---", "===", "-", "=="])))
+        elif extra == "fence":
             lines.extend(draw(fence(content)))
         elif extra == "note":
             lines.append(" " * content + "> note " + draw(WORDS))
@@ -202,6 +140,10 @@ TOKENS = [
     "```",
     "~~~",
     "```plaintext",
+    "```markdown",
+    "~~~md",
+    "===",
+    "- ### ",
     "# ",
     "####### ",
     "> ",

@@ -4,9 +4,13 @@ Why a hand-written scanner and not a full CommonMark tree: the plans we read wer
 tools (closing fences rewritten as "```plaintext", missing closing fences) and users want the
 tasks they wrote, not what a strict parser sees. The rules are the golden rules of
 ``../shared/corpus/README.md`` (see docs/parsing.md), plus the CommonMark containers the
-golden corpus does not exercise: block quotes, indented code and HTML blocks. Open list items
-are kept on an explicit stack, so a list nested 1,000 deep costs no Python recursion, and the
-whole pass is linear in the input.
+golden corpus does not exercise: block quotes, indented code, HTML blocks, and headings inside
+list items. Open list items are kept on an explicit stack, so a list nested 1,000 deep costs
+no Python recursion, and the whole pass is linear in the input.
+
+``scan`` feeds each line to a ``_Scanner``, which has one handler per block kind: fences
+(rules in ``fences.py``), blank lines, HTML blocks, indented code, ATX and setext headings,
+thematic breaks, list items and paragraph lines.
 """
 
 from __future__ import annotations
@@ -14,62 +18,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-#: Checkbox characters that make a list item a task, and the status each one means.
-CHECKBOX_STATUS: dict[str, str] = {
-    " ": "todo",
-    "x": "done",
-    "X": "done",
-    "/": "in_progress",
-    "~": "in_progress",
-    "-": "cancelled",
-}
-#: Other marks kept as tasks whose status is the raw character (Obsidian-style ``[!]``, ``[?]``).
-RAW_MARKS = frozenset("!?><*\"'+=@&%")
+from planvec.sources.columns import expand_tabs, strip_quotes
+from planvec.sources.fences import FenceStep, OpenFence, open_fence
+from planvec.sources.html_blocks import html_block_start
+from planvec.sources.list_items import (
+    LIST_MARKER,
+    MARKER_START,
+    ListItem,
+    RawTask,
+    open_item,
+)
 
-_LIST_MARKER = re.compile(r"([-*+]|\d{1,9}[.)])(?:([ \t]+)|$)")
-_CHECKBOX = re.compile(r"\[(.)\](?:[ \t]+|$)")
 _HEADING = re.compile(r"(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+$")
+_SETEXT = re.compile(r"(?:=+|-+)[ \t]*$")
 _THEMATIC = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
-_FENCE = re.compile(r"(`{3,}|~{3,})(.*)$")
-
-_HTML_BLOCK_TAGS = (
-    "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|"
-    "details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|"
-    "h1|h2|h3|h4|h5|h6|head|header|hr|html|iframe|legend|li|link|main|menu|menuitem|nav|"
-    "noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|tfoot|th|"
-    "thead|title|tr|track|ul"
-)
-# CommonMark HTML block kinds 1-5 (they end at a marker) and 6 (ends at a blank line).
-_HTML_STARTS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
-    (
-        re.compile(r"<(?:script|pre|style|textarea)(?:[ \t>]|$)", re.IGNORECASE),
-        re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE),
-    ),
-    (re.compile(r"<!--"), re.compile(r"-->")),
-    (re.compile(r"<\?"), re.compile(r"\?>")),
-    (re.compile(r"<![A-Za-z]"), re.compile(r">")),
-    (re.compile(r"<!\[CDATA\["), re.compile(r"\]\]>")),
-    (re.compile(r"</?(?:" + _HTML_BLOCK_TAGS + r")(?:[ \t]|/?>|$)", re.IGNORECASE), None),
-)
-
-
-@dataclass
-class RawTask:
-    """A task as found by the scanner, before ids and metadata."""
-
-    line: int
-    mark: str
-    parts: list[str]
-    depth: int
-    parent_line: int | None
-    #: Open headings as (level, raw text), top-down.
-    headings: tuple[tuple[int, str], ...]
 
 
 @dataclass
 class Heading:
-    """An ATX heading outside code."""
+    """An ATX or setext heading outside code (setext ones only inside list items)."""
 
     line: int
     level: int
@@ -87,51 +55,29 @@ class ScanResult:
 
 
 @dataclass
-class _Item:
-    """An open list item on the stack."""
+class _Para:
+    """The open paragraph of a list item: a task's text, or lines a setext underline may take."""
 
-    indent: int  # column of its marker
-    content: int  # column where its content starts
-    quote: int  # block-quote depth it lives in
-    task: RawTask | None
-    # Nearest checkbox item at or below this one on the stack, and how many there are.
-    task_anchor: RawTask | None
-    task_count: int
+    item: ListItem
+    line: int
+    parts: list[str]  # a task's own ``parts``, so continuation lines extend its text
 
 
-def _columns(line: str) -> str:
-    """Expand tabs (tab stop 4) so indentation is measured in columns."""
-    return line.expandtabs(4) if "\t" in line else line
+@dataclass(slots=True)
+class _Line:
+    """A non-blank line outside fences and HTML, measured once."""
 
+    number: int
+    marks: list[int]  # columns of its ``>`` markers
+    col: int  # column of its content
+    content: str  # the content, from its first non-space character
+    outer: int  # indentation before any quote marker
+    base: int  # content column of the innermost item it is indented into (else its margin)
+    in_item: bool  # base is an open list item's content column
 
-def _strip_quotes(line: str, limit: int = 1_000_000) -> tuple[list[int], int, str]:
-    """Split block-quote markers off a line.
-
-    Returns:
-        (the column of each ``>`` marker, outermost first: its length is the quote depth;
-        the column of the content after the markers; that content without leading spaces).
-    """
-    stripped = line.lstrip(" ")
-    if not stripped.startswith(">"):  # the common case: no quote at all
-        return [], len(line) - len(stripped), stripped
-    marks: list[int] = []
-    pos = 0
-    size = len(line)
-    while len(marks) < limit:
-        start = pos
-        while pos < size and line[pos] == " " and pos - start < 4:
-            pos += 1
-        if pos < size and line[pos] == ">" and pos - start <= 3:
-            marks.append(pos)
-            pos += 1
-            if pos < size and line[pos] == " ":
-                pos += 1
-        else:
-            pos = start
-            break
-    rest = line[pos:]
-    stripped = rest.lstrip(" ")
-    return marks, pos + len(rest) - len(stripped), stripped
+    @property
+    def quote(self) -> int:
+        return len(self.marks)
 
 
 def scan(text: str) -> ScanResult:
@@ -143,194 +89,271 @@ def scan(text: str) -> ScanResult:
     Returns:
         Tasks, headings and repair notes, in document order.
     """
-    result = ScanResult()
-    stack: list[_Item] = []
-    headings: list[tuple[int, str]] = []
-    heading_tuple: tuple[tuple[int, str], ...] = ()
-    fence: tuple[str, int, int, int] | None = None  # (char, length, quote depth, line)
-    html_end: re.Pattern[str] | None = None
-    in_html = False
-    block_quote = 0  # quote depth of the open HTML or indented code block
-    in_code = False  # indented code block
-    code_base = 0
-    after_break = True  # previous line was blank (or a block ended): indented code may start
-    cont: RawTask | None = None  # task whose paragraph may continue on the next line
-    cont_indent = 0
-    cont_quote = 0
-
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    scanner = _Scanner(lines)
     for number, raw in enumerate(lines, start=1):
-        if raw.endswith("\r"):
-            raw = raw[:-1]
-        line = _columns(raw)
+        scanner.feed(number, raw)
+    return scanner.finish()
 
-        if fence is not None:
-            fchar, flen, fquote, fline = fence
-            if fquote:
-                marks, _, content = _strip_quotes(line, fquote)
-            else:
-                marks, content = [], line.lstrip()
-            if len(marks) >= fquote:
-                if content.startswith(fchar * flen):
-                    fence = None
-                    after_break = True
-                    rest = content.lstrip(fchar).strip()
-                    if rest:
-                        result.notes.append(
-                            (
-                                number,
-                                f"closing fence {content.strip()!r} has text after it; "
-                                f"treated as the end of the code block opened on line {fline}",
-                            )
-                        )
-                continue
-            fence = None  # the quote holding the fence ended: so did the fence
 
-        marks, col, content = _strip_quotes(line)
-        quote = len(marks)
+class _Scanner:
+    """The state of one pass, and one handler per block kind."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.result = ScanResult()
+        self.stack: list[ListItem] = []
+        self.headings: list[tuple[int, str]] = []
+        self.heading_tuple: tuple[tuple[int, str], ...] = ()
+        self.fence: OpenFence | None = None
+        self.in_html = False
+        self.html_end: re.Pattern[str] | None = None
+        self.block_quote = 0  # quote depth of the open HTML or indented code block
+        self.in_code = False  # indented code block
+        self.code_base = 0
+        self.after_break = True  # previous line was blank (or a block ended): code may start
+        self.para: _Para | None = None
+
+    def feed(self, number: int, raw: str) -> None:
+        """Read one line (1-based ``number``) and update the state."""
+        line = expand_tabs(raw[:-1] if raw.endswith("\r") else raw)
+        if self.fence is not None and self._inside_fence(self.fence, number, line):
+            return
+        marks, col, content = strip_quotes(line)
         if not content:
-            # Blank (possibly inside quotes): ends paragraphs, HTML kind 6, quotes deeper.
-            cont = None
-            after_break = True
-            if in_html and html_end is None:
-                in_html = False
-            while stack and stack[-1].quote > quote:
-                stack.pop()
-            continue
+            self._blank(len(marks))
+            return
+        if self.in_html and self._inside_html(len(marks), content):
+            return
+        at = self._measure(number, line, marks, col, content)
+        if self._indented_code(at):
+            return
+        self._close_items(at)
+        if not self._block_start(at):
+            self._list_or_paragraph(at)
 
-        if in_html:
-            if quote < block_quote:
-                in_html = False
-            else:
-                if html_end is not None and html_end.search(content):
-                    in_html = False
-                    after_break = True
-                continue
+    def finish(self) -> ScanResult:
+        if self.fence is not None:
+            message = "code fence never closed: it runs to the end of the file"
+            self.result.notes.append((self.fence.line, message))
+        return self.result
 
+    # --- lines that belong to an open block ---------------------------------------------
+
+    def _inside_fence(self, fence: OpenFence, number: int, line: str) -> bool:
+        """True when the open fence takes the line (as code or as its closer)."""
+        step, note = fence.step(number, line, self.lines)
+        if step is FenceStep.CODE:
+            return True
+        self.fence = None
+        if step is FenceStep.LEFT:
+            return False
+        self.after_break = True
+        if note is not None:
+            self.result.notes.append((number, note))
+        return True
+
+    def _blank(self, quote: int) -> None:
+        """A blank line (possibly inside quotes) ends paragraphs, HTML kind 6, deeper quotes."""
+        self.para = None
+        self.after_break = True
+        if self.in_html and self.html_end is None:
+            self.in_html = False
+        while self.stack and self.stack[-1].quote > quote:
+            self.stack.pop()
+
+    def _inside_html(self, quote: int, content: str) -> bool:
+        """True when the open HTML block takes the line."""
+        if quote < self.block_quote:
+            self.in_html = False
+            return False
+        if self.html_end is not None and self.html_end.search(content):
+            self.in_html = False
+            self.after_break = True
+        return True
+
+    def _measure(self, number: int, line: str, marks: list[int], col: int, content: str) -> _Line:
+        quote = len(marks)
         outer = len(line) - len(line.lstrip(" ")) if marks else col
-        # Content column of the innermost open item this line is indented into.
-        base = col if quote else 0
-        for item in reversed(stack):  # a few steps: deeper items are closed just below
+        base, in_item = (col if quote else 0), False
+        for item in reversed(self.stack):  # a few steps: deeper items are closed just below
             if item.quote < quote:
                 break
             if item.quote == quote and item.content <= col:
-                base = item.content
+                base, in_item = item.content, True
                 break
-        if in_code:
-            if col >= code_base + 4 and quote == block_quote:
-                continue
-            in_code = False
-        if after_break and col >= base + 4 and cont is None:
-            in_code = True
-            code_base = base
-            block_quote = quote
-            continue
+        return _Line(number, marks, col, content, outer, base, in_item)
 
-        # Close the items this line does not belong to.
+    def _indented_code(self, at: _Line) -> bool:
+        """True when the line continues or starts an indented code block."""
+        if self.in_code:
+            if at.col >= self.code_base + 4 and at.quote == self.block_quote:
+                return True
+            self.in_code = False
+        if self.after_break and at.col >= at.base + 4 and self.para is None:
+            self.in_code = True
+            self.code_base = at.base
+            self.block_quote = at.quote
+            return True
+        return False
+
+    def _close_items(self, at: _Line) -> None:
+        """Close the items this line does not belong to."""
+        stack = self.stack
         while stack:
             top = stack[-1]
-            if top.quote > quote or top.indent >= (col if top.quote == quote else marks[top.quote]):
+            if top.quote > at.quote or top.indent >= (
+                at.col if top.quote == at.quote else at.marks[top.quote]
+            ):
                 stack.pop()
             else:
                 break
 
-        first = content[0]
+    # --- lines that start a block --------------------------------------------------------
+
+    def _block_start(self, at: _Line) -> bool:
+        """Headings, fences, HTML blocks and thematic breaks; False for anything else."""
+        first = at.content[0]
         if first == "#":
-            match = _HEADING.match(content)
-            if match and col - base <= 3 and outer <= 3:
-                level = len(match.group(1))
-                title = _CLOSING_HASHES.sub("", match.group(2) or "")
-                stack.clear()
-                while headings and headings[-1][0] >= level:
-                    headings.pop()
-                headings.append((level, title))
-                heading_tuple = tuple(headings)
-                result.headings.append(Heading(number, level, title))
-                cont = None
-                after_break = True
-                continue
-        elif first in "`~":
-            match = _FENCE.match(content)
-            if match and not (first == "`" and "`" in match.group(2)):
-                fence = (first, len(match.group(1)), quote, number)
-                cont = None
-                continue
-        elif first == "<":
-            html = next(((s, e) for s, e in _HTML_STARTS if s.match(content)), None)
-            if html is not None:
-                cont = None
-                if html[1] is not None and html[1].search(content, 2):
-                    after_break = True
-                else:
-                    in_html = True
-                    html_end = html[1]
-                    block_quote = quote
-                continue
+            return self._atx_heading(at)
+        if first in "`~":
+            return self._open_fence(at)
+        if first == "<":
+            return self._open_html(at)
+        if first in "=-" and self._setext_heading(at):
+            return True
+        if first in "-*_" and _THEMATIC.match(at.content):
+            self.para = None
+            self.after_break = True
+            return True
+        return False
 
-        if first in "-*+_" and _THEMATIC.match(content):
-            cont = None
-            after_break = True
-            continue
+    def _atx_heading(self, at: _Line) -> bool:
+        """``## Title`` (0-3 columns into its container): it lives in the item it is indented
+        into, and closes the items it is not inside; outside any item it closes them all."""
+        match = _HEADING.match(at.content)
+        if match is None or at.col - at.base > 3 or (at.outer > 3 and not at.in_item):
+            return False
+        stack = self.stack
+        if not at.in_item:
+            stack.clear()
+        while stack and stack[-1].quote == at.quote and stack[-1].content > at.col:
+            stack.pop()
+        title = _CLOSING_HASHES.sub("", match.group(2) or "")
+        self._add_heading(at.number, len(match.group(1)), title)
+        return True
 
-        marker = _LIST_MARKER.match(content) if first in "-*+0123456789" else None
-        if marker is None:
-            if cont is not None and quote == cont_quote and col > cont_indent and first not in "|>":
-                cont.parts.append(content)
-            else:
-                cont = None
-            after_break = False
-            continue
+    def _setext_heading(self, at: _Line) -> bool:
+        """``===`` or ``---`` under the paragraph of a list item, within its content column."""
+        para = self.para
+        if para is None or not _SETEXT.match(at.content):
+            return False
+        item = para.item
+        if at.quote != item.quote or not item.content <= at.col <= item.content + 3:
+            return False
+        title = " ".join(part.strip() for part in para.parts).strip()
+        if not title:
+            return False
+        self._add_heading(para.line, 1 if at.content[0] == "=" else 2, title)
+        return True
 
-        # One or more list markers on this line ("- - [ ] x" opens two items). Matching
-        # at offsets (no slicing) keeps a line of a million markers linear.
-        cont = None
-        after_break = False
-        pos = 0
+    def _add_heading(self, number: int, level: int, title: str) -> None:
+        """A level-L heading replaces the open headings of level >= L."""
+        while self.headings and self.headings[-1][0] >= level:
+            self.headings.pop()
+        self.headings.append((level, title))
+        self.heading_tuple = tuple(self.headings)
+        self.result.headings.append(Heading(number, level, title))
+        self.para = None
+        self.after_break = True
+
+    def _open_fence(self, at: _Line) -> bool:
+        fence = open_fence(at.content, at.quote, at.number)
+        if fence is None:
+            return False
+        self.fence = fence
+        self.para = None
+        return True
+
+    def _open_html(self, at: _Line) -> bool:
+        html = html_block_start(at.content)
+        if html is None:
+            return False
+        self.para = None
+        ends_here, end = html
+        if ends_here:
+            self.after_break = True
+        else:
+            self.in_html = True
+            self.html_end = end
+            self.block_quote = at.quote
+        return True
+
+    # --- list items and paragraph lines --------------------------------------------------
+
+    def _list_or_paragraph(self, at: _Line) -> None:
+        self.after_break = False
+        first = at.content[0]
+        marker = LIST_MARKER.match(at.content) if first in MARKER_START else None
+        if marker is not None:
+            self._list_items(at, marker)
+            return
+        para = self.para
+        if (
+            para is not None
+            and at.quote == para.item.quote
+            and at.col > para.item.indent
+            and first not in "|>"
+        ):
+            para.parts.append(at.content)
+            return
+        self.para = None
+        top = self.stack[-1] if self.stack else None
+        if top is not None and top.quote == at.quote and first not in "|>":
+            self.para = _Para(top, at.number, [at.content])  # a paragraph inside an item
+
+    def _list_items(self, at: _Line, marker: re.Match[str]) -> None:
+        """One or more list markers on this line ("- - [ ] x" opens two items).
+
+        Matching at offsets (no slicing) keeps a line of a million markers linear.
+        """
+        self.para = None
+        content = at.content
         size = len(content)
         breakable = -1  # from here on the line could be a thematic break ("- * * *")
-        while marker is not None:
-            marker_col = col + pos
-            spaces = marker.group(2) or ""
-            width = len(marker.group(1))
-            after = marker.end()
-            if not spaces or len(spaces) > 4:  # 5+ spaces: content is indented code
-                content_col = marker_col + width + 1
-            else:
-                content_col = marker_col + width + len(spaces)
-            while stack and stack[-1].quote == quote and stack[-1].indent >= marker_col:
-                stack.pop()
-            anchor = stack[-1].task_anchor if stack else None
-            count = stack[-1].task_count if stack else 0
-            box = _CHECKBOX.match(content, after) if content.startswith("[", after) else None
-            task = None
-            if box is not None and (box.group(1) in CHECKBOX_STATUS or box.group(1) in RAW_MARKS):
-                task = RawTask(
-                    line=number,
-                    mark=box.group(1),
-                    parts=[content[box.end() :]],
-                    depth=count,
-                    parent_line=anchor.line if anchor else None,
-                    headings=heading_tuple,
-                )
-                result.tasks.append(task)
-                cont = task
-                cont_indent = marker_col
-                cont_quote = quote
-                anchor = task
-                count += 1
-            stack.append(_Item(marker_col, content_col, quote, task, anchor, count))
-            if task is not None or after >= size:
-                break
-            pos = after
+        while True:
+            item = self._open_item(at, marker)
+            pos = marker.end()
+            if item.task is not None or pos >= size:
+                return
             nxt = content[pos]
-            marker = _LIST_MARKER.match(content, pos) if nxt in "-*+0123456789" else None
-            if marker is not None and nxt in "-*":
+            found = LIST_MARKER.match(content, pos) if nxt in MARKER_START else None
+            if found is not None and nxt in "-*":
                 if breakable < 0:
                     breakable = len(content.rstrip("-*_ \t"))
                 if pos >= breakable and _THEMATIC.match(content, pos):
-                    marker = None
-    if fence is not None:
-        result.notes.append((fence[3], "code fence never closed: it runs to the end of the file"))
-    return result
+                    return
+            if found is None:
+                break
+            marker = found
+        self._item_text(at, item, pos)
+
+    def _open_item(self, at: _Line, marker: re.Match[str]) -> ListItem:
+        item = open_item(self.stack, marker, at.col, at.quote, at.number, self.heading_tuple)
+        if item.task is not None:
+            self.result.tasks.append(item.task)
+            self.para = _Para(item, at.number, item.task.parts)
+        return item
+
+    def _item_text(self, at: _Line, item: ListItem, pos: int) -> None:
+        """The text after a plain item's markers: an ATX heading, or its paragraph's first line."""
+        if at.col + pos - item.content >= 4:  # indented code inside the item
+            return
+        match = _HEADING.match(at.content, pos) if at.content[pos] == "#" else None
+        if match is not None:
+            title = _CLOSING_HASHES.sub("", match.group(2) or "")
+            self._add_heading(at.number, len(match.group(1)), title)
+        else:
+            self.para = _Para(item, at.number, [at.content[pos:]])

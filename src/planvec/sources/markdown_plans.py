@@ -20,7 +20,8 @@ from planvec.records import (
     content_hash,
     point_id,
 )
-from planvec.sources.blocks import CHECKBOX_STATUS, Heading, RawTask, scan
+from planvec.sources.blocks import Heading, scan
+from planvec.sources.list_items import CHECKBOX_STATUS, RawTask
 from planvec.sources.metadata import extract_metadata, task_key
 from planvec.sources.text_clean import clean_text
 
@@ -104,32 +105,53 @@ def parse_plan(text: str, path: str) -> Plan:
         text = text[1:]
     scanned = scan(text)
     title, title_heading = _title(scanned.headings, path)
-    ids = IdMaker(path)
-    section_cache: dict[tuple[tuple[int, str], ...], tuple[str, ...]] = {}
-    heading_cache: dict[str, str] = {}
-    by_line: dict[int, Task] = {}
-    tasks: list[Task] = []
-    for raw in scanned.tasks:
-        section = section_cache.get(raw.headings)
+    builder = _TaskBuilder(path)
+    tasks = [builder.task(raw) for raw in scanned.tasks]
+    return Plan(
+        path=path,
+        title=title,
+        version=plan_version(path, title),
+        tasks=tuple(tasks),
+        sections=_section_stats(scanned.tasks, tasks, scanned.headings, title_heading),
+        warnings=tuple(ParseWarning(path, line, message) for line, message in scanned.notes),
+    )
+
+
+class _TaskBuilder:
+    """Turns the scanner's raw tasks of one plan into ``Task`` records, in document order."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.ids = IdMaker(path)
+        self.by_line: dict[int, Task] = {}
+        self._sections: dict[tuple[tuple[int, str], ...], tuple[str, ...]] = {}
+        self._headings: dict[str, str] = {}
+
+    def section(self, headings: tuple[tuple[int, str], ...]) -> tuple[str, ...]:
+        """Cleaned heading texts; each distinct path (and heading) is cleaned once."""
+        section = self._sections.get(headings)
         if section is None:
-            section = tuple(
-                heading_cache.get(h) or heading_cache.setdefault(h, clean_text(h))
-                for _, h in raw.headings
-            )
-            section_cache[raw.headings] = section
+            cache = self._headings
+            section = tuple(cache.get(h) or cache.setdefault(h, clean_text(h)) for _, h in headings)
+            self._sections[headings] = section
+        return section
+
+    def task(self, raw: RawTask) -> Task:
+        section = self.section(raw.headings)
         source = " ".join(raw.parts)
         task_text = clean_text(source)
         key = task_key(task_text)
+        by_line = self.by_line
         parent = by_line.get(raw.parent_line) if raw.parent_line is not None else None
         if key is not None:
-            task_id = ids.make("key", key)
+            task_id = self.ids.make("key", key)
         else:
             # Anchor an unnumbered task to its nearest numbered ancestor, else its sections.
             anchor = _keyed_ancestor(parent, by_line)
             where = ("under", anchor) if anchor else ("section", *section)
-            task_id = ids.make(*where, "text", normalize_for_id(task_text))
+            task_id = self.ids.make(*where, "text", normalize_for_id(task_text))
         task = Task(
-            plan=path,
+            plan=self.path,
             line=raw.line,
             checked=raw.mark in "xX",
             status=CHECKBOX_STATUS.get(raw.mark, raw.mark),
@@ -144,15 +166,7 @@ def parse_plan(text: str, path: str) -> Plan:
             metadata=extract_metadata(source),
         )
         by_line[raw.line] = task
-        tasks.append(task)
-    return Plan(
-        path=path,
-        title=title,
-        version=plan_version(path, title),
-        tasks=tuple(tasks),
-        sections=_section_stats(scanned.tasks, tasks, scanned.headings, title_heading),
-        warnings=tuple(ParseWarning(path, line, message) for line, message in scanned.notes),
-    )
+        return task
 
 
 def _keyed_ancestor(parent: Task | None, by_line: dict[int, Task]) -> str | None:
