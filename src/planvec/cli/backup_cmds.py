@@ -104,8 +104,10 @@ def import_command(archive: Path, force: bool, json_: bool, **opts: Any) -> None
     show_default=True,
     help="Where the snapshot and the reports are written.",
 )
-@click.option("--plans-root", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Check that each legacy file_path exists under this directory.")  # fmt: skip
+@click.option("--plans-root", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              default=None,
+              help="The plans the collection was made from: tasks are placed in them, with "
+                   "the ids `planvec index` gives them.")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Only write the integrity report.")
 @click.option("--delete-source", is_flag=True,
               help="Drop the legacy collection after a passing verification.")  # fmt: skip
@@ -126,13 +128,16 @@ def migrate_legacy_command(
 ) -> None:
     """Migrate the legacy `roadmap_tasks` collection into a planvec index, verified.
 
-    Snapshots the source, writes an integrity report, maps and re-embeds every task with the
-    real model, runs `check` and a search test, and writes REPORT_DIR/migration-report.md.
-    The source is deleted only with --delete-source and a passing verification.
+    Reads what the legacy scripts wrote (camelCase and snake_case payloads), snapshots the
+    source, writes an integrity report, places every task in its plan under --plans-root
+    (same ids as `planvec index`), re-embeds with the real model, runs `check` and a search
+    test, and writes REPORT_DIR/migration-report.md. The source is deleted only with
+    --delete-source and a passing verification.
 
     \b
     Example:
-      planvec migrate-legacy --from-url http://localhost:6333 --dry-run
+      planvec migrate-legacy --from-url local://legacy_qdrant --plans-root plans/ --dry-run
+      planvec migrate-legacy --from-url http://localhost:6333 --plans-root plans/
       planvec migrate-legacy --from-archive roadmap_tasks.planvec.tar --report-dir out/
     """
     from planvec.backup.ops import migrate_legacy_index
@@ -145,12 +150,7 @@ def migrate_legacy_command(
     if json_:
         echo_json(report.to_dict())
     else:
-        i = report.integrity
-        click.echo(
-            f"Legacy: {i.points} points, {i.distinct_tasks} distinct tasks, "
-            f"{len(i.duplicates)} duplicated, {len(i.colliding)} colliding keys, "
-            f"{len(i.missing_text)} without text, {len(i.missing_file)} without file."
-        )
+        _render_legacy(report)
         if not report.dry_run:
             verdict = "PASSED" if report.verified else "FAILED"
             click.echo(f"Migrated {report.present}/{report.tasks} tasks; verification {verdict}.")
@@ -159,6 +159,22 @@ def migrate_legacy_command(
             err(f"problem: {problem}")
     if not report.dry_run and not report.verified:
         sys.exit(1)
+
+
+def _render_legacy(report: Any) -> None:
+    i, p = report.integrity, report.placement
+    click.echo(
+        f"Legacy: {i.points} points ({', '.join(f'{k} {v}' for k, v in sorted(i.shapes.items()))}"
+        f"), {i.distinct_tasks} distinct tasks, {len(i.duplicates)} duplicated, "
+        f"{len(i.colliding)} colliding keys, {len(i.not_tasks)} not tasks (not migrated)."
+    )
+    if p.plans_root is not None:
+        click.echo(
+            f"Placed: {len(p.resolved)} files resolved, {len(p.not_found)} not found, "
+            f"{len(p.ambiguous)} ambiguous; {p.matched_by_key + len(p.matched_by_text)} tasks "
+            f"matched, {len(p.recovered)} recovered from the plans, {len(p.stale)} stale; "
+            f"{p.uncaptured} never captured (left to `planvec index`)."
+        )
 
 
 @click.command("migrate-model", context_settings=CONTEXT_SETTINGS)
