@@ -11,9 +11,9 @@ import pytest
 
 from planvec.backup.archive import read_archive
 from planvec.backup.legacy import LegacyPoints, integrity_report, read_points
+from planvec.backup.legacy_migration import migrate_legacy
 from planvec.backup.legacy_payloads import LegacyTask
 from planvec.backup.legacy_plans import legacy_plans
-from planvec.backup.legacy_migration import migrate_legacy
 from planvec.sources.markdown_plans import parse_plan
 from planvec.store import open_store
 from planvec.store.base import VectorStore

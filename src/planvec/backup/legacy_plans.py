@@ -113,11 +113,11 @@ def legacy_plans(
     targets: dict[str, list[LegacyTask]] = defaultdict(list)
     unplaced: dict[str, list[LegacyTask]] = {}
     for file, items in per_file.items():
-        rel = _resolve(file, items, by_rel, by_name, placement)
-        if rel is None:
+        target = _resolve(file, items, by_rel, by_name, placement)
+        if target is None:
             unplaced[_unplaced_path(file, by_rel)] = items
         else:
-            targets[rel].extend(items)
+            targets[target].extend(items)
     plans = [_stored_plan(path, items) for path, items in unplaced.items()]
     keys_elsewhere = _keys_by_file(per_file)
     for rel, items in sorted(targets.items()):
@@ -284,11 +284,9 @@ def _match(
 
 def _best(item: LegacyTask, tasks: list[Task]) -> Task:
     want = _norm(item.text)
-    for test in (lambda t: _norm(t.text) == want, lambda t: _norm(t.text).startswith(want)):
-        hits = [t for t in tasks if test(t)]
-        if hits:
-            return hits[0]
-    return tasks[0]
+    same = [t for t in tasks if _norm(t.text) == want]
+    longer = [t for t in tasks if _norm(t.text).startswith(want)]  # continuation lines
+    return (same or longer or tasks)[0]
 
 
 def _take(
