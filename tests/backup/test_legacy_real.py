@@ -248,3 +248,50 @@ def test_realistic_migration_passes_and_the_index_then_continues_incrementally(
         assert index.sync(sources_for([PLANS]), dry_run=True).written == 0
     finally:
         source.close()
+
+
+def test_a_target_that_already_indexed_the_plans_loses_nothing(
+    store_at: Callable[[str, str], VectorStore], tmp_path: Path
+) -> None:
+    source = open_store(index_dir=tmp_path / "scratch", qdrant_url=_local_legacy(tmp_path))
+    try:
+        index = make_index(store_at("edge", "target"))
+        index.sync(sources_for([PLANS]))
+        before = index.store.count(index.collection)
+        report = migrate_legacy(
+            LegacyPoints(store=source), index, tmp_path / "out", plans_root=PLANS
+        )
+        assert not report.verified and "already holds points" in report.problems[0]
+        assert index.store.count(index.collection) == before
+    finally:
+        source.close()
+
+
+def test_the_user_scenario_through_the_cli(tmp_path: Path) -> None:
+    """`migrate-legacy --from-url local://... --plans-root plans/`, then `index --dry-run`."""
+    import json
+
+    from click.testing import CliRunner
+
+    from planvec.cli.main import cli
+
+    url, idx = _local_legacy(tmp_path), str(tmp_path / "idx")
+    args = ["migrate-legacy", "--from-url", url, "--plans-root", str(PLANS), "--index", idx,
+            "--offline", "--report-dir", str(tmp_path / "rep")]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, (result.output, result.stderr)
+    assert "1 not tasks (not migrated)" in result.stdout
+    assert "3 files resolved, 1 not found, 0 ambiguous" in result.stdout
+    assert "verification PASSED" in result.stdout
+    result = CliRunner().invoke(
+        cli, ["index", str(PLANS), "--index", idx, "--offline", "--dry-run", "--json"]
+    )
+    assert result.exit_code == 0, (result.output, result.stderr)
+    plan = json.loads(result.stdout)
+    deleted = [c for c in plan["changes"] if c["action"].startswith("delete")]
+    # only what the plans do not hold: the deleted plan and the task removed from v8
+    assert [c["plan"] for c in deleted if c["action"] == "delete-plan"] == [
+        "plan-dev-v0-archive.md"
+    ]
+    assert [c["plan"] for c in deleted if c["action"] == "delete"] == [V8]
+    assert plan["added"] == 30 and plan["updated"] == plan["payload_only"] == 0

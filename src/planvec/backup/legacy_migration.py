@@ -36,7 +36,7 @@ from planvec.backup.legacy_report import LegacyMigrationReport
 from planvec.backup.transfer import export_collection
 from planvec.index import Index
 from planvec.records import Plan, Task
-from planvec.store.base import PointRecord
+from planvec.store.base import Filter, MatchValue, PointRecord
 
 __all__ = ["LegacyMigrationReport", "migrate_legacy"]
 
@@ -89,7 +89,15 @@ def migrate_legacy(
     report.plans = len(plans)
     report.tasks = sum(len(p.tasks) for p in plans)
     report.id_map_path = _write_id_map(out_dir, plans, report.placement)
-    if not dry_run:
+    clashes = _would_delete(index, plans)
+    if clashes:  # never drop what the target already indexed for these plans
+        listing = ", ".join(f"{plan} ({n})" for plan, n in sorted(clashes.items())[:5])
+        report.problems.append(
+            f"nothing migrated: the target index already holds points of these plans that the "
+            f"migration does not hold and would delete: {listing}. Migrate into a new index "
+            "(--index DIR or --collection NAME), then run `planvec index` on the plans"
+        )
+    elif not dry_run:
         _migrate(report, legacy, index, plans, search_sample, min_found_at5, seed)
         if report.verified and delete_source and legacy.store is not None:
             legacy.store.drop_collection(legacy.collection)
@@ -182,6 +190,21 @@ def _migrate(
             f"search test: dense found@5 {report.search['dense_at5']:.3f} < {min_found_at5}"
         )
     report.verified = not report.problems
+
+
+def _would_delete(index: Index, plans: list[Plan]) -> dict[str, int]:
+    """Points the target holds for the migrated plans that the migration does not hold."""
+    if not index.exists():
+        return {}
+    out: dict[str, int] = {}
+    for plan in plans:
+        ids = {t.id for t in plan.tasks}
+        flt = Filter(must=(MatchValue("plan", plan.path),))
+        stored = index.store.scroll(index.collection, filter=flt, with_payload=("plan",))
+        extra = sum(1 for p in stored if str(p.id) not in ids)
+        if extra:
+            out[plan.path] = extra
+    return out
 
 
 def _search_test(

@@ -157,7 +157,7 @@ def migrate_legacy_command(
         click.echo(f"Report: {report.report_path}")
         for problem in report.problems:
             err(f"problem: {problem}")
-    if not report.dry_run and not report.verified:
+    if report.problems or not (report.dry_run or report.verified):
         sys.exit(1)
 
 
