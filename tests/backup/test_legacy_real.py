@@ -8,6 +8,7 @@ The embedder is the deterministic hashing one.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -218,17 +219,25 @@ def test_realistic_migration_passes_and_the_index_then_continues_incrementally(
     try:
         assert report.verified, report.problems
         assert report.integrity.points == 285 and report.check["status"] == "ok"
-        stored = {
-            (p.payload["plan"], p.payload["key"]): p.payload
-            for p in index.store.scroll(index.collection)
-        }
+        points = list(index.store.scroll(index.collection))
+        stored = {(p.payload["plan"], p.payload["key"]): p.payload for p in points}
+        ids = {(p.payload["plan"], p.payload["key"]): str(p.id) for p in points}
         assert {plan for plan, _ in stored} == {V8, V20, V56, "plan-dev-v0-archive.md"}
         assert stored[(V8, "11.1.1")]["status"] == "done" and stored[(V8, "11.1.1")]["line"] == 7
         assert stored[("plan-dev-v0-archive.md", "1.2")]["status"] == "todo"
         md = Path(report.report_path).read_text(encoding="utf-8")
         assert "**PASSED**" in md and "simple_vectorize.py test point" in md
         assert "plan-dev-v0-archive.md" in md and "11.2.3.4" in md and "plan-dev-v56" in md
-        assert Path(report.id_map_path).is_file()
+        # every legacy point that is a task maps to its planvec id, duplicates included
+        id_map = json.loads(Path(report.id_map_path).read_text(encoding="utf-8"))
+        assert "0" not in id_map and len(id_map) == 285 - 1 - len(report.placement.superseded)
+        v8_copies = [
+            str(p["id"])
+            for p in FIXTURE.load_points()
+            if p["payload"].get("taskId", p["payload"].get("task_id")) == "11.1.1"
+        ]
+        assert len(v8_copies) == 3
+        assert {id_map[c]["id"] for c in v8_copies} == {ids[(V8, "11.1.1")]}
         # `planvec index PLANS --dry-run` right after: deletes nothing the plans hold, adds
         # exactly the tasks the writers' regex never captured, rewrites nothing
         dry = index.sync(sources_for([PLANS]), dry_run=True)
@@ -269,8 +278,6 @@ def test_a_target_that_already_indexed_the_plans_loses_nothing(
 
 def test_the_user_scenario_through_the_cli(tmp_path: Path) -> None:
     """`migrate-legacy --from-url local://... --plans-root plans/`, then `index --dry-run`."""
-    import json
-
     from click.testing import CliRunner
 
     from planvec.cli.main import cli

@@ -31,7 +31,7 @@ import numpy as np
 
 from planvec.backup.legacy import LegacyPoints, integrity_report, read_points
 from planvec.backup.legacy_payloads import LegacyTask
-from planvec.backup.legacy_plans import LegacySource, Placement, legacy_plans
+from planvec.backup.legacy_plans import LegacySource, Placement, copies, legacy_plans
 from planvec.backup.legacy_report import LegacyMigrationReport
 from planvec.backup.transfer import export_collection
 from planvec.index import Index
@@ -88,7 +88,7 @@ def migrate_legacy(
     plans, report.placement = legacy_plans(tasks, plans_root)
     report.plans = len(plans)
     report.tasks = sum(len(p.tasks) for p in plans)
-    report.id_map_path = _write_id_map(out_dir, plans, report.placement)
+    report.id_map_path = _write_id_map(out_dir, plans, report.placement, copies(tasks))
     clashes = _would_delete(index, plans)
     if clashes:  # never drop what the target already indexed for these plans
         listing = ", ".join(f"{plan} ({n})" for plan, n in sorted(clashes.items())[:5])
@@ -139,14 +139,16 @@ def legacy_id_of(task: Task, placement: Placement) -> Any:
     return task.metadata.get("legacy_id", placement.legacy_ids.get(task.id))
 
 
-def _write_id_map(out_dir: Path, plans: list[Plan], placement: Placement) -> str:
-    """``legacy-id-map.json``: legacy point id -> planvec id, plan and key."""
-    rows = {
-        str(legacy_id): {"id": t.id, "plan": t.plan, "key": t.key, "line": t.line}
-        for plan in plans
-        for t in plan.tasks
-        if (legacy_id := legacy_id_of(t, placement)) is not None
-    }
+def _write_id_map(
+    out_dir: Path, plans: list[Plan], placement: Placement, all_copies: dict[Any, list[Any]]
+) -> str:
+    """``legacy-id-map.json``: every legacy point id (duplicates too) -> planvec id, plan, key."""
+    rows: dict[str, dict[str, Any]] = {}
+    for plan in plans:
+        for t in plan.tasks:
+            kept = legacy_id_of(t, placement)
+            for legacy_id in all_copies.get(kept, []):
+                rows[str(legacy_id)] = {"id": t.id, "plan": t.plan, "key": t.key, "line": t.line}
     path = out_dir / "legacy-id-map.json"
     path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     return str(path)

@@ -88,6 +88,17 @@ def dedupe(tasks: Sequence[LegacyTask]) -> dict[str, list[LegacyTask]]:
     return dict(sorted(per_file.items()))
 
 
+def copies(tasks: Sequence[LegacyTask]) -> dict[Any, list[Any]]:
+    """Legacy id of each kept copy (see ``dedupe``) -> the legacy ids of all its copies."""
+    groups: dict[tuple[str, str, str], list[LegacyTask]] = defaultdict(list)
+    for task in tasks:
+        groups[(task.file, task.key, task.description)].append(task)
+    return {
+        _latest(members).legacy_id: sorted((m.legacy_id for m in members), key=str)
+        for members in groups.values()
+    }
+
+
 def legacy_plans(
     tasks: Sequence[LegacyTask], plans_root: Path | None = None
 ) -> tuple[list[Plan], Placement]:

@@ -131,8 +131,8 @@ def _integrity(i: IntegrityReport) -> list[str]:
     lines += _listing("Colliding keys (all kept, numbered)", i.colliding)
     lines += _listing("Without description (task id used as text)", i.missing_text)
     lines += _listing(f"Without file (plan `{NO_FILE_PLAN}`)", i.missing_file)
-    lines += _listing("Parents missing from their file (overwritten, or no task)",
-                      i.missing_parent)  # fmt: skip
+    lines += _listing("Parents missing from their file (overwritten, or a heading, not a task)",
+                      i.missing_parent, limit=10)  # fmt: skip
     lines += ["## Fields per type", "", "| field | types |", "|---|---|"]
     lines += [f"| {name} | {_counts(types)} |" for name, types in sorted(i.fields.items())]
     return [*lines, ""]
