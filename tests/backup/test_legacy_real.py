@@ -302,3 +302,50 @@ def test_the_user_scenario_through_the_cli(tmp_path: Path) -> None:
     ]
     assert [c["plan"] for c in deleted if c["action"] == "delete"] == [V8]
     assert plan["added"] == 30 and plan["updated"] == plan["payload_only"] == 0
+
+
+def test_the_whole_corpus_vectorized_with_one_hash_seed_is_placed_back(corpus_dir: Path) -> None:
+    """The main writer run on every DEV plan (one PYTHONHASHSEED), placed with the plans."""
+    import os
+    import subprocess
+    import sys
+
+    files = sorted(str(p) for p in corpus_dir.rglob("*.md"))
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); import make_fixture as F; "
+        "print(json.dumps([p for f in sys.argv[2:] for p in "
+        "F.vectorize_single_file(f, '2025-06-01T00:00:00')]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(LEGACY), *files],
+        env={**os.environ, "PYTHONHASHSEED": "7"}, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    written = json.loads(out.stdout)
+    points = [
+        PointRecord(id=p["id"], vector=None, payload=p["payload"])
+        for p in FIXTURE.surviving(written)
+    ]
+    assert len(points) < len(written)  # keys shared across files overwrote each other
+    report = integrity_report(points)
+    assert set(report.shapes) == {"camelCase"} and not report.missing_file
+    tasks = [t for t in read_points(points) if isinstance(t, LegacyTask)]
+    plans, placement = legacy_plans(tasks, corpus_dir)
+    # the plans did not change since the run: everything is placed, nothing is stale
+    assert not (placement.not_found or placement.ambiguous or placement.stale)
+    assert not placement.status_differs
+    for resolved in placement.by_content:  # root stubs of the same name hold nothing
+        assert sorted(resolved["candidates"].values())[:-1] == [0]
+    parsed = {p.path: p for p in parse_paths([corpus_dir])[0]}
+    placed = 0
+    for plan in plans:
+        own = {t.id: t for t in parsed[plan.path].tasks}
+        assert all(own[t.id] == t for t in plan.tasks)  # the parser's own tasks, ids included
+        text = (corpus_dir / plan.path).read_text(encoding="utf-8")
+        lines = {text.count("\n", 0, m.start()) + 1 for m in WRITER_REGEX.finditer(text)}
+        assert {t.line for t in plan.tasks} == lines & {t.line for t in own.values()}
+        placed += len(plan.tasks)
+    total = sum(len(parsed[p.path].tasks) for p in plans)
+    assert placed + placement.uncaptured == total
+    assert len(placement.recovered) == placed - placement.matched_by_key - len(
+        placement.matched_by_text
+    )

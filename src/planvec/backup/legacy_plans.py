@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from planvec.backup.legacy_payloads import LegacyTask, legacy_captures
+from planvec.backup.legacy_payloads import Capture, LegacyTask, legacy_captures
 from planvec.points import clean_task_text
 from planvec.records import STATUS_DONE, Plan, SourceFailure, Task, content_hash
 from planvec.sources.files import decode, discover, read_plan
@@ -51,6 +51,7 @@ class Placement:
     matched_by_text: list[dict[str, Any]] = field(default_factory=list)
     stale: list[dict[str, Any]] = field(default_factory=list)
     superseded: list[dict[str, Any]] = field(default_factory=list)
+    not_tasks: list[dict[str, Any]] = field(default_factory=list)
     recovered: list[dict[str, Any]] = field(default_factory=list)
     status_differs: list[dict[str, Any]] = field(default_factory=list)
     uncaptured: int = 0
@@ -247,57 +248,90 @@ def _placed_plan(
         placement.unreadable.append({"plan": rel, "why": plan.message,
                                      "tasks": [t.key for t in items]})  # fmt: skip
         return _stored_plan(rel, items)
-    captured = {c.line for c in legacy_captures(decode(full.read_bytes(), rel)[0])}
-    matched, stale = _match(plan, items, placement)
+    captures = legacy_captures(decode(full.read_bytes(), rel)[0])
+    captured = {c.line for c in captures}
+    matched, stale = _match(plan, items, captures, placement)
     keep = [t for t in plan.tasks if t.id in matched or t.line in captured]
     placement.uncaptured += len(plan.tasks) - len(keep)
     key_counts = Counter(t.key for t in plan.tasks)
+    read_as = {c.line: c.key for c in captures}
     for task in keep:
-        if task.id not in matched:
-            placement.recovered.append(_recovered(task, rel, key_counts, keys_elsewhere))
+        if task.id in matched:
+            continue
+        entry = _recovered(task, rel, key_counts, keys_elsewhere)
+        if read_as.get(task.line, task.key) != task.key:
+            entry["why"] = f"the legacy read this line as task {read_as[task.line]}"
+        placement.recovered.append(entry)
     extra = _stale_tasks(plan, stale, placement)
     return dataclasses.replace(plan, tasks=(*keep, *extra))
 
 
 def _match(
-    plan: Plan, items: list[LegacyTask], placement: Placement
+    plan: Plan, items: list[LegacyTask], captures: list[Capture], placement: Placement
 ) -> tuple[dict[str, LegacyTask], list[LegacyTask]]:
-    """Legacy tasks to parsed tasks: on the numbered key first, then on the text."""
+    """Legacy tasks to parsed tasks: on the numbered key (same text first), then on the text.
+
+    Among equal candidates the last in the plan wins: a writer run kept the last line of a
+    repeated key (one id), so the earlier ones are the lost ones.
+    """
     by_key: dict[str | None, list[Task]] = defaultdict(list)
     for task in plan.tasks:
         by_key[task.key].append(task)
     matched: dict[str, LegacyTask] = {}
-    rest = []
-    for item in items:
-        free = [t for t in by_key.get(item.key, []) if t.id not in matched]
-        if free:
-            _take(matched, _best(item, free), item, plan.path, placement)
-            placement.matched_by_key += 1
-        else:
-            rest.append(item)
+    rest: list[LegacyTask] = []
+    for textual in (True, False):
+        rest = []
+        for item in items:
+            free = [t for t in by_key.get(item.key, []) if t.id not in matched]
+            pick = _same_text(item, free) if textual else free
+            if pick:
+                _take(matched, pick[-1], item, plan.path, placement)
+                placement.matched_by_key += 1
+            else:
+                rest.append(item)
+        items = rest
+    return matched, _match_text(plan, rest, matched, by_key, captures, placement)
+
+
+def _match_text(
+    plan: Plan,
+    items: list[LegacyTask],
+    matched: dict[str, LegacyTask],
+    by_key: dict[str | None, list[Task]],
+    captures: list[Capture],
+    placement: Placement,
+) -> list[LegacyTask]:
+    """Match what the keys left on the text; sort the rest out. Returns the stale tasks."""
+    held = {(c.key, c.description): c.line for c in captures}
     stale = []
-    for item in rest:
-        want = _norm(item.text)
-        same = [t for t in plan.tasks if t.id not in matched and _norm(t.text) == want]
-        if len(same) == 1:
-            _take(matched, same[0], item, plan.path, placement)
+    for item in items:
+        same = _same_text(item, [t for t in plan.tasks if t.id not in matched], exact=True)
+        line = held.get((item.key, item.description))
+        if same:
+            _take(matched, same[-1], item, plan.path, placement)
             placement.matched_by_text.append(
-                {"plan": plan.path, "legacy_task_id": item.key, "task_id": same[0].key,
-                 "line": same[0].line}
+                {"plan": plan.path, "legacy_task_id": item.key, "task_id": same[-1].key,
+                 "line": same[-1].line}
             )  # fmt: skip
         elif item.key in by_key:  # an older text of a task matched on its key
             placement.superseded.append({**item.brief(), "plan": plan.path,
                 "why": "an older text of this task; the plan's text is kept"})  # fmt: skip
+        elif line is not None:
+            placement.not_tasks.append({**item.brief(), "plan": plan.path, "line": line,
+                "why": "the plan has this line, but it is no task of its own (code block, "
+                       "or glued to another item): not migrated"})  # fmt: skip
         else:
             stale.append(item)
-    return matched, stale
+    return stale
 
 
-def _best(item: LegacyTask, tasks: list[Task]) -> Task:
+def _same_text(item: LegacyTask, tasks: list[Task], exact: bool = False) -> list[Task]:
+    """The tasks with the legacy text, else (unless ``exact``) the ones that continue it."""
     want = _norm(item.text)
     same = [t for t in tasks if _norm(t.text) == want]
-    longer = [t for t in tasks if _norm(t.text).startswith(want)]  # continuation lines
-    return (same or longer or tasks)[0]
+    if same or exact:
+        return same
+    return [t for t in tasks if _norm(t.text).startswith(want)]  # continuation lines
 
 
 def _take(

@@ -158,6 +158,7 @@ def _placement(p: Placement) -> list[str]:
         f"| tasks recovered from the plans (lost in the collection) | {len(p.recovered)} |",
         f"| legacy tasks the plans no longer hold (stale) | {len(p.stale)} |",
         f"| older texts of a placed task (not migrated) | {len(p.superseded)} |",
+        f"| legacy lines that are no task for planvec (not migrated) | {len(p.not_tasks)} |",
         f"| legacy status differs from the plan (plan kept) | {len(p.status_differs)} |",
         f"| tasks the legacy regex never captured (left to `planvec index`) | {p.uncaptured} |",
         "",
@@ -172,6 +173,7 @@ def _placement(p: Placement) -> list[str]:
     lines += _listing("Recovered from the plans", p.recovered)
     lines += _listing("Stale (kept as stored; the next `planvec index` drops them)", p.stale)
     lines += _listing("Older texts of a placed task (not migrated)", p.superseded)
+    lines += _listing("Lines that are no task for planvec (not migrated)", p.not_tasks)
     lines += _listing("Status differs (the plan's is kept)", p.status_differs)
     return lines
 
