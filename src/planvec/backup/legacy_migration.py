@@ -89,15 +89,7 @@ def migrate_legacy(
     report.plans = len(plans)
     report.tasks = sum(len(p.tasks) for p in plans)
     report.id_map_path = _write_id_map(out_dir, plans, report.placement, copies(tasks))
-    clashes = _would_delete(index, plans)
-    if clashes:  # never drop what the target already indexed for these plans
-        listing = ", ".join(f"{plan} ({n})" for plan, n in sorted(clashes.items())[:5])
-        report.problems.append(
-            f"nothing migrated: the target index already holds points of these plans that the "
-            f"migration does not hold and would delete: {listing}. Migrate into a new index "
-            "(--index DIR or --collection NAME), then run `planvec index` on the plans"
-        )
-    elif not dry_run:
+    if not _refused(report, index, plans) and not dry_run:
         _migrate(report, legacy, index, plans, search_sample, min_found_at5, seed)
         if report.verified and delete_source and legacy.store is not None:
             legacy.store.drop_collection(legacy.collection)
@@ -192,6 +184,19 @@ def _migrate(
             f"search test: dense found@5 {report.search['dense_at5']:.3f} < {min_found_at5}"
         )
     report.verified = not report.problems
+
+
+def _refused(report: LegacyMigrationReport, index: Index, plans: list[Plan]) -> bool:
+    """Never drop what the target already indexed for the placed plans: refuse instead."""
+    clashes = _would_delete(index, plans)
+    if clashes:
+        listing = ", ".join(f"{plan} ({n})" for plan, n in sorted(clashes.items())[:5])
+        report.problems.append(
+            f"nothing migrated: the target index already holds points of these plans that the "
+            f"migration does not hold and would delete: {listing}. Migrate into a new index "
+            "(--index DIR or --collection NAME), then run `planvec index` on the plans"
+        )
+    return bool(clashes)
 
 
 def _would_delete(index: Index, plans: list[Plan]) -> dict[str, int]:
