@@ -171,8 +171,23 @@ def test_a_name_held_by_two_plans_is_reported_not_guessed(tmp_path: Path) -> Non
     (ambiguous,) = [a for a in placement.ambiguous if a["file"] == "plan-dev-v0-archive.md"]
     assert ambiguous["candidates"] == {"a/plan-dev-v0-archive.md": 4, "b/plan-dev-v0-archive.md": 4}
     assert ambiguous["tasks"] == ["1.1", "1.2", "1.2.1", "9.9"]
+    assert "--plan-for" in ambiguous["why"]
     kept = next(p for p in plans if p.path == "plan-dev-v0-archive.md")
     assert [t.key for t in kept.tasks] == ["1.1", "1.2", "1.2.1", "9.9"]
+    # the user chooses; a choice that names no plan is reported, not followed
+    choice = {"plan-dev-v0-archive.md": "b/plan-dev-v0-archive.md"}
+    plans, placement = legacy_plans(_tasks(), tmp_path, choice)
+    assert placement.resolved["plan-dev-v0-archive.md"] == "b/plan-dev-v0-archive.md"
+    placed = next(p for p in plans if p.path == "b/plan-dev-v0-archive.md")
+    assert [(t.key, t.line) for t in placed.tasks] == [
+        ("1.1", 5),
+        ("1.2", 6),
+        ("1.2.1", 7),
+        ("9.9", 8),
+    ]
+    _, placement = legacy_plans(_tasks(), tmp_path, {"plan-dev-v0-archive.md": "c/x.md"})
+    (wrong,) = [n for n in placement.not_found if n["file"] == "plan-dev-v0-archive.md"]
+    assert "c/x.md" in wrong["why"]
 
 
 def test_without_plans_tasks_keep_their_key_and_file_name() -> None:
@@ -302,6 +317,8 @@ def test_the_user_scenario_through_the_cli(tmp_path: Path) -> None:
     ]
     assert [c["plan"] for c in deleted if c["action"] == "delete"] == [V8]
     assert plan["added"] == 30 and plan["updated"] == plan["payload_only"] == 0
+    bad = CliRunner().invoke(cli, [*args, "--plan-for", "no-equal-sign"])
+    assert bad.exit_code == 2 and "NAME=PATH" in bad.stderr and "Traceback" not in bad.output
 
 
 def test_the_whole_corpus_vectorized_with_one_hash_seed_is_placed_back(corpus_dir: Path) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ def migrate_legacy(
     dry_run: bool = False,
     delete_source: bool = False,
     plans_root: Path | None = None,
+    plan_for: Mapping[str, str] | None = None,
     search_sample: int = 200,
     min_found_at5: float = 0.8,
     seed: int = 0,
@@ -71,6 +73,8 @@ def migrate_legacy(
         delete_source: drop the legacy collection after a passing verification.
         plans_root: the directory of the plan files the legacy collection was made from
             (searched recursively); the tasks are placed in them (see ``legacy_plans``).
+        plan_for: stored file name -> plan path under ``plans_root``, for names found
+            several times.
         search_sample: tasks searched by their own text in the search test.
         min_found_at5: the dense found@5 rate the search test must reach.
         seed: seed of the search sample.
@@ -85,7 +89,7 @@ def migrate_legacy(
     points = [p for chunk in legacy.chunks() for p in chunk]
     report.integrity = integrity_report(points, source=legacy.location, dimension=dimension)
     tasks = [t for t in read_points(points) if isinstance(t, LegacyTask)]
-    plans, report.placement = legacy_plans(tasks, plans_root)
+    plans, report.placement = legacy_plans(tasks, plans_root, plan_for)
     report.plans = len(plans)
     report.tasks = sum(len(p.tasks) for p in plans)
     report.id_map_path = _write_id_map(out_dir, plans, report.placement, copies(tasks))

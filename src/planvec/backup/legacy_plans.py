@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -55,6 +55,8 @@ class Placement:
     recovered: list[dict[str, Any]] = field(default_factory=list)
     status_differs: list[dict[str, Any]] = field(default_factory=list)
     uncaptured: int = 0
+    #: stored file name -> plan path, as the user chose them
+    chosen: dict[str, str] = field(default_factory=dict)
     #: planvec id -> legacy point id, for the tasks matched in a plan
     legacy_ids: dict[str, Any] = field(default_factory=dict)
 
@@ -101,19 +103,24 @@ def copies(tasks: Sequence[LegacyTask]) -> dict[Any, list[Any]]:
 
 
 def legacy_plans(
-    tasks: Sequence[LegacyTask], plans_root: Path | None = None
+    tasks: Sequence[LegacyTask],
+    plans_root: Path | None = None,
+    plan_for: Mapping[str, str] | None = None,
 ) -> tuple[list[Plan], Placement]:
     """Map legacy tasks to plans (see the module docstring).
 
     Args:
         tasks: the legacy points read as tasks (``read_legacy_point``), duplicates included.
         plans_root: the directory the plans live in (searched recursively), or ``None``.
+        plan_for: stored file name -> plan path under ``plans_root``, chosen by the user for
+            names found several times (or moved since).
 
     Returns:
         The plans, sorted by path, and the placement report.
     """
     per_file = dedupe(tasks)
     placement = Placement(plans_root=str(plans_root) if plans_root else None)
+    placement.chosen = dict(plan_for or {})
     if plans_root is None:
         plans = [_stored_plan(file or NO_FILE_PLAN, items) for file, items in per_file.items()]
         return sorted(plans, key=lambda p: p.path), placement
@@ -162,6 +169,14 @@ def _resolve(
     brief = [t.key for t in items]
     if not file:
         return None
+    if file in placement.chosen:  # the user's choice (--plan-for NAME=PATH)
+        chosen = placement.chosen[file]
+        if chosen in by_rel:
+            placement.resolved[file] = chosen
+            return chosen
+        why = f"--plan-for names {chosen!r}, which is no plan under the plans root"
+        placement.not_found.append({"file": file, "tasks": brief, "why": why})
+        return None
     # a relative path (older shape) is taken as it is; a basename may be anywhere
     name = PurePosixPath(file).name
     exact = file in by_rel and file != name
@@ -176,8 +191,9 @@ def _resolve(
         if len(holding) != 1:
             placement.ambiguous.append({
                 "file": file, "candidates": scores, "tasks": brief,
-                "why": "several plans of this name hold these tasks" if holding
-                else "several plans of this name, none holds these tasks",
+                "why": ("several plans of this name hold these tasks" if holding
+                        else "several plans of this name, none holds these tasks")
+                + ": choose one with --plan-for NAME=PATH",
             })  # fmt: skip
             return None
         placement.by_content.append({"file": file, "plan": holding[0], "candidates": scores})

@@ -164,6 +164,9 @@ def _placement(p: Placement) -> list[str]:
         "",
     ]
     lines += _listing("Resolved", [{"file": k, "plan": v} for k, v in p.resolved.items()])
+    lines += _listing(
+        "Chosen with --plan-for", [{"file": k, "plan": v} for k, v in p.chosen.items()]
+    )
     lines += _listing("Names found several times, resolved by content", p.by_content)
     lines += _listing("Names found nowhere (tasks kept under the legacy name)", p.not_found)
     lines += _listing("Names found several times, unresolved (kept under the legacy name)",

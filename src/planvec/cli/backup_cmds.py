@@ -108,7 +108,10 @@ def import_command(archive: Path, force: bool, json_: bool, **opts: Any) -> None
               default=None,
               help="The plans the collection was made from: tasks are placed in them, with "
                    "the ids `planvec index` gives them.")  # fmt: skip
-@click.option("--dry-run", is_flag=True, help="Only write the integrity report.")
+@click.option("--plan-for", "plan_for", multiple=True, metavar="NAME=PATH",
+              help="Place the legacy file NAME in plan PATH (relative to --plans-root), "
+                   "for a name found several times. Repeatable.")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Only write the reports.")
 @click.option("--delete-source", is_flag=True,
               help="Drop the legacy collection after a passing verification.")  # fmt: skip
 @store_options
@@ -121,6 +124,7 @@ def migrate_legacy_command(
     legacy_collection: str,
     report_dir: Path,
     plans_root: Path | None,
+    plan_for: tuple[str, ...],
     dry_run: bool,
     delete_source: bool,
     json_: bool,
@@ -139,13 +143,18 @@ def migrate_legacy_command(
       planvec migrate-legacy --from-url local://legacy_qdrant --plans-root plans/ --dry-run
       planvec migrate-legacy --from-url http://localhost:6333 --plans-root plans/
       planvec migrate-legacy --from-archive roadmap_tasks.planvec.tar --report-dir out/
+      planvec migrate-legacy --from-url local://legacy_qdrant --plans-root plans/ \\
+        --plan-for plan-v2.md=archive/plan-v2.md
     """
     from planvec.backup.ops import migrate_legacy_index
 
+    choices = dict(_name_path(item) for item in plan_for)
+    if choices and plans_root is None:
+        raise click.UsageError("--plan-for needs --plans-root")
     report = migrate_legacy_index(
         settings_from(**opts), from_url=from_url, from_archive=from_archive,
         legacy_collection=legacy_collection, out_dir=report_dir, dry_run=dry_run,
-        delete_source=delete_source, plans_root=plans_root,
+        delete_source=delete_source, plans_root=plans_root, plan_for=choices,
     )  # fmt: skip
     if json_:
         echo_json(report.to_dict())
@@ -159,6 +168,13 @@ def migrate_legacy_command(
             err(f"problem: {problem}")
     if report.problems or not (report.dry_run or report.verified):
         sys.exit(1)
+
+
+def _name_path(item: str) -> tuple[str, str]:
+    name, sep, path = item.partition("=")
+    if not sep or not name.strip() or not path.strip():
+        raise click.BadParameter(f"{item!r}: expected NAME=PATH", param_hint="--plan-for")
+    return name.strip(), path.strip().replace("\\", "/")
 
 
 def _render_legacy(report: Any) -> None:
