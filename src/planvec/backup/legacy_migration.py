@@ -32,8 +32,9 @@ import numpy as np
 
 from planvec.backup.legacy import LegacyPoints, integrity_report, read_points
 from planvec.backup.legacy_payloads import LegacyTask
-from planvec.backup.legacy_plans import LegacySource, Placement, copies, legacy_plans
+from planvec.backup.legacy_plans import Placement, legacy_plans
 from planvec.backup.legacy_report import LegacyMigrationReport
+from planvec.backup.legacy_stored import LegacySource, copies
 from planvec.backup.transfer import export_collection
 from planvec.index import Index
 from planvec.records import Plan, Task

@@ -18,7 +18,6 @@ are left to the next ``planvec index``.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,13 +25,17 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from planvec.backup.legacy_payloads import Capture, LegacyTask, legacy_captures
+from planvec.backup.legacy_stored import (
+    NO_FILE_PLAN,
+    dedupe,
+    stored_plan,
+    stored_task,
+)
 from planvec.points import clean_task_text
-from planvec.records import STATUS_DONE, Plan, SourceFailure, Task, content_hash
+from planvec.records import Plan, SourceFailure, Task
 from planvec.sources.files import decode, discover, read_plan
 from planvec.sources.markdown_plans import IdMaker  # the parser's id scheme, not a copy
 
-#: Plan name given to tasks stored without any file name.
-NO_FILE_PLAN = "legacy/no-file.md"
 #: Folder for tasks of an unresolved name that is also a real plan's path.
 UNRESOLVED_DIR = "legacy-unresolved"
 
@@ -70,38 +73,6 @@ class Placement:
         return sum(len(g["tasks"]) for grp in groups for g in grp) + len(self.stale)
 
 
-def _natural(key: str) -> tuple[Any, ...]:
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\s-]", key))
-
-
-def _latest(tasks: list[LegacyTask]) -> LegacyTask:
-    return max(tasks, key=lambda t: (t.last_updated, str(t.legacy_id)))
-
-
-def dedupe(tasks: Sequence[LegacyTask]) -> dict[str, list[LegacyTask]]:
-    """One task per (file, key, description), the latest copy; grouped by file."""
-    groups: dict[tuple[str, str, str], list[LegacyTask]] = defaultdict(list)
-    for task in tasks:
-        groups[(task.file, task.key, task.description)].append(task)
-    per_file: dict[str, list[LegacyTask]] = defaultdict(list)
-    for (file, _, _), members in groups.items():
-        per_file[file].append(_latest(members))
-    for members in per_file.values():
-        members.sort(key=lambda t: (_natural(t.key), str(t.legacy_id)))
-    return dict(sorted(per_file.items()))
-
-
-def copies(tasks: Sequence[LegacyTask]) -> dict[Any, list[Any]]:
-    """Legacy id of each kept copy (see ``dedupe``) -> the legacy ids of all its copies."""
-    groups: dict[tuple[str, str, str], list[LegacyTask]] = defaultdict(list)
-    for task in tasks:
-        groups[(task.file, task.key, task.description)].append(task)
-    return {
-        _latest(members).legacy_id: sorted((m.legacy_id for m in members), key=str)
-        for members in groups.values()
-    }
-
-
 def legacy_plans(
     tasks: Sequence[LegacyTask],
     plans_root: Path | None = None,
@@ -122,7 +93,7 @@ def legacy_plans(
     placement = Placement(plans_root=str(plans_root) if plans_root else None)
     placement.chosen = dict(plan_for or {})
     if plans_root is None:
-        plans = [_stored_plan(file or NO_FILE_PLAN, items) for file, items in per_file.items()]
+        plans = [stored_plan(file or NO_FILE_PLAN, items) for file, items in per_file.items()]
         return sorted(plans, key=lambda p: p.path), placement
     files = discover([plans_root])[0]
     by_rel = {rel: full for full, rel in files}
@@ -137,7 +108,7 @@ def legacy_plans(
             unplaced[_unplaced_path(file, by_rel)] = items
         else:
             targets[target].extend(items)
-    plans = [_stored_plan(path, items) for path, items in unplaced.items()]
+    plans = [stored_plan(path, items) for path, items in unplaced.items()]
     keys_elsewhere = _keys_by_file(per_file)
     for rel, items in sorted(targets.items()):
         plans.append(_placed_plan(by_rel[rel], rel, items, keys_elsewhere, placement))
@@ -215,42 +186,6 @@ def _norm(text: str) -> str:
     return " ".join(clean_task_text(text).casefold().split())
 
 
-def _stored_plan(path: str, items: list[LegacyTask]) -> Plan:
-    """A plan of legacy tasks as stored: legacy key, parser ids, line 0."""
-    ids = IdMaker(path)
-    made = [(task, ids.make("key", task.key)) for task in items]
-    first: dict[str, str] = {}
-    for task, new_id in made:
-        first.setdefault(task.key, new_id)
-    tasks = tuple(_stored_task(path, task, new_id, first) for task, new_id in made)
-    return Plan(path=path, title=None, version=None, tasks=tasks)
-
-
-def _stored_task(path: str, task: LegacyTask, new_id: str, first: dict[str, str]) -> Task:
-    meta = dict(task.metadata)
-    issues = [] if task.description else ["missing description"]
-    if not task.file:
-        issues.append("missing file")
-    if issues:
-        meta["legacy_issues"] = issues
-    numbered = re.fullmatch(r"\d+(?:\.\d+)*", task.key) is not None
-    return Task(
-        plan=path,
-        line=0,
-        checked=task.status == STATUS_DONE,
-        status=task.status,
-        text=task.text,
-        depth=task.key.count(".") if numbered else 0,
-        parent_line=None,
-        section=task.section,
-        key=task.key,
-        id=new_id,
-        parent_id=first.get(task.parent_key) if task.parent_key else None,
-        content_hash=content_hash(task.text),
-        metadata=meta,
-    )
-
-
 def _placed_plan(
     full: Path,
     rel: str,
@@ -263,7 +198,7 @@ def _placed_plan(
     if isinstance(plan, SourceFailure):
         placement.unreadable.append({"plan": rel, "why": plan.message,
                                      "tasks": [t.key for t in items]})  # fmt: skip
-        return _stored_plan(rel, items)
+        return stored_plan(rel, items)
     captures = legacy_captures(decode(full.read_bytes(), rel)[0])
     captured = {c.line for c in captures}
     matched, stale = _match(plan, items, captures, placement)
@@ -387,14 +322,4 @@ def _stale_tasks(plan: Plan, stale: list[LegacyTask], placement: Placement) -> I
     for item in stale:
         placement.stale.append({**item.brief(), "plan": plan.path,
                                 "why": "the plan holds no task with this key or text"})  # fmt: skip
-        yield _stored_task(plan.path, item, ids.make("key", item.key), first)
-
-
-class LegacySource:
-    """A ``Source`` over mapped legacy plans (so sync and check treat them like files)."""
-
-    def __init__(self, plans: Sequence[Plan]) -> None:
-        self.plans = list(plans)
-
-    def iter_plans(self) -> Iterator[Plan | SourceFailure]:
-        yield from self.plans
+        yield stored_task(plan.path, item, ids.make("key", item.key), first)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planvec.backup.legacy import IntegrityReport
-from planvec.backup.legacy_plans import NO_FILE_PLAN, Placement
+from planvec.backup.legacy_plans import Placement
+from planvec.backup.legacy_stored import NO_FILE_PLAN
 
 
 @dataclass
