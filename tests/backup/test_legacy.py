@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from planvec.backup.archive import read_archive
-from planvec.backup.legacy import LegacyPoints, integrity_report, legacy_plans
+from planvec.backup.legacy import LegacyPoints, integrity_report, read_points
 from planvec.backup.legacy_migration import migrate_legacy
+from planvec.backup.legacy_payloads import LegacyTask
+from planvec.backup.legacy_plans import legacy_plans
 from planvec.sources.markdown_plans import parse_plan
 from planvec.store import open_store
 from planvec.store.base import VectorStore
@@ -30,30 +32,39 @@ def _legacy_points() -> list[object]:
     ]
 
 
+def _legacy_tasks() -> list[LegacyTask]:
+    items = read_points(_legacy_points())  # type: ignore[arg-type]
+    return [t for t in items if isinstance(t, LegacyTask)]
+
+
 def test_integrity_report_finds_the_planted_problems(expected: dict[str, Any]) -> None:
     report = integrity_report(_legacy_points(), dimension=1536)  # type: ignore[arg-type]
     assert report.points == expected["points"]
     assert report.id_types == {"int": expected["points"]}
     assert report.distinct_tasks == expected["distinct_tasks"]
-    assert sorted([d["file_path"], d["task_id"]] for d in report.duplicates) == sorted(
+    assert report.shapes == {"snake_case": expected["points"]} and not report.not_tasks
+    assert sorted([d["file"], d["task_id"]] for d in report.duplicates) == sorted(
         expected["duplicates"]
     )  # type: ignore[arg-type]
-    assert [[c["file_path"], c["task_id"]] for c in report.colliding] == expected["colliding"]
-    assert [[m["file_path"], m["task_id"]] for m in report.missing_text] == expected["missing_text"]
-    assert [[m["file_path"], m["task_id"]] for m in report.missing_file] == expected["missing_file"]
+    assert [[c["file"], c["task_id"]] for c in report.colliding] == expected["colliding"]
+    assert [[m["file"], m["task_id"]] for m in report.missing_text] == expected["missing_text"]
+    assert [[m["file"], m["task_id"]] for m in report.missing_file] == expected["missing_file"]
     assert report.fields["mvp"] == {"bool": expected["points"]}
     assert report.fields["description"]["empty-str"] == 1
 
 
-def test_integrity_report_checks_files_on_disk(tmp_path: Path) -> None:
-    (tmp_path / "roadmap.md").write_text("# r\n")
-    report = integrity_report(_legacy_points(), plans_root=tmp_path)  # type: ignore[arg-type]
-    missing = {m["file_path"] for m in report.missing_file}
-    assert missing == {None, "phase-2/email.md", "notes/security.md"}
+def test_placement_reports_the_files_it_cannot_find(tmp_path: Path) -> None:
+    (tmp_path / "roadmap.md").write_text("# r\n- [ ] **1.1** Mettre en place la sauvegarde\n")
+    plans, placement = legacy_plans(_legacy_tasks(), tmp_path)
+    assert {m["file"] for m in placement.not_found} == {"phase-2/email.md", "notes/security.md"}
+    assert placement.resolved == {"roadmap.md": "roadmap.md"}
+    # tasks of files found nowhere keep their legacy key and file name
+    email = next(p for p in plans if p.path == "phase-2/email.md")
+    assert sorted(t.key for t in email.tasks) == ["3", "3.1", "3.2", "3.3", "3.4", "3.5"]
 
 
 def test_mapping_uses_the_parser_id_scheme() -> None:
-    plans = {p.path: p for p in legacy_plans(_legacy_points())}  # type: ignore[arg-type]
+    plans = {p.path: p for p in legacy_plans(_legacy_tasks())[0]}
     mapped = {t.key: t for t in plans["roadmap.md"].tasks if t.key in ("1.1", "1.2")}
     parsed = parse_plan(
         "# R\n- [ ] **1.1** Mettre en place\n- [ ] **1.2** Configurer\n", "roadmap.md"
@@ -77,7 +88,10 @@ def _all_tasks_present(index: object, expected: dict[str, Any]) -> None:
     }
     for file_path, task_id, text in expected["tasks"]:  # type: ignore[attr-defined]
         plan = file_path or "legacy/no-file.md"
-        wanted = text or f"{task_id} (no description in the legacy collection)"
+        # the text as the parser cleans the legacy line: the number first
+        wanted = (
+            f"{task_id} {text}" if text else f"{task_id} (no description in the legacy collection)"
+        )
         assert (plan, task_id, wanted) in stored, (plan, task_id, wanted)
     assert len(stored) == expected["distinct_tasks"]
 

@@ -122,6 +122,7 @@ def migrate_legacy_index(
     dry_run: bool = False,
     delete_source: bool = False,
     plans_root: Path | None = None,
+    plan_for: dict[str, str] | None = None,
 ) -> Any:
     """``planvec migrate-legacy``: see ``planvec.backup.legacy_migration.migrate_legacy``.
 
@@ -156,7 +157,7 @@ def migrate_legacy_index(
         index = stack.enter_context(open_index(settings, write=not dry_run))
         return migrate_legacy(
             legacy, index, out_dir, dry_run=dry_run, delete_source=delete_source,
-            plans_root=plans_root,
+            plans_root=plans_root, plan_for=plan_for,
         )  # fmt: skip
 
 

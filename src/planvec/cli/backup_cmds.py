@@ -104,9 +104,14 @@ def import_command(archive: Path, force: bool, json_: bool, **opts: Any) -> None
     show_default=True,
     help="Where the snapshot and the reports are written.",
 )
-@click.option("--plans-root", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Check that each legacy file_path exists under this directory.")  # fmt: skip
-@click.option("--dry-run", is_flag=True, help="Only write the integrity report.")
+@click.option("--plans-root", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              default=None,
+              help="The plans the collection was made from: tasks are placed in them, with "
+                   "the ids `planvec index` gives them.")  # fmt: skip
+@click.option("--plan-for", "plan_for", multiple=True, metavar="NAME=PATH",
+              help="Place the legacy file NAME in plan PATH (relative to --plans-root), "
+                   "for a name found several times. Repeatable.")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Only write the reports.")
 @click.option("--delete-source", is_flag=True,
               help="Drop the legacy collection after a passing verification.")  # fmt: skip
 @store_options
@@ -119,6 +124,7 @@ def migrate_legacy_command(
     legacy_collection: str,
     report_dir: Path,
     plans_root: Path | None,
+    plan_for: tuple[str, ...],
     dry_run: bool,
     delete_source: bool,
     json_: bool,
@@ -126,39 +132,65 @@ def migrate_legacy_command(
 ) -> None:
     """Migrate the legacy `roadmap_tasks` collection into a planvec index, verified.
 
-    Snapshots the source, writes an integrity report, maps and re-embeds every task with the
-    real model, runs `check` and a search test, and writes REPORT_DIR/migration-report.md.
-    The source is deleted only with --delete-source and a passing verification.
+    Reads what the legacy scripts wrote (camelCase and snake_case payloads), snapshots the
+    source, writes an integrity report, places every task in its plan under --plans-root
+    (same ids as `planvec index`), re-embeds with the real model, runs `check` and a search
+    test, and writes REPORT_DIR/migration-report.md. The source is deleted only with
+    --delete-source and a passing verification.
 
     \b
     Example:
-      planvec migrate-legacy --from-url http://localhost:6333 --dry-run
+      planvec migrate-legacy --from-url local://legacy_qdrant --plans-root plans/ --dry-run
+      planvec migrate-legacy --from-url http://localhost:6333 --plans-root plans/
       planvec migrate-legacy --from-archive roadmap_tasks.planvec.tar --report-dir out/
+      planvec migrate-legacy --from-url local://legacy_qdrant --plans-root plans/ \\
+        --plan-for plan-v2.md=archive/plan-v2.md
     """
     from planvec.backup.ops import migrate_legacy_index
 
+    choices = dict(_name_path(item) for item in plan_for)
+    if choices and plans_root is None:
+        raise click.UsageError("--plan-for needs --plans-root")
     report = migrate_legacy_index(
         settings_from(**opts), from_url=from_url, from_archive=from_archive,
         legacy_collection=legacy_collection, out_dir=report_dir, dry_run=dry_run,
-        delete_source=delete_source, plans_root=plans_root,
+        delete_source=delete_source, plans_root=plans_root, plan_for=choices,
     )  # fmt: skip
     if json_:
         echo_json(report.to_dict())
     else:
-        i = report.integrity
-        click.echo(
-            f"Legacy: {i.points} points, {i.distinct_tasks} distinct tasks, "
-            f"{len(i.duplicates)} duplicated, {len(i.colliding)} colliding keys, "
-            f"{len(i.missing_text)} without text, {len(i.missing_file)} without file."
-        )
+        _render_legacy(report)
         if not report.dry_run:
             verdict = "PASSED" if report.verified else "FAILED"
             click.echo(f"Migrated {report.present}/{report.tasks} tasks; verification {verdict}.")
         click.echo(f"Report: {report.report_path}")
         for problem in report.problems:
             err(f"problem: {problem}")
-    if not report.dry_run and not report.verified:
+    if report.problems or not (report.dry_run or report.verified):
         sys.exit(1)
+
+
+def _name_path(item: str) -> tuple[str, str]:
+    name, sep, path = item.partition("=")
+    if not sep or not name.strip() or not path.strip():
+        raise click.BadParameter(f"{item!r}: expected NAME=PATH", param_hint="--plan-for")
+    return name.strip(), path.strip().replace("\\", "/")
+
+
+def _render_legacy(report: Any) -> None:
+    i, p = report.integrity, report.placement
+    click.echo(
+        f"Legacy: {i.points} points ({', '.join(f'{k} {v}' for k, v in sorted(i.shapes.items()))}"
+        f"), {i.distinct_tasks} distinct tasks, {len(i.duplicates)} duplicated, "
+        f"{len(i.colliding)} colliding keys, {len(i.not_tasks)} not tasks (not migrated)."
+    )
+    if p.plans_root is not None:
+        click.echo(
+            f"Placed: {len(p.resolved)} files resolved, {len(p.not_found)} not found, "
+            f"{len(p.ambiguous)} ambiguous; {p.matched_by_key + len(p.matched_by_text)} tasks "
+            f"matched, {len(p.recovered)} recovered from the plans, {len(p.stale)} stale; "
+            f"{p.uncaptured} never captured (left to `planvec index`)."
+        )
 
 
 @click.command("migrate-model", context_settings=CONTEXT_SETTINGS)
