@@ -169,3 +169,27 @@ def _plant_conflict(dsn: str, plans_dir: Path) -> Path:
     )
     _set_status(dsn, "1.3", "cancelled")
     return plan
+
+
+def test_a_crash_between_file_replace_and_commit_converges(
+    dsn: str, plans_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file was written back but the transaction never committed: the rerun agrees."""
+    import planvec.catalogue.connector as connector
+
+    sync_catalogue(dsn, [plans_dir])
+    _set_status(dsn, "4.1", "done")
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # stands for a kill right after os.replace
+
+    monkeypatch.setattr(connector, "_diff", crash)
+    with pytest.raises(KeyboardInterrupt):
+        sync_catalogue(dsn, [plans_dir], write_back=True)
+    assert b"- [x] **4.1**" in (plans_dir / "ops.md").read_bytes()
+    monkeypatch.undo()
+    report = sync_catalogue(dsn, [plans_dir])
+    assert report.conflicts == [] and report.changes == []
+    assert catalogue_tasks(dsn) == expected_tasks([plans_dir])
+    states = query(dsn, "SELECT state FROM planvec.sync_runs ORDER BY id")
+    assert states == [("ok",), ("failed",), ("ok",)]

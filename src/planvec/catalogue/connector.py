@@ -16,6 +16,7 @@ advisory lock, released by the server when a killed process's connection drops).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import logging
@@ -145,7 +146,8 @@ def sync_catalogue(
             except BaseException:
                 report.seconds = time.perf_counter() - started
                 if report.run_id is not None:
-                    finish_run(conn, report, "failed")
+                    with contextlib.suppress(Exception):  # keep the original error
+                        finish_run(conn, report, "failed")
                 raise
             report.seconds = time.perf_counter() - started
             if report.run_id is not None:
@@ -239,7 +241,9 @@ def _write_back(
     report: CatalogueReport,
 ) -> Plan:
     """Write the database-side statuses into the file; the plan as it now reads."""
-    lines = {t.id: t.line for t in plan.tasks}
+    lines: dict[str, int] = {}
+    for task in plan.tasks:  # a duplicated id: its first occurrence is the one synced
+        lines.setdefault(task.id, task.line)
     edits = [
         CheckboxEdit(task_id, lines[task_id], stored[task_id].status)
         for task_id, rec in decisions.items()

@@ -89,14 +89,14 @@ def edit_checkboxes(raw: bytes, plan: Plan, edits: list[CheckboxEdit]) -> bytes:
         new = mark_for(edit.status).encode()
         lines[edit.line - 1] = line[:start] + new + line[start + 1 :]
     out = b"\n".join(lines)
-    _verify(out, plan, {e.task_id: e.status for e in edits})
+    _verify(out, plan, {e.line: e.status for e in edits})
     return out
 
 
-def _verify(out: bytes, plan: Plan, wanted: dict[str, str]) -> None:
+def _verify(out: bytes, plan: Plan, wanted: dict[int, str]) -> None:
     """The edited text parses to the same tasks, with only the wanted statuses changed."""
     again = parse_plan(out.decode("utf-8"), plan.path)
-    before = [(t.id, t.line, t.text, wanted.get(t.id, t.status)) for t in plan.tasks]
+    before = [(t.id, t.line, t.text, wanted.get(t.line, t.status)) for t in plan.tasks]
     after = [(t.id, t.line, t.text, t.status) for t in again.tasks]
     if before != after:
         raise WriteBackRefused("the edit would change more than the checkboxes; not written")
