@@ -31,7 +31,12 @@ def _edit(text: str, status_by_line: dict[int, str]) -> tuple[bytes, bytes]:
     plan = parse_plan(raw.decode("utf-8"), "p.md")
     by_line = {t.line: t for t in plan.tasks}
     edits = [CheckboxEdit(by_line[n].id, n, s) for n, s in status_by_line.items()]
-    return raw, edit_checkboxes(raw, plan, edits)
+    out, again = edit_checkboxes(raw, plan, edits)
+    assert [t.status for t in again.tasks if t.line in status_by_line] == list(
+        status_by_line.values()
+    )
+    assert again.file_hash == hashlib.sha256(out).hexdigest()
+    return raw, out
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,6 @@ advisory lock, released by the server when a killed process's connection drops).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import logging
 import time
@@ -39,8 +38,7 @@ from planvec.catalogue.writeback import (
     unified_diff,
 )
 from planvec.records import ParseWarning, Plan, Task, content_hash, stable_json
-from planvec.sources.files import decode, discover, read_plan
-from planvec.sources.markdown_plans import parse_plan
+from planvec.sources.files import discover, read_plan
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +253,7 @@ def _write_back(
         raw = full.read_bytes()
         if hashlib.sha256(raw).hexdigest() != plan.file_hash:
             raise WriteBackRefused("the file changed since it was read; re-run the sync")
-        new = edit_checkboxes(raw, plan, edits)
+        new, edited = edit_checkboxes(raw, plan, edits)
         if not dry_run:
             replace_file(full, new, plan.file_hash)
     except (WriteBackRefused, OSError) as exc:
@@ -269,13 +267,7 @@ def _write_back(
         status = stored[edit.task_id].status
         old = decisions[edit.task_id]
         decisions[edit.task_id] = Reconciled(status, status, WRITTEN_BACK, old.resolved_by)
-    text, warnings = decode(new, plan.path)
-    reparsed = parse_plan(text, plan.path)
-    return dataclasses.replace(
-        reparsed,
-        warnings=(*warnings, *reparsed.warnings),
-        file_hash=hashlib.sha256(new).hexdigest(),
-    )
+    return edited
 
 
 def _diff(

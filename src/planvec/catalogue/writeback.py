@@ -10,6 +10,7 @@ changes. The file is replaced atomically (temp file in the same directory, fsync
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import os
@@ -57,13 +58,16 @@ def mark_for(status: str) -> str:
     raise WriteBackRefused(f"status {status!r} has no checkbox form; use one of {known}")
 
 
-def edit_checkboxes(raw: bytes, plan: Plan, edits: list[CheckboxEdit]) -> bytes:
+def edit_checkboxes(raw: bytes, plan: Plan, edits: list[CheckboxEdit]) -> tuple[bytes, Plan]:
     """``raw`` with the checkbox of each edited task replaced; nothing else changes.
 
     Args:
         raw: the file's bytes, exactly those ``plan`` was parsed from.
         plan: the parsed plan (gives each task's line and current status).
         edits: the status changes.
+
+    Returns:
+        The new bytes, and the plan they parse to (with their ``file_hash``).
 
     Raises:
         WriteBackRefused: the file is not UTF-8, a task is not where the plan says, or the
@@ -89,17 +93,18 @@ def edit_checkboxes(raw: bytes, plan: Plan, edits: list[CheckboxEdit]) -> bytes:
         new = mark_for(edit.status).encode()
         lines[edit.line - 1] = line[:start] + new + line[start + 1 :]
     out = b"\n".join(lines)
-    _verify(out, plan, {e.line: e.status for e in edits})
-    return out
+    return out, _verify(out, plan, {e.line: e.status for e in edits})
 
 
-def _verify(out: bytes, plan: Plan, wanted: dict[int, str]) -> None:
-    """The edited text parses to the same tasks, with only the wanted statuses changed."""
+def _verify(out: bytes, plan: Plan, wanted: dict[int, str]) -> Plan:
+    """The plan ``out`` parses to: the same tasks, with only the wanted statuses changed."""
     again = parse_plan(out.decode("utf-8"), plan.path)
     before = [(t.id, t.line, t.text, wanted.get(t.line, t.status)) for t in plan.tasks]
     after = [(t.id, t.line, t.text, t.status) for t in again.tasks]
     if before != after:
         raise WriteBackRefused("the edit would change more than the checkboxes; not written")
+    file_hash = hashlib.sha256(out).hexdigest()
+    return dataclasses.replace(again, warnings=plan.warnings, file_hash=file_hash)
 
 
 def unified_diff(old: bytes, new: bytes, path: str) -> str:
