@@ -27,9 +27,23 @@ from typing import Any
 
 from planvec.catalogue import db
 from planvec.catalogue.dsn import redact_dsn
-from planvec.catalogue.report import CatalogueReport, Refusal, StatusChange, WriteBack
+from planvec.catalogue.report import (
+    CatalogueReport,
+    Refusal,
+    WriteBack,
+    note_discarded,
+    note_status,
+)
 from planvec.catalogue.runs import ensure_schema, finish_run, start_run, sync_lock
-from planvec.catalogue.status import CONFLICT, FROM_DB, FROM_PLAN, Prefer, Reconciled, reconcile
+from planvec.catalogue.status import (
+    FROM_DB,
+    FROM_PLAN,
+    WRITTEN_BACK,
+    Prefer,
+    Reconciled,
+    StoredTask,
+    reconcile,
+)
 from planvec.catalogue.writeback import (
     CheckboxEdit,
     WriteBackRefused,
@@ -44,7 +58,6 @@ log = logging.getLogger(__name__)
 
 #: Bump when the catalogue's task columns change meaning: every row is rewritten once.
 ROW_RECIPE = "catalogue-row-1"
-WRITTEN_BACK = "written_back"
 
 _UPSERT_TASK = """
 INSERT INTO planvec.tasks (id, plan, key, text, status, synced_status, section, section_path,
@@ -67,18 +80,6 @@ ON CONFLICT (path) DO UPDATE SET title = EXCLUDED.title, version = EXCLUDED.vers
 
 
 @dataclass(frozen=True)
-class _Stored:
-    """A task row as the database holds it."""
-
-    status: str
-    synced_status: str
-    row_hash: str
-    line: int
-    key: str | None
-    text: str
-
-
-@dataclass(frozen=True)
 class _Options:
     write_back: bool
     dry_run: bool
@@ -92,9 +93,13 @@ def row_hash(task: Task) -> str:
     return content_hash(stable_json(fields))
 
 
-def rows_hash(plan: Plan) -> str:
-    """Hash of every row of ``plan`` as parsed, statuses included (the skip test)."""
-    parts = [f"{row_hash(t)}:{t.status}" for t in plan.tasks]
+def rows_hash(plan: Plan, hashes: Sequence[str] | None = None) -> str:
+    """Hash of every row of ``plan`` as parsed, statuses included (the skip test).
+
+    ``hashes`` are the tasks' ``row_hash`` values when the caller has them already.
+    """
+    hashes = [row_hash(t) for t in plan.tasks] if hashes is None else hashes
+    parts = [f"{h}:{t.status}" for h, t in zip(hashes, plan.tasks, strict=True)]
     return content_hash(ROW_RECIPE, plan.title or "", plan.version or "", *parts)
 
 
@@ -172,14 +177,22 @@ def _sync_files(
         report.plans += 1
         report.tasks += len(item.tasks)
         report.warnings.extend(item.warnings)
-        if known.get(rel) == (rows_hash(item), False):
+        hashes = [row_hash(t) for t in item.tasks]
+        if known.get(rel) == (rows_hash(item, hashes), False):
             report.plans_unchanged += 1
             report.unchanged += len({t.id for t in item.tasks})
             continue
-        _sync_plan(conn, full, item, opts, report)
+        _sync_plan(conn, full, item, hashes, opts, report)
 
 
-def _sync_plan(conn: Any, full: Path, plan: Plan, opts: _Options, report: CatalogueReport) -> None:
+def _sync_plan(
+    conn: Any,
+    full: Path,
+    plan: Plan,
+    hashes: list[str],
+    opts: _Options,
+    report: CatalogueReport,
+) -> None:
     """One plan, one transaction: lock its rows, reconcile, write back, write the diff."""
     import psycopg
 
@@ -187,8 +200,10 @@ def _sync_plan(conn: Any, full: Path, plan: Plan, opts: _Options, report: Catalo
         stored = _lock_rows(conn, plan.path)
         decisions = _reconcile_all(plan, stored, opts.prefer)
         if opts.write_back:
-            plan = _write_back(full, plan, stored, decisions, opts.dry_run, report)
-        upserts, gone = _diff(plan, stored, decisions, report)
+            edited = _write_back(full, plan, stored, decisions, opts.dry_run, report)
+            if edited is not plan:
+                plan, hashes = edited, [row_hash(t) for t in edited.tasks]
+        upserts, gone = _diff(plan, hashes, stored, decisions, report)
         conn.execute(
             _UPSERT_PLAN,
             (
@@ -196,7 +211,7 @@ def _sync_plan(conn: Any, full: Path, plan: Plan, opts: _Options, report: Catalo
                 plan.title,
                 plan.version,
                 plan.file_hash,
-                rows_hash(plan),
+                rows_hash(plan, hashes),
                 len(plan.tasks),
                 plan.done,
                 len(plan.warnings),
@@ -210,17 +225,17 @@ def _sync_plan(conn: Any, full: Path, plan: Plan, opts: _Options, report: Catalo
             raise psycopg.Rollback()
 
 
-def _lock_rows(conn: Any, plan: str) -> dict[str, _Stored]:
+def _lock_rows(conn: Any, plan: str) -> dict[str, StoredTask]:
     rows = conn.execute(
         "SELECT id::text, status, synced_status, row_hash, line, key, text"
         " FROM planvec.tasks WHERE plan = %s FOR UPDATE",
         (plan,),
     )
-    return {row[0]: _Stored(*row[1:]) for row in rows}
+    return {row[0]: StoredTask(*row[1:]) for row in rows}
 
 
 def _reconcile_all(
-    plan: Plan, stored: dict[str, _Stored], prefer: Prefer | None
+    plan: Plan, stored: dict[str, StoredTask], prefer: Prefer | None
 ) -> dict[str, Reconciled]:
     decisions: dict[str, Reconciled] = {}
     for task in plan.tasks:
@@ -233,7 +248,7 @@ def _reconcile_all(
 def _write_back(
     full: Path,
     plan: Plan,
-    stored: dict[str, _Stored],
+    stored: dict[str, StoredTask],
     decisions: dict[str, Reconciled],
     dry_run: bool,
     report: CatalogueReport,
@@ -272,7 +287,8 @@ def _write_back(
 
 def _diff(
     plan: Plan,
-    stored: dict[str, _Stored],
+    hashes: list[str],
+    stored: dict[str, StoredTask],
     decisions: dict[str, Reconciled],
     report: CatalogueReport,
 ) -> tuple[list[tuple[Any, ...]], list[str]]:
@@ -281,7 +297,7 @@ def _diff(
 
     upserts: list[tuple[Any, ...]] = []
     seen: set[str] = set()
-    for task in plan.tasks:
+    for task, new_hash in zip(plan.tasks, hashes, strict=True):
         if task.id in seen:
             report.warnings.append(
                 ParseWarning(plan.path, task.line, f"duplicate task id {task.id}; skipped")
@@ -290,9 +306,8 @@ def _diff(
         seen.add(task.id)
         old = stored.get(task.id)
         rec = decisions.get(task.id) or Reconciled(task.status, task.status, FROM_PLAN)
-        new_hash = row_hash(task)
         if old is not None:
-            _note_status(report, task, old, rec)
+            note_status(report, task, old, rec)
             if (new_hash, rec.status, rec.synced_status) == (
                 old.row_hash,
                 old.status,
@@ -305,7 +320,7 @@ def _diff(
         upserts.append(_task_row(task, rec, new_hash, Jsonb(dict(task.metadata))))
     gone = [task_id for task_id in stored if task_id not in seen]
     for task_id in gone:
-        _note_discarded(report, plan.path, task_id, stored[task_id])
+        note_discarded(report, plan.path, task_id, stored[task_id])
     report.deleted += len(gone)
     return upserts, gone
 
@@ -317,50 +332,6 @@ def _task_row(task: Task, rec: Reconciled, hashed: str, metadata: Any) -> tuple[
         *(list(task.section), " > ".join(task.section), task.parent_id, task.depth),
         *(metadata, task.content_hash, hashed, task.line),
     )
-
-
-def _change(kind: str, task: Task, old: _Stored, resolution: str | None = None) -> StatusChange:
-    return StatusChange(
-        kind,
-        task.plan,
-        task.line,
-        task.id,
-        task.key,
-        task.text,
-        task.status,
-        old.status,
-        old.synced_status,
-        resolution,
-    )
-
-
-def _note_status(report: CatalogueReport, task: Task, old: _Stored, rec: Reconciled) -> None:
-    if rec.resolved_by is not None or rec.outcome == CONFLICT:
-        report.changes.append(_change("conflict", task, old, rec.resolved_by))
-    if rec.outcome == FROM_PLAN and old.synced_status != task.status:
-        report.status_from_plan += 1
-    elif rec.outcome == FROM_DB:
-        report.changes.append(_change("pending", task, old))
-    elif rec.outcome == WRITTEN_BACK:
-        report.status_from_db += 1
-        report.changes.append(_change(WRITTEN_BACK, task, old))
-
-
-def _note_discarded(report: CatalogueReport, plan: str, task_id: str, old: _Stored) -> None:
-    if old.status != old.synced_status:
-        report.changes.append(
-            StatusChange(
-                "discarded",
-                plan,
-                old.line,
-                task_id,
-                old.key,
-                old.text,
-                None,
-                old.status,
-                old.synced_status,
-            )
-        )
 
 
 def _delete_vanished(conn: Any, keep: set[str], dry_run: bool, report: CatalogueReport) -> None:
@@ -379,7 +350,7 @@ def _delete_vanished(conn: Any, keep: set[str], dry_run: bool, report: Catalogue
                 (batch,),
             ).fetchall()
             for row in rows:
-                _note_discarded(report, row[0], row[1], _Stored(*row[2:]))
+                note_discarded(report, row[0], row[1], StoredTask(*row[2:]))
             report.deleted += len(rows)
             conn.execute("DELETE FROM planvec.plans WHERE path = ANY(%s)", (batch,))
             if dry_run:

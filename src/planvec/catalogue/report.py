@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from planvec.records import ParseWarning, SourceFailure
+from planvec.catalogue.status import (
+    CONFLICT,
+    FROM_DB,
+    FROM_PLAN,
+    WRITTEN_BACK,
+    Reconciled,
+    StoredTask,
+)
+from planvec.records import ParseWarning, SourceFailure, Task
 
 
 @dataclass(frozen=True)
@@ -174,3 +182,49 @@ def _table(changes: list[StatusChange]) -> list[str]:
             f"{c.db_status} | {c.synced_status} | {c.resolution or 'open'} |"
         )
     return rows
+
+
+def _change(kind: str, task: Task, old: StoredTask, resolution: str | None = None) -> StatusChange:
+    return StatusChange(
+        kind,
+        task.plan,
+        task.line,
+        task.id,
+        task.key,
+        task.text,
+        task.status,
+        old.status,
+        old.synced_status,
+        resolution,
+    )
+
+
+def note_status(report: CatalogueReport, task: Task, old: StoredTask, rec: Reconciled) -> None:
+    """Count and list what reconciling ``task`` did."""
+    if rec.resolved_by is not None or rec.outcome == CONFLICT:
+        report.changes.append(_change("conflict", task, old, rec.resolved_by))
+    if rec.outcome == FROM_PLAN and old.synced_status != task.status:
+        report.status_from_plan += 1
+    elif rec.outcome == FROM_DB:
+        report.changes.append(_change("pending", task, old))
+    elif rec.outcome == WRITTEN_BACK:
+        report.status_from_db += 1
+        report.changes.append(_change(WRITTEN_BACK, task, old))
+
+
+def note_discarded(report: CatalogueReport, plan: str, task_id: str, old: StoredTask) -> None:
+    """List a database-side edit lost because its task left its plan."""
+    if old.status != old.synced_status:
+        report.changes.append(
+            StatusChange(
+                "discarded",
+                plan,
+                old.line,
+                task_id,
+                old.key,
+                old.text,
+                None,
+                old.status,
+                old.synced_status,
+            )
+        )

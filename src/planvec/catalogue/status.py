@@ -30,6 +30,20 @@ FROM_PLAN = "from_plan"
 FROM_DB = "from_db"
 AGREED = "agreed"
 CONFLICT = "conflict"
+#: a database-side status that was written into the plan file this run
+WRITTEN_BACK = "written_back"
+
+
+@dataclass(frozen=True)
+class StoredTask:
+    """A task row as the database holds it (what reconciling needs, and what a report shows)."""
+
+    status: str
+    synced_status: str
+    row_hash: str
+    line: int
+    key: str | None
+    text: str
 
 
 @dataclass(frozen=True)
