@@ -200,9 +200,8 @@ def _sync_plan(
         stored = _lock_rows(conn, plan.path)
         decisions = _reconcile_all(plan, stored, opts.prefer)
         if opts.write_back:
-            edited = _write_back(full, plan, stored, decisions, opts.dry_run, report)
-            if edited is not plan:
-                plan, hashes = edited, [row_hash(t) for t in edited.tasks]
+            # same rows as before but the statuses (verified), so the same row hashes
+            plan = _write_back(full, plan, stored, decisions, opts.dry_run, report)
         upserts, gone = _diff(plan, hashes, stored, decisions, report)
         conn.execute(
             _UPSERT_PLAN,

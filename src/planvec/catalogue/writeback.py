@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from planvec.records import Plan
+from planvec.records import Plan, Task
 from planvec.sources.blocks import CHECKBOX_STATUS, RAW_MARKS
 from planvec.sources.markdown_plans import parse_plan
 
@@ -97,14 +97,24 @@ def edit_checkboxes(raw: bytes, plan: Plan, edits: list[CheckboxEdit]) -> tuple[
 
 
 def _verify(out: bytes, plan: Plan, wanted: dict[int, str]) -> Plan:
-    """The plan ``out`` parses to: the same tasks, with only the wanted statuses changed."""
+    """The plan ``out`` parses to: the same tasks, with only the wanted statuses changed.
+
+    Every other field of every task (id, line, text, section, parent, metadata...) must be
+    equal, so the catalogue rows of the edited plan are those of the plan before the edit.
+    """
     again = parse_plan(out.decode("utf-8"), plan.path)
-    before = [(t.id, t.line, t.text, wanted.get(t.line, t.status)) for t in plan.tasks]
-    after = [(t.id, t.line, t.text, t.status) for t in again.tasks]
+    before = [(*_row_fields(t), wanted.get(t.line, t.status)) for t in plan.tasks]
+    after = [(*_row_fields(t), t.status) for t in again.tasks]
     if before != after:
         raise WriteBackRefused("the edit would change more than the checkboxes; not written")
     file_hash = hashlib.sha256(out).hexdigest()
     return dataclasses.replace(again, warnings=plan.warnings, file_hash=file_hash)
+
+
+def _row_fields(task: Task) -> tuple[object, ...]:
+    """Everything the catalogue stores of ``task`` but its status."""
+    where = (task.id, task.line, task.section, task.parent_id, task.depth)
+    return (*where, task.key, task.text, task.content_hash, dict(task.metadata))
 
 
 def unified_diff(old: bytes, new: bytes, path: str) -> str:
