@@ -8,6 +8,7 @@ say why.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 import uuid
@@ -43,13 +44,40 @@ def pg_server() -> Iterator[Any]:
             server = pgserver.get_server(root, cleanup_mode="stop")
     except Exception as exc:
         pytest.skip(f"PostgreSQL (pgserver) could not start here: {exc!r}")
+    _throwaway_settings(server.get_uri())
     try:
         yield server
     finally:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            server.cleanup()
+        _stop_now(server)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _throwaway_settings(uri: str) -> None:
+    """No fsync on this test-only server: faster tests and a quick stop (data is deleted)."""
+    import psycopg
+
+    with psycopg.connect(uri, autocommit=True) as conn:
+        for name, value in (("fsync", "off"), ("synchronous_commit", "off")):
+            conn.execute(f"ALTER SYSTEM SET {name} = {value}")
+        conn.execute("SELECT pg_reload_conf()")
+
+
+def _stop_now(server: Any) -> None:
+    """Stop without a shutdown checkpoint (the data directory is deleted next).
+
+    pgserver's own cleanup would then wait on the stopped postmaster (a zombie where PID 1
+    does not reap), so it is unregistered once the server is down.
+    """
+    from pgserver._commands import pg_ctl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=server.pgdata, user=server.system_user)
+        except Exception:
+            server.cleanup()
+            return
+    atexit.unregister(server._cleanup)
 
 
 @pytest.fixture

@@ -113,3 +113,4 @@ def test_the_password_never_shows(
     with pytest.raises(CatalogueError) as info:
         sync_catalogue(unreachable, [plans_dir])
     assert secret not in str(info.value) and "***" in str(info.value)
+    assert secret not in caplog.text  # psycopg's own debug logs included
