@@ -60,13 +60,14 @@ def _versions(tmp: Path) -> tuple[Path, Path]:
     return a, b
 
 
-def _start(tree: Path, dsn: str) -> subprocess.Popen[bytes]:
+def _start(tree: Path, dsn: str, *extra: str) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "planvec", "catalogue", "sync", str(tree), "--dsn", dsn, "--json"]
+    cmd += extra
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def _run(tree: Path, dsn: str) -> dict[str, Any]:
-    proc = _start(tree, dsn)
+def _run(tree: Path, dsn: str, *extra: str) -> dict[str, Any]:
+    proc = _start(tree, dsn, *extra)
     out, errout = proc.communicate(timeout=600)
     assert proc.returncode in (0, 1), errout.decode()
     report: dict[str, Any] = json.loads(out)
@@ -109,3 +110,53 @@ def test_killed_catalogue_syncs_converge_to_a_clean_run(
     states = {r[0] for r in query(crashy, "SELECT state FROM planvec.sync_runs")}
     assert states <= {"ok", "interrupted"} and "running" not in states
     assert killed >= 1, "no run was killed: the loop proved nothing"
+
+
+def _flip_statuses(dsn: str) -> int:
+    """A dashboard's edits: every 20th todo/done task flipped (deterministic)."""
+    rows = query(
+        dsn,
+        "WITH picked AS (SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n"
+        " FROM planvec.tasks WHERE status IN ('todo', 'done')) s WHERE mod(n, 20) = 0)"
+        " UPDATE planvec.tasks t SET status = CASE t.status WHEN 'done' THEN 'todo'"
+        " ELSE 'done' END FROM picked WHERE t.id = picked.id RETURNING t.id",
+    )
+    return len(rows)
+
+
+def _tree_bytes(tree: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(tree)): p.read_bytes() for p in sorted(tree.rglob("*.md"))}
+
+
+def test_killed_write_back_syncs_converge_to_a_clean_run(
+    tmp_path: Path, new_dsn: Callable[[], str], request: pytest.FixtureRequest
+) -> None:
+    """Kills during write-backs: files and tables end as after one clean write-back run."""
+    kills = 30 if request.config.getoption("--reliability-full") else 4
+    tree, _ = _versions(tmp_path)
+    clean_tree = tmp_path / "clean"
+    shutil.copytree(tree, clean_tree)
+    clean, crashy = new_dsn(), new_dsn()
+    for dsn, root in ((clean, clean_tree), (crashy, tree)):
+        _run(root, dsn)
+        assert _flip_statuses(dsn) > 10
+    started = time.perf_counter()
+    assert _run(clean_tree, clean, "--write-back")["status_from_db"] > 10
+    full_seconds = time.perf_counter() - started
+
+    rng = random.Random(99)
+    killed = 0
+    for _ in range(kills):
+        proc = _start(tree, crashy, "--write-back")
+        time.sleep(rng.uniform(0.0, full_seconds))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        proc.communicate(timeout=60)
+    _run(tree, crashy, "--write-back")
+
+    assert _tree_bytes(tree) == _tree_bytes(clean_tree)
+    clean_tasks, crashy_tasks = catalogue_tasks(clean), catalogue_tasks(crashy)
+    assert crashy_tasks == clean_tasks
+    assert query(crashy, "SELECT count(*) FROM planvec.status_edits") == [(0,)]
+    assert not list(tree.rglob(".*.planvec-tmp")), "a temp file was left behind"
