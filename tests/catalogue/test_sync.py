@@ -114,3 +114,24 @@ def test_the_password_never_shows(
         sync_catalogue(unreachable, [plans_dir])
     assert secret not in str(info.value) and "***" in str(info.value)
     assert secret not in caplog.text  # psycopg's own debug logs included
+
+
+def test_one_sync_at_a_time(dsn: str, plans_dir: Path) -> None:
+    import psycopg
+
+    from planvec.catalogue.db import SYNC_LOCK
+    from planvec.errors import CatalogueLocked
+
+    sync_catalogue(dsn, [plans_dir])
+    with psycopg.connect(dsn, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (SYNC_LOCK,))
+        with pytest.raises(CatalogueLocked, match="another `planvec catalogue sync`"):
+            sync_catalogue(dsn, [plans_dir])
+    assert sync_catalogue(dsn, [plans_dir]).plans_unchanged == 3  # freed with its session
+
+
+def test_catalogue_all_is_sorted_and_importable() -> None:
+    import planvec.catalogue as catalogue
+
+    assert catalogue.__all__ == sorted(catalogue.__all__)
+    assert all(hasattr(catalogue, name) for name in catalogue.__all__)
