@@ -16,7 +16,7 @@ $(BIN)/python:
 
 # torch is pinned to 2.13.0 in pyproject.toml (CPU build available locally).
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[embed,test]'
+	$(BIN)/python -m pip install --quiet -e '.[embed,test,catalogue]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -37,7 +37,7 @@ test-slow: $(STAMP)
 
 # the full crash/fault/fuzz loops; figures for docs/reliability.md land in bench/out/
 test-reliability: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[embed,test,reliability]'
+	$(BIN)/python -m pip install --quiet -e '.[embed,test,catalogue,reliability]'
 	@mkdir -p bench/out
 	RELIABILITY_FIGURES=bench/out/reliability.json \
 	  $(BIN)/python -m pytest -q -m "reliability" --reliability-full -p no:cacheprovider

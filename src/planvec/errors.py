@@ -16,6 +16,8 @@ Messages say what went wrong *and how to fix it*: the CLI prints them as they ar
     ├── IndexMismatch          the index was built with another model / dimension / schema
     ├── IndexLocked            another planvec process is writing this index
     ├── ArchiveError           a backup archive is invalid, tampered or too new
+    ├── CatalogueError         the PostgreSQL catalogue cannot be reached or written
+    │   └── CatalogueLocked    another catalogue sync is running on this database
     └── CheckFailed            a check could not run
 """
 
@@ -83,6 +85,16 @@ class IndexLocked(PlanvecError):
 
 class ArchiveError(PlanvecError):
     """A backup archive is invalid, truncated, tampered with or from a newer schema."""
+
+
+class CatalogueError(PlanvecError):
+    """The PostgreSQL catalogue failed (messages never show the DSN's password)."""
+
+
+class CatalogueLocked(CatalogueError):
+    """Another ``planvec catalogue sync`` holds this database's sync lock."""
+
+    exit_code = 2
 
 
 class CheckFailed(PlanvecError):

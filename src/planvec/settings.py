@@ -27,7 +27,7 @@ def _default_cache_dir(env: Mapping[str, str]) -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    """Every knob of planvec. Secrets (``api_key``) are never printed or logged."""
+    """Every knob of planvec. Secrets (``api_key``, the DSN's password) are never printed."""
 
     index_dir: Path = Path(".planvec")
     qdrant_url: str | None = None
@@ -41,11 +41,16 @@ class Settings:
     retry_ceiling: float = 10.0
     verify_tls: bool = True
     batch_size: int = 256
+    catalogue_dsn: str | None = None
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         if shown["api_key"]:
             shown["api_key"] = "***"
+        if shown["catalogue_dsn"]:
+            from planvec.catalogue.dsn import redact_dsn
+
+            shown["catalogue_dsn"] = redact_dsn(shown["catalogue_dsn"])
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     def with_overrides(self, **overrides: Any) -> Settings:
