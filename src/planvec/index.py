@@ -38,6 +38,7 @@ from planvec.points import (
     query_embedding_text,
 )
 from planvec.records import Plan, SearchHit
+from planvec.redact import redact_url
 from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
 from planvec.settings import Settings
 from planvec.sources.base import Source
@@ -237,8 +238,10 @@ class Index:
         status: str | None = None,
         section: str | None = None,
         priority: str | None = None,
+        collapse: bool = True,
     ) -> list[SearchHit]:
-        """Ranked tasks for ``query`` (see ``planvec.search``).
+        """Ranked tasks for ``query`` (see ``planvec.search``); ``collapse`` merges tasks of
+        identical text into one hit (``SearchHit.also_in``).
 
         An index opened through a logical name survives a model switch made meanwhile by
         another process: on a store error it rebinds to the collection that now serves its
@@ -249,7 +252,9 @@ class Index:
         attempts = 10
         for attempt in range(attempts):
             try:
-                return self._search(query, limit=limit, mode=mode, filters=filters)
+                return self._search(
+                    query, limit=limit, mode=mode, filters=filters, collapse=collapse
+                )
             except (StoreUnavailable, StoreTimeout):
                 raise  # the store layer has already retried these
             except StoreError:
@@ -275,7 +280,7 @@ class Index:
         return True
 
     def _search(
-        self, query: str, *, limit: int, mode: str, filters: SearchFilters
+        self, query: str, *, limit: int, mode: str, filters: SearchFilters, collapse: bool = True
     ) -> list[SearchHit]:
         manifest = self.check_manifest()
         lexical = self.lexical if manifest.get("lexical") else None
@@ -294,7 +299,7 @@ class Index:
             known_plans=self.known_plans,
             query_text=query_embedding_text,
         )
-        return searcher.search(query, limit=limit, mode=mode, filters=filters)
+        return searcher.search(query, limit=limit, mode=mode, filters=filters, collapse=collapse)
 
     def count(self) -> int:
         return self.store.count(self.collection) if self.exists() else 0
@@ -378,7 +383,7 @@ def open_index(
             else f"{settings.collection} -> {collection}"
         )
         location = (
-            f"{settings.qdrant_url} collection {shown!r}"
+            f"{redact_url(settings.qdrant_url)} collection {shown!r}"
             if settings.qdrant_url
             else f"{settings.index_dir} (collection {shown!r})"
         )

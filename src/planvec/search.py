@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from planvec.embed.base import Embedder
 from planvec.errors import ConfigError, IndexMismatch
-from planvec.records import SearchHit
+from planvec.records import HitLocation, SearchHit
 from planvec.store.base import (
     Condition,
     Filter,
@@ -67,16 +67,14 @@ class SearchFilters:
 def build_filter(filters: SearchFilters, known_plans: Callable[[], Iterable[str]]) -> Filter | None:
     """Translate user filters into a store ``Filter``.
 
-    ``plan`` is a glob (``consolidated/*v5*``) matched against the plans of the index; a
-    glob that matches nothing still filters (and finds nothing) rather than being ignored.
+    ``plan`` is a glob (``consolidated/*v5*``) matched against the plans of the index, or
+    a plan path, or a folder (``phase-2`` or ``phase-2/``: every plan under it); a value
+    that matches nothing still filters (and finds nothing) rather than being ignored.
     """
     must: list[Condition] = []
     if filters.plan:
-        if any(ch in filters.plan for ch in "*?["):
-            plans = sorted(p for p in known_plans() if fnmatch.fnmatchcase(p, filters.plan))
-            must.append(MatchAny("plan", tuple(plans) or ("\x00no-plan-matches",)))
-        else:
-            must.append(MatchValue("plan", filters.plan))
+        plans = matching_plans(filters.plan, known_plans())
+        must.append(MatchAny("plan", tuple(plans) or ("\x00no-plan-matches",)))
     if filters.status:
         status = filters.status.strip().lower().replace("-", "_").replace(" ", "_")
         if status not in STATUSES:
@@ -89,6 +87,52 @@ def build_filter(filters: SearchFilters, known_plans: Callable[[], Iterable[str]
     if filters.priority:
         must.append(MatchValue("priority", filters.priority.strip().upper()))
     return Filter(must=tuple(must)) if must else None
+
+
+def matching_plans(pattern: str, known: Iterable[str]) -> list[str]:
+    """The plans of ``known`` that ``pattern`` names: a glob, a plan path or a folder."""
+    if any(ch in pattern for ch in "*?["):
+        return sorted(p for p in known if fnmatch.fnmatchcase(p, pattern))
+    folder = pattern.strip().removeprefix("./").rstrip("/")
+    if not folder:
+        return sorted(known)
+    found = {p for p in known if p == folder or p.startswith(folder + "/")}
+    return sorted(found | {pattern})  # the exact value always counts (a stale plan list)
+
+
+def _rank_key(hit: SearchHit) -> tuple[float, str, int, str]:
+    """Score first, then location: equal scores come back in the same order on every build."""
+    return (-round(hit.score, 6), hit.plan, hit.line, hit.id)
+
+
+def collapse_duplicates(hits: Sequence[SearchHit]) -> list[SearchHit]:
+    """One hit per distinct task text (whitespace-insensitive), in rank order.
+
+    The first (best ranked) hit of a text stays; the later ones become its ``also_in``
+    locations. Plans copy the same task into many files: without this, one repeated text
+    fills the whole first page.
+    """
+    order: list[str] = []
+    groups: dict[str, list[SearchHit]] = {}
+    for hit in hits:
+        text_key = " ".join(hit.text.split())
+        if text_key not in groups:
+            order.append(text_key)
+            groups[text_key] = []
+        groups[text_key].append(hit)
+    out = []
+    for text_key in order:
+        first, *rest = groups[text_key]
+        if rest:
+            first = replace(first, also_in=tuple(HitLocation.of(h) for h in rest))
+        out.append(first)
+    return out
+
+
+def fetch_limit(limit: int, collapse: bool) -> int:
+    """Candidates asked of the store for ``limit`` hits: more when duplicates collapse, and
+    a few more anyway so ties at the cut are broken the same way on every build."""
+    return min(max(limit * 4, limit + 40), 2000) if collapse else limit + 10
 
 
 def hit_from_point(point: ScoredPoint) -> SearchHit:
@@ -156,8 +200,14 @@ class Searcher:
         limit: int = 10,
         mode: str = "hybrid",
         filters: SearchFilters | None = None,
+        collapse: bool = True,
     ) -> list[SearchHit]:
-        """Ranked hits for ``query``; see the module docstring for the modes."""
+        """Ranked hits for ``query``; see the module docstring for the modes.
+
+        Hits are ordered by score, then plan, line and id (deterministic ties). With
+        ``collapse``, tasks of identical text come back as one hit listing the others in
+        ``also_in``.
+        """
         if mode not in SEARCH_MODES:
             raise ConfigError(f"unknown search mode {mode!r}: use one of {', '.join(SEARCH_MODES)}")
         if limit < 1:
@@ -181,13 +231,18 @@ class Searcher:
                 if mode == "sparse":
                     return []
                 sparse = None
+        wanted = fetch_limit(limit, collapse)
         request = SearchRequest(
             dense=dense,
             sparse=sparse,
             filter=build_filter(filters or SearchFilters(), self.known_plans),
-            limit=limit,
+            limit=wanted,
             prefetch_limit=max(self.prefetch_limit, limit),
             rrf_k=self.rrf_k,
             weights=self.weights,
         )
-        return [hit_from_point(p) for p in self.store.search(self.collection, request)]
+        hits = sorted(
+            (hit_from_point(p) for p in self.store.search(self.collection, request)),
+            key=_rank_key,
+        )
+        return (collapse_duplicates(hits) if collapse else hits)[:limit]

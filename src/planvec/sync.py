@@ -35,9 +35,11 @@ import numpy as np
 from planvec.embed.base import Embedder, Vectors
 from planvec.pipeline import OrderedWorker, prefetch
 from planvec.points import (
+    blank_task_warnings,
     embed_hash,
     embedding_text,
     finalize_payload,
+    indexable_tasks,
     lexical_text,
     payload_hash,
     task_payload,
@@ -218,7 +220,8 @@ class Syncer:
         stored = self._stored_state(plan.path)
         pending = _Pending()
         seen: set[str] = set()
-        for task in plan.tasks:
+        report.warnings.extend(blank_task_warnings(plan))
+        for task in indexable_tasks(plan):
             if task.id in seen:
                 report.warnings.append(
                     ParseWarning(plan.path, task.line, f"duplicate task id {task.id}; skipped")
@@ -255,7 +258,7 @@ class Syncer:
             report.deleted += 1
             if report.dry_run:
                 report.changes.append(Change("delete", plan.path, None, point_id, ""))
-        report.tasks += len(plan.tasks)
+        report.tasks += len(indexable_tasks(plan))
         return pending
 
     @staticmethod

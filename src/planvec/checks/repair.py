@@ -25,7 +25,7 @@ from planvec.checks.findings import CheckReport, Finding
 from planvec.checks.verify import CheckOptions, check_index
 from planvec.errors import CheckFailed
 from planvec.index import Index
-from planvec.points import finalize_payload, task_payload
+from planvec.points import finalize_payload, indexable_tasks, task_payload
 from planvec.records import Plan, Task
 from planvec.sources.base import Source
 from planvec.store.base import Filter, MatchAny
@@ -160,7 +160,7 @@ def repair_index(
 
     def note(plan: Plan) -> None:
         if known is not None:
-            known.update(t.id for t in plan.tasks)
+            known.update(t.id for t in indexable_tasks(plan))
 
     before = check_index(index, source, options, on_plan=note)
     if before.error is not None:
@@ -230,7 +230,7 @@ def _rewrite(
         if not isinstance(item, Plan):
             continue
         payloads: dict[str | int, dict[str, Any]] = {}
-        for task in item.tasks:
+        for task in indexable_tasks(item):
             if task.id in done:
                 continue
             if task.id in repair.upsert or task.id in repair.payload:

@@ -21,6 +21,7 @@ from planvec.cli.common import (
     echo_json,
     embedder_option,
     err,
+    fail,
     handle_errors,
     json_option,
     settings_from,
@@ -56,8 +57,7 @@ def _read_cache(cache_dir: Path) -> Iterator[Any]:
 
 def _fail_to_run(exc: PlanvecError) -> None:
     """A check that cannot run exits 2, whatever the error."""
-    err(f"Error: {exc}")
-    sys.exit(2)
+    fail(str(exc), 2)
 
 
 @click.command("check", context_settings=CONTEXT_SETTINGS)
