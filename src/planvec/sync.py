@@ -33,6 +33,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from planvec.embed.base import Embedder, Vectors
+from planvec.errors import ConfigError
 from planvec.pipeline import OrderedWorker, prefetch
 from planvec.points import (
     blank_task_warnings,
@@ -198,7 +199,9 @@ class Syncer:
         self.collection = collection
         self.embedder = embedder
         self.lexical = lexical
-        self.batch_size = max(1, batch_size)
+        if batch_size < 1:
+            raise ConfigError(f"batch size must be at least 1, not {batch_size}")
+        self.batch_size = batch_size
         self.progress = progress
         self._family = embedder.family
         #: points per plan after ``run`` (when it scrolled them anyway), else ``None``

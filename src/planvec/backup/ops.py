@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +56,21 @@ def _cache_entries(settings: Settings, model_id: Any) -> int | None:
         return cache.count(model_id)
 
 
-def export_index(settings: Settings, out: Path) -> ExportReport:
+def export_index(
+    settings: Settings,
+    out: Path,
+    *,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportReport:
     """``planvec export``: archive the collection ``settings.collection`` (alias resolved).
 
     Args:
         settings: where the index lives.
         out: the archive file to write (replaced atomically, mode 0600).
+        overwrite: replace ``out`` when it exists (else ``ConfigError``: an export never
+            silently destroys an older backup).
+        progress: called as ``progress(points written, total)`` while writing.
 
     Returns:
         The export report.
@@ -68,11 +78,18 @@ def export_index(settings: Settings, out: Path) -> ExportReport:
     Raises:
         IndexLocked: a `planvec index` (or another writer) is running on this index.
     """
+    if os.path.lexists(out) and not overwrite:
+        what = "a directory" if Path(out).is_dir() else "a file"
+        raise ConfigError(
+            f"{out} already exists ({what}): choose another path, or pass --force to replace it"
+        )
     with _locked(settings, settings.collection):  # a consistent snapshot: no sync meanwhile
-        return _export(settings, out)
+        return _export(settings, out, progress)
 
 
-def _export(settings: Settings, out: Path) -> ExportReport:
+def _export(
+    settings: Settings, out: Path, progress: Callable[[int, int], None] | None
+) -> ExportReport:
     from planvec.store.aliases import resolve_collection
 
     store = open_settings_store(settings)
@@ -81,7 +98,7 @@ def _export(settings: Settings, out: Path) -> ExportReport:
         manifest = store.read_manifest(physical) or {}
         return export_collection(
             store, physical, out, logical=settings.collection,
-            cache_entries=_cache_entries(settings, manifest.get("model_id")),
+            cache_entries=_cache_entries(settings, manifest.get("model_id")), progress=progress,
         )  # fmt: skip
     finally:
         store.close()

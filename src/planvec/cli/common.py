@@ -6,11 +6,12 @@ JSON goes to stdout; progress and logs go to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -175,3 +176,67 @@ def handle_errors(func: F) -> F:
             )
 
     return wrapper  # type: ignore[return-value]
+
+
+def verbosity() -> int:
+    """The ``-v`` count given to the root ``planvec`` command (0 when run without it)."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return int(obj.get("verbose", 0)) if isinstance(obj, dict) else 0
+
+
+#: Most warning lines printed by one command (the rest are counted).
+MAX_WARNINGS = 200
+
+
+def warning_lines(warnings: Iterable[Any], *, verbose: bool) -> list[str]:
+    """The warnings to print, repeated fence repairs summarised per file unless ``verbose``.
+
+    A formatter that rewrote closing fences leaves dozens of identical repairs per plan;
+    one line per file ("12 code fences repaired") keeps the rare real warning visible.
+    """
+    items = list(warnings)
+    if verbose:
+        lines = [str(w) for w in items]
+    else:
+        fences: dict[str, int] = {}
+        lines = []
+        for warning in items:
+            plan, message = getattr(warning, "plan", None), getattr(warning, "message", "")
+            if plan is not None and "fence" in message:
+                if plan not in fences:
+                    lines.append(plan)  # placeholder, replaced below, keeps the file order
+                fences[plan] = fences.get(plan, 0) + 1
+            else:
+                lines.append(str(warning))
+        lines = [
+            f"{line}: {fences[line]} code fence(s) repaired (-v for details)"
+            if line in fences
+            else line
+            for line in lines
+        ]
+    if len(lines) > MAX_WARNINGS:
+        more = len(lines) - MAX_WARNINGS
+        lines = [*lines[:MAX_WARNINGS], f"... and {more} more warnings"]
+    return lines
+
+
+@contextlib.contextmanager
+def activity(enabled: bool, label: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with a live detail line on stderr (TTY only) for long operations.
+
+    Yields ``update(detail)``; a no-op when disabled, when stderr is not a terminal, or
+    with --json (machines read stdout; the spinner never touches it).
+    """
+    if not enabled or not sys.stderr.isatty():
+        yield lambda _detail: None
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status(label) as status:
+
+        def update(detail: str) -> None:
+            status.update(f"{label} {detail}")
+
+        yield update

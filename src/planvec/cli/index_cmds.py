@@ -20,6 +20,8 @@ from planvec.cli.common import (
     json_option,
     settings_from,
     store_options,
+    verbosity,
+    warning_lines,
 )
 from planvec.index import count_plans, open_index, sources_for
 from planvec.records import SearchHit
@@ -143,10 +145,8 @@ def index_command(
         )
     for failure in report.failures:
         err(f"error: {failure.path}: {failure.message}")
-    for warning in report.warnings[:200]:
-        err(f"warning: {warning}")
-    if len(report.warnings) > 200:
-        err(f"warning: ... and {len(report.warnings) - 200} more warnings")
+    for line in warning_lines(report.warnings, verbose=verbosity() > 0):
+        err(f"warning: {line}")
     if json_:
         echo_json(report.to_dict())
     else:

@@ -68,8 +68,10 @@ def open_store(
     """
     if retries < 1:
         raise ConfigError("retries must be at least 1 (1 = no retry)")
-    if timeout <= 0:
+    if not timeout > 0:
         raise ConfigError("timeout must be a positive number of seconds")
+    if batch_size is not None and batch_size < 1:
+        raise ConfigError(f"batch size must be at least 1, not {batch_size}")
     policy = RetryPolicy(
         attempts=retries,
         ceiling=retry_ceiling,
