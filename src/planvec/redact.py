@@ -45,8 +45,14 @@ def redact_url(url: str | None) -> str | None:
     Example:
         >>> redact_url("https://admin:s3cret@qdrant.example:6333/?api_key=abc")
         'https://***@qdrant.example:6333/?api_key=***'
+        >>> redact_url("bob:pw@localhost:6333")  # no scheme: still a user and a password
+        '***@localhost:6333'
     """
-    return None if url is None else redact_text(url)
+    if url is None:
+        return None
+    if "://" not in url and "@" in url.split("/", 1)[0]:
+        url = MASK + url[url.split("/", 1)[0].rindex("@") :]
+    return redact_text(url)
 
 
 def has_credentials(url: str | None) -> bool:
