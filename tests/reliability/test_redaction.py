@@ -38,7 +38,7 @@ DEAD = f"http://admin:{SECRET}@127.0.0.1:1"  # nothing listens on port 1
         (
             f"see http://u:{SECRET}@a:1 and http://v:{SECRET}@b:2.",
             "see http://***@a:1 and http://***@b:2.",
-        ),  # fmt: skip
+        ),
         (f"http://u:p@ss{SECRET}@h:1/c", "http://***@h:1/c"),  # an unencoded '@' in it
         ("http://localhost:6333 collection 'tasks'", "http://localhost:6333 collection 'tasks'"),
         ("mail bob@example.org, no URL", "mail bob@example.org, no URL"),
