@@ -29,6 +29,7 @@ from planvec.store.base import (
     SparseVector,
     VectorStore,
 )
+from planvec.store.common import rrf_fuse
 
 SEARCH_MODES = ("hybrid", "dense", "sparse")
 
@@ -231,18 +232,31 @@ class Searcher:
                 if mode == "sparse":
                     return []
                 sparse = None
-        wanted = fetch_limit(limit, collapse)
         request = SearchRequest(
             dense=dense,
             sparse=sparse,
             filter=build_filter(filters or SearchFilters(), self.known_plans),
-            limit=wanted,
+            limit=fetch_limit(limit, collapse),
             prefetch_limit=max(self.prefetch_limit, limit),
             rrf_k=self.rrf_k,
             weights=self.weights,
         )
-        hits = sorted(
-            (hit_from_point(p) for p in self.store.search(self.collection, request)),
-            key=_rank_key,
-        )
+        hits = sorted((hit_from_point(p) for p in self._ranked(request)), key=_rank_key)
         return (collapse_duplicates(hits) if collapse else hits)[:limit]
+
+    def _ranked(self, request: SearchRequest) -> list[ScoredPoint]:
+        """The store's hits; hybrid queries are fused here, with ties broken by location.
+
+        Fusing in the store would rank tied candidates of each side in storage order,
+        which differs between two builds of the same plans: their RRF scores, and so the
+        results, would too. Each side is asked alone, its ties ordered by (plan, line,
+        id), and the two lists fused with the same formula as Qdrant (``rrf_fuse``).
+        """
+        if request.dense is None or request.sparse is None:
+            return self.store.search(self.collection, request)
+        sides = []
+        for dense, sparse in ((request.dense, None), (None, request.sparse)):
+            side = replace(request, dense=dense, sparse=sparse, limit=request.prefetch_limit)
+            points = self.store.search(self.collection, side)
+            sides.append(sorted(points, key=lambda p: _rank_key(hit_from_point(p))))
+        return rrf_fuse(sides, request.rrf_k, request.weights, request.limit)
