@@ -101,14 +101,13 @@ def _coerce(settings: Settings) -> Settings:
     return result
 
 
-def check_qdrant_url(url: str) -> None:
+def check_qdrant_url(url: str, option: str = "--qdrant-url") -> None:
     """Raise ``ConfigError`` (credentials redacted) when ``url`` cannot name a Qdrant store."""
-    shown = redact_url(url)
+    shown = f"{option} {redact_url(url)!r}"
     example = "e.g. http://localhost:6333, memory:// or local://PATH"
     if not url.startswith(("http://", "https://", "memory://", "local://")):
         raise ConfigError(
-            f"--qdrant-url {shown!r} must start with http://, https://, memory:// or local://"
-            f" ({example})"
+            f"{shown} must start with http://, https://, memory:// or local:// ({example})"
         )
     if not url.startswith(("http://", "https://")):
         return
@@ -117,11 +116,11 @@ def check_qdrant_url(url: str) -> None:
         port = parts.port
         host = parts.hostname
     except ValueError as exc:
-        raise ConfigError(f"--qdrant-url {shown!r} is not a valid URL ({exc}): {example}") from exc
+        raise ConfigError(f"{shown} is not a valid URL ({exc}): {example}") from exc
     if not host or any(ch.isspace() for ch in url):
-        raise ConfigError(f"--qdrant-url {shown!r} has no valid host name: {example}")
+        raise ConfigError(f"{shown} has no valid host name: {example}")
     if port == 0:
-        raise ConfigError(f"--qdrant-url {shown!r}: port 0 is not a valid port ({example})")
+        raise ConfigError(f"{shown}: port 0 is not a valid port ({example})")
 
 
 def _check_ranges(settings: Settings) -> None:

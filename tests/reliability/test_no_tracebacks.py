@@ -96,6 +96,16 @@ def test_every_command_rejects_bad_values_in_one_line(name: str, tmp_path: Path)
         assert SECRET not in output, where
 
 
+@pytest.mark.parametrize(
+    "url", [f"http://u:{SECRET}@h:notaport", "http://", f"u:{SECRET}@h:6333", "memory://"]
+)
+def test_migrate_legacy_checks_its_source_url(url: str) -> None:
+    code, output = _invoke(["migrate-legacy", "--from-url", url, "--dry-run"], {})
+    assert code == 2, output
+    assert "Traceback" not in output and SECRET not in output
+    assert len([line for line in output.splitlines() if line.startswith("Error")]) == 1
+
+
 def test_unwritable_paths_are_one_line_errors(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")

@@ -26,7 +26,8 @@ from planvec.backup.model_migration import (
 from planvec.backup.transfer import ExportReport, ImportReport, export_collection, import_archive
 from planvec.errors import ConfigError, EmbedError
 from planvec.lock import WriteLock, lock_path_for
-from planvec.settings import Settings
+from planvec.redact import redact_url
+from planvec.settings import Settings, check_qdrant_url
 from planvec.store.base import VectorStore
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,8 @@ def migrate_legacy_index(
 
     if (from_url is None) == (from_archive is None):
         raise ConfigError("give exactly one of --from-url URL or --from-archive FILE")
+    if from_url is not None:
+        check_qdrant_url(from_url, option="--from-url")
     source_store: VectorStore | None = None
     with contextlib.ExitStack() as stack:
         if from_url is not None:
@@ -165,7 +168,7 @@ def migrate_legacy_index(
             )
             stack.callback(source_store.close)
             if source_store.collection_info(legacy_collection) is None:
-                raise ConfigError(f"{from_url} has no collection {legacy_collection!r}")
+                raise ConfigError(f"{redact_url(from_url)} has no collection {legacy_collection!r}")
             legacy = LegacyPoints(store=source_store, collection=legacy_collection)
         else:
             assert from_archive is not None
