@@ -125,8 +125,10 @@ def check_qdrant_url(url: str, option: str = "--qdrant-url") -> None:
 
 def _check_ranges(settings: Settings) -> None:
     """Numbers that must be positive: a clear error instead of a failure deep inside."""
-    if settings.timeout <= 0 or settings.timeout != settings.timeout:
-        raise ConfigError(f"timeout must be a positive number of seconds, not {settings.timeout}")
+    if not 0 < settings.timeout <= 86400:  # NaN and inf fail too
+        raise ConfigError(
+            f"timeout must be a number of seconds between 0 and 86400, not {settings.timeout}"
+        )
     if settings.retries < 1:
         raise ConfigError(f"retries must be at least 1 (1 = no retry), not {settings.retries}")
     if settings.retry_ceiling < 0:

@@ -39,6 +39,8 @@ BAD_VALUES: list[tuple[str, list[str], dict[str, str]]] = [
     ("timeout-zero", ["--timeout", "0"], {}),
     ("timeout-env", [], {"PLANVEC_TIMEOUT": "soon"}),
     ("timeout-env-negative", [], {"PLANVEC_TIMEOUT": "-3"}),
+    ("timeout-env-inf", [], {"PLANVEC_TIMEOUT": "inf"}),
+    ("timeout-env-nan", [], {"PLANVEC_TIMEOUT": "nan"}),
     ("retries-env", [], {"PLANVEC_RETRIES": "0"}),
     ("batch-env", [], {"PLANVEC_BATCH_SIZE": "-5"}),  # negative batch sizes (class 9)
     ("config-missing", ["--config", "/nonexistent/planvec.toml"], {}),
