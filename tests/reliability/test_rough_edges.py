@@ -22,7 +22,7 @@ from planvec.sources.files import decode, parse_paths
 from planvec.store import open_store
 from planvec.sync import Syncer
 
-from .conftest import REPO
+from .conftest import CORPUS, REPO
 
 pytestmark = pytest.mark.reliability
 
@@ -152,3 +152,17 @@ def test_library_refuses_a_negative_batch_size(tmp_path: Path) -> None:
             open_store(index_dir=tmp_path, qdrant_url="memory://", batch_size=0)
     finally:
         store.close()
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is absent")
+def test_shared_corpus_fence_warnings_fit_on_a_screen() -> None:
+    code, _, err = _invoke("parse", str(CORPUS))
+    assert code == 0
+    lines = [line for line in err.splitlines() if line.startswith("Warning")]
+    fence_lines = [line for line in lines if "code fence(s) repaired" in line]
+    assert fence_lines and len(lines) < 60  # 217 lines at HEAD, one per repaired fence
+    files = {line.split(": ")[1] for line in fence_lines}
+    assert len(files) == len(fence_lines)  # one line per file
+    repaired = sum(int(line.split(": ")[2].split()[0]) for line in fence_lines)
+    _, _, detailed = _invoke("-v", "parse", str(CORPUS))
+    assert repaired == sum("fence" in line for line in detailed.splitlines()) > 100
