@@ -35,6 +35,8 @@ from planvec.points import (
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
     TEXT_FIELDS,
+    blank_task_warnings,
+    indexable_tasks,
     query_embedding_text,
 )
 from planvec.records import Plan, SearchHit
@@ -188,10 +190,11 @@ class Index:
             report = SyncReport(dry_run=True)
             for item in source.iter_plans():
                 if isinstance(item, Plan):
+                    tasks = len(indexable_tasks(item))
                     report.plans += 1
-                    report.tasks += len(item.tasks)
-                    report.added += len(item.tasks)
-                    report.warnings.extend(item.warnings)
+                    report.tasks += tasks
+                    report.added += tasks
+                    report.warnings.extend((*item.warnings, *blank_task_warnings(item)))
                 else:
                     report.failed += 1
                     report.failures.append(item)

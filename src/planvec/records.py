@@ -167,7 +167,8 @@ class SearchHit:
     """One search result: the task's location, text and score.
 
     ``also_in`` lists the other tasks with the same text when duplicates are collapsed
-    (``planvec search`` does by default; ``--no-collapse`` keeps every copy).
+    (``planvec search`` does by default; ``--no-collapse`` keeps every copy): the copies
+    found among the search's candidates (``planvec.search.fetch_limit``), best first.
     """
 
     id: str
