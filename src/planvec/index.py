@@ -212,6 +212,7 @@ class Index:
         updated["model_id"] = self.embedder.model_id
         updated["lexical"] = self.lexical.version if self.lexical else None
         updated["plans"] = plan_counts if plan_counts is not None else self.plan_counts()
+        updated["payload_indexes"] = list(KEYWORD_FIELDS)  # ensure() created them all
         updated["last_sync"] = {
             k: v for k, v in report.to_dict().items() if k not in ("failures", "warnings")
         }
@@ -301,6 +302,7 @@ class Index:
             lexical=lexical,
             known_plans=self.known_plans,
             query_text=query_embedding_text,
+            find_copies="content_hash" in (manifest.get("payload_indexes") or ()),
         )
         return searcher.search(query, limit=limit, mode=mode, filters=filters, collapse=collapse)
 

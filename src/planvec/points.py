@@ -36,7 +36,8 @@ VOLATILE_FIELDS = frozenset({"last_updated", "payload_hash"})
 
 #: Fields with payload indexes: only those that sync and search filter on. Each index costs
 #: ~0.2 s to create on Edge and memory per point; unindexed fields still filter (by scan).
-KEYWORD_FIELDS = ("plan", "status", "priority", "tags")
+#: ``content_hash`` lets search list every copy of a collapsed text (``also_in``).
+KEYWORD_FIELDS = ("plan", "status", "priority", "tags", "content_hash")
 INTEGER_FIELDS: tuple[str, ...] = ()
 BOOL_FIELDS = ("mvp",)
 TEXT_FIELDS = ("section_path",)

@@ -146,7 +146,7 @@ class HitLocation:
     line: int
     id: str
     status: str
-    score: float
+    score: float | None  # None: a copy that was not among the search's candidates
 
     @classmethod
     def of(cls, hit: SearchHit) -> HitLocation:
@@ -158,7 +158,7 @@ class HitLocation:
             "line": self.line,
             "id": self.id,
             "status": self.status,
-            "score": round(self.score, 6),
+            "score": None if self.score is None else round(self.score, 6),
         }
 
 
@@ -167,8 +167,8 @@ class SearchHit:
     """One search result: the task's location, text and score.
 
     ``also_in`` lists the other tasks with the same text when duplicates are collapsed
-    (``planvec search`` does by default; ``--no-collapse`` keeps every copy): the copies
-    found among the search's candidates (``planvec.search.fetch_limit``), best first.
+    (``planvec search`` does by default; ``--no-collapse`` keeps every copy): every copy
+    the filters allow, by plan and line; those that were candidates carry their score.
     """
 
     id: str

@@ -167,6 +167,7 @@ class Searcher:
         weights: tuple[float, float] = FUSION_WEIGHTS,
         rrf_k: int = RRF_K,
         query_text: Callable[[str], str] | None = None,
+        find_copies: bool = False,
     ) -> None:
         """Wire a searcher.
 
@@ -179,6 +180,10 @@ class Searcher:
             prefetch_limit: candidates taken from each side before fusion.
             weights: RRF weights of the (dense, sparse) sides.
             rrf_k: the RRF constant.
+            find_copies: list every copy of a collapsed text in ``also_in`` (one filtered
+                scroll by ``content_hash``; only fast when that field has a payload index,
+                so the index turns it on for collections built with one), else only the
+                copies among the candidates.
             query_text: turns the query into the text given to the embedder (e.g. the
                 glossary's English rendering); identity when ``None``.
         """
@@ -193,6 +198,7 @@ class Searcher:
         self.weights = weights
         self.rrf_k = rrf_k
         self.query_text = query_text
+        self.find_copies = find_copies
 
     def search(
         self,
@@ -242,7 +248,44 @@ class Searcher:
             weights=self.weights,
         )
         hits = sorted((hit_from_point(p) for p in self._ranked(request)), key=_rank_key)
-        return (collapse_duplicates(hits) if collapse else hits)[:limit]
+        if not collapse:
+            return hits[:limit]
+        page = collapse_duplicates(hits)[:limit]
+        return self._every_copy(page, request.filter) if self.find_copies else page
+
+    def _every_copy(self, hits: list[SearchHit], flt: Filter | None) -> list[SearchHit]:
+        """``hits`` whose ``also_in`` lists every copy of their text in the index (that the
+        filters allow), not only the copies that were among the candidates.
+
+        Copies are found by the ``content_hash`` of the text (one filtered scroll for the
+        whole page); a copy that was a candidate keeps its score, the others have none.
+        """
+        hashes = {str(h.payload["content_hash"]) for h in hits if h.payload.get("content_hash")}
+        if not hashes:
+            return hits
+        match = MatchAny("content_hash", tuple(sorted(hashes)))
+        where = Filter(
+            must=(*(flt.must if flt else ()), match), must_not=flt.must_not if flt else ()
+        )
+        fields = ("plan", "line", "status", "content_hash")
+        copies: dict[str, list[tuple[str, int, str, str]]] = {}
+        for point in self.store.scroll(self.collection, filter=where, with_payload=fields):
+            p = point.payload
+            location = (str(p.get("plan", "")), int(p.get("line", 0) or 0), str(point.id))
+            copies.setdefault(str(p.get("content_hash")), []).append(
+                (*location, str(p.get("status", "")))
+            )
+        out = []
+        for hit in hits:
+            found = copies.get(str(hit.payload.get("content_hash")), [])
+            scores = {loc.id: loc.score for loc in hit.also_in}
+            also = tuple(
+                HitLocation(plan, line, pid, status, scores.get(pid))
+                for plan, line, pid, status in sorted(found)
+                if pid != hit.id
+            )
+            out.append(replace(hit, also_in=also) if len(also) >= len(hit.also_in) else hit)
+        return out
 
     def _ranked(self, request: SearchRequest) -> list[ScoredPoint]:
         """The store's hits; hybrid queries are fused here, with ties broken by location.

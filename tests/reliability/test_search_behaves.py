@@ -82,7 +82,7 @@ def test_duplicates_collapse_into_one_hit_with_its_other_locations(index_dir: Pa
     same = [h for h in hits if h["text"] == REPEATED]
     assert len(same) == 1  # 15 copies (3 per plan x 5 plans) -> one hit
     also = same[0]["also_in"]
-    assert isinstance(also, list) and len(also) == 3 * len(NAMES) - 1
+    assert isinstance(also, list) and len(also) == 3 * len(NAMES) - 1  # every other copy
     assert {"plan", "line", "id", "status", "score"} <= set(also[0])
     texts = [h["text"] for h in hits]
     assert len(texts) == len(set(texts))  # no other text repeats either
@@ -139,3 +139,20 @@ def test_library_collapse_keeps_rank_order() -> None:
     assert [h.id for h in out] == ["1", "2", "4"]
     assert [loc.plan for loc in out[0].also_in] == ["p3.md"]
     assert out[0].to_dict()["also_in"][0]["line"] == 3
+
+
+def test_also_in_lists_every_copy_not_only_the_candidates(tmp_path: Path) -> None:
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    copies = "".join(f"- [{'x' if i % 3 == 0 else ' '}] {REPEATED}\n" for i in range(70))
+    (plans / "many.md").write_text(f"# Many\n\n{copies}- [ ] Autre chose\n")
+    idx = tmp_path / "idx"
+    assert _invoke("index", str(plans), "--index", str(idx))[0] == 0
+    (hit,) = _search(idx, "-n", "1")  # 41 candidates at most for one hit: 70 copies
+    also = hit["also_in"]
+    assert isinstance(also, list) and len(also) == 69
+    assert sum(loc["score"] is None for loc in also) > 0  # copies found beyond the candidates
+    lines = [loc["line"] for loc in also]
+    assert lines == sorted(lines)
+    todo = _search(idx, "-n", "1", "--status", "todo")[0]["also_in"]
+    assert isinstance(todo, list) and len(todo) == 46 - 1  # the filters apply to copies too
