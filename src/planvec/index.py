@@ -35,9 +35,12 @@ from planvec.points import (
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
     TEXT_FIELDS,
+    blank_task_warnings,
+    indexable_tasks,
     query_embedding_text,
 )
 from planvec.records import Plan, SearchHit
+from planvec.redact import redact_url
 from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
 from planvec.settings import Settings
 from planvec.sources.base import Source
@@ -187,10 +190,11 @@ class Index:
             report = SyncReport(dry_run=True)
             for item in source.iter_plans():
                 if isinstance(item, Plan):
+                    tasks = len(indexable_tasks(item))
                     report.plans += 1
-                    report.tasks += len(item.tasks)
-                    report.added += len(item.tasks)
-                    report.warnings.extend(item.warnings)
+                    report.tasks += tasks
+                    report.added += tasks
+                    report.warnings.extend((*item.warnings, *blank_task_warnings(item)))
                 else:
                     report.failed += 1
                     report.failures.append(item)
@@ -208,6 +212,7 @@ class Index:
         updated["model_id"] = self.embedder.model_id
         updated["lexical"] = self.lexical.version if self.lexical else None
         updated["plans"] = plan_counts if plan_counts is not None else self.plan_counts()
+        updated["payload_indexes"] = list(KEYWORD_FIELDS)  # ensure() created them all
         updated["last_sync"] = {
             k: v for k, v in report.to_dict().items() if k not in ("failures", "warnings")
         }
@@ -237,8 +242,10 @@ class Index:
         status: str | None = None,
         section: str | None = None,
         priority: str | None = None,
+        collapse: bool = True,
     ) -> list[SearchHit]:
-        """Ranked tasks for ``query`` (see ``planvec.search``).
+        """Ranked tasks for ``query`` (see ``planvec.search``); ``collapse`` merges tasks of
+        identical text into one hit (``SearchHit.also_in``).
 
         An index opened through a logical name survives a model switch made meanwhile by
         another process: on a store error it rebinds to the collection that now serves its
@@ -249,7 +256,9 @@ class Index:
         attempts = 10
         for attempt in range(attempts):
             try:
-                return self._search(query, limit=limit, mode=mode, filters=filters)
+                return self._search(
+                    query, limit=limit, mode=mode, filters=filters, collapse=collapse
+                )
             except (StoreUnavailable, StoreTimeout):
                 raise  # the store layer has already retried these
             except StoreError:
@@ -275,7 +284,7 @@ class Index:
         return True
 
     def _search(
-        self, query: str, *, limit: int, mode: str, filters: SearchFilters
+        self, query: str, *, limit: int, mode: str, filters: SearchFilters, collapse: bool = True
     ) -> list[SearchHit]:
         manifest = self.check_manifest()
         lexical = self.lexical if manifest.get("lexical") else None
@@ -293,8 +302,9 @@ class Index:
             lexical=lexical,
             known_plans=self.known_plans,
             query_text=query_embedding_text,
+            find_copies="content_hash" in (manifest.get("payload_indexes") or ()),
         )
-        return searcher.search(query, limit=limit, mode=mode, filters=filters)
+        return searcher.search(query, limit=limit, mode=mode, filters=filters, collapse=collapse)
 
     def count(self) -> int:
         return self.store.count(self.collection) if self.exists() else 0
@@ -378,7 +388,7 @@ def open_index(
             else f"{settings.collection} -> {collection}"
         )
         location = (
-            f"{settings.qdrant_url} collection {shown!r}"
+            f"{redact_url(settings.qdrant_url)} collection {shown!r}"
             if settings.qdrant_url
             else f"{settings.index_dir} (collection {shown!r})"
         )

@@ -18,7 +18,7 @@ from types import TracebackType
 
 from filelock import FileLock, Timeout
 
-from planvec.errors import IndexLocked
+from planvec.errors import ConfigError, IndexLocked
 
 
 def lock_path_for(
@@ -41,16 +41,22 @@ class WriteLock:
         self._lock: FileLock | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         lock = FileLock(str(self.path), mode=0o600)
         timeout = (self._timeout if self._timeout is not None else -1) if self._wait else 0
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             lock.acquire(timeout=timeout)
         except Timeout as exc:
             raise IndexLocked(
                 f"another planvec process is writing this index (lock {self.path}, "
                 f"held by pid {_holder(self.path)}): wait for it to finish, or rerun with "
                 f"--wait to queue behind it"
+            ) from exc
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the write lock {self.path} ({exc.strerror or exc}): pass a"
+                " writable --index directory (a server index keeps its lock in the cache"
+                " directory: set XDG_CACHE_HOME)"
             ) from exc
         self._lock = lock
         with contextlib.suppress(OSError):

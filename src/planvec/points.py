@@ -22,7 +22,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from planvec.records import Task, content_hash, stable_json
+from planvec.records import ParseWarning, Plan, Task, content_hash, stable_json
 
 #: Bump when the payload layout changes (a migration rewrites payloads).
 PAYLOAD_SCHEMA = 1
@@ -36,7 +36,8 @@ VOLATILE_FIELDS = frozenset({"last_updated", "payload_hash"})
 
 #: Fields with payload indexes: only those that sync and search filter on. Each index costs
 #: ~0.2 s to create on Edge and memory per point; unindexed fields still filter (by scan).
-KEYWORD_FIELDS = ("plan", "status", "priority", "tags")
+#: ``content_hash`` lets search list every copy of a collapsed text (``also_in``).
+KEYWORD_FIELDS = ("plan", "status", "priority", "tags", "content_hash")
 INTEGER_FIELDS: tuple[str, ...] = ()
 BOOL_FIELDS = ("mvp",)
 TEXT_FIELDS = ("section_path",)
@@ -193,3 +194,21 @@ def finalize_payload(payload: dict[str, Any], now: datetime | None = None) -> di
         out["payload_hash"] = payload_hash(payload)
     out["last_updated"] = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     return out
+
+
+def indexable_tasks(plan: Plan) -> tuple[Task, ...]:
+    """The tasks of ``plan`` that become points: those with some text.
+
+    A checkbox with nothing (or only whitespace) after it is a typo or a placeholder: as a
+    point it would be a blank search hit, so sync, check and repair all leave it out.
+    """
+    return tuple(task for task in plan.tasks if task.text.strip())
+
+
+def blank_task_warnings(plan: Plan) -> list[ParseWarning]:
+    """One warning per task of ``plan`` that has no text (and is therefore not indexed)."""
+    return [
+        ParseWarning(plan.path, task.line, "task has no text; not indexed")
+        for task in plan.tasks
+        if not task.text.strip()
+    ]

@@ -139,8 +139,37 @@ class SourceFailure:
 
 
 @dataclass(frozen=True)
+class HitLocation:
+    """Where else a search hit's exact text occurs (a collapsed duplicate)."""
+
+    plan: str
+    line: int
+    id: str
+    status: str
+    score: float | None  # None: a copy that was not among the search's candidates
+
+    @classmethod
+    def of(cls, hit: SearchHit) -> HitLocation:
+        return cls(hit.plan, hit.line, hit.id, hit.status, hit.score)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan,
+            "line": self.line,
+            "id": self.id,
+            "status": self.status,
+            "score": None if self.score is None else round(self.score, 6),
+        }
+
+
+@dataclass(frozen=True)
 class SearchHit:
-    """One search result: the task's location, text and score."""
+    """One search result: the task's location, text and score.
+
+    ``also_in`` lists the other tasks with the same text when duplicates are collapsed
+    (``planvec search`` does by default; ``--no-collapse`` keeps every copy): every copy
+    the filters allow, by plan and line; those that were candidates carry their score.
+    """
 
     id: str
     score: float
@@ -151,6 +180,7 @@ class SearchHit:
     status: str
     key: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
+    also_in: tuple[HitLocation, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -163,4 +193,5 @@ class SearchHit:
             "status": self.status,
             "key": self.key,
             "priority": self.payload.get("priority"),
+            "also_in": [location.to_dict() for location in self.also_in],
         }

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from planvec.embed.base import Embedder
 from planvec.errors import ConfigError, IndexMismatch
-from planvec.records import SearchHit
+from planvec.records import HitLocation, SearchHit
 from planvec.store.base import (
     Condition,
     Filter,
@@ -29,6 +29,7 @@ from planvec.store.base import (
     SparseVector,
     VectorStore,
 )
+from planvec.store.common import rrf_fuse
 
 SEARCH_MODES = ("hybrid", "dense", "sparse")
 
@@ -67,16 +68,14 @@ class SearchFilters:
 def build_filter(filters: SearchFilters, known_plans: Callable[[], Iterable[str]]) -> Filter | None:
     """Translate user filters into a store ``Filter``.
 
-    ``plan`` is a glob (``consolidated/*v5*``) matched against the plans of the index; a
-    glob that matches nothing still filters (and finds nothing) rather than being ignored.
+    ``plan`` is a glob (``consolidated/*v5*``) matched against the plans of the index, or
+    a plan path, or a folder (``phase-2`` or ``phase-2/``: every plan under it); a value
+    that matches nothing still filters (and finds nothing) rather than being ignored.
     """
     must: list[Condition] = []
     if filters.plan:
-        if any(ch in filters.plan for ch in "*?["):
-            plans = sorted(p for p in known_plans() if fnmatch.fnmatchcase(p, filters.plan))
-            must.append(MatchAny("plan", tuple(plans) or ("\x00no-plan-matches",)))
-        else:
-            must.append(MatchValue("plan", filters.plan))
+        plans = matching_plans(filters.plan, known_plans())
+        must.append(MatchAny("plan", tuple(plans) or ("\x00no-plan-matches",)))
     if filters.status:
         status = filters.status.strip().lower().replace("-", "_").replace(" ", "_")
         if status not in STATUSES:
@@ -89,6 +88,52 @@ def build_filter(filters: SearchFilters, known_plans: Callable[[], Iterable[str]
     if filters.priority:
         must.append(MatchValue("priority", filters.priority.strip().upper()))
     return Filter(must=tuple(must)) if must else None
+
+
+def matching_plans(pattern: str, known: Iterable[str]) -> list[str]:
+    """The plans of ``known`` that ``pattern`` names: a glob, a plan path or a folder."""
+    if any(ch in pattern for ch in "*?["):
+        return sorted(p for p in known if fnmatch.fnmatchcase(p, pattern))
+    folder = pattern.strip().removeprefix("./").rstrip("/")
+    if not folder:
+        return sorted(known)
+    found = {p for p in known if p == folder or p.startswith(folder + "/")}
+    return sorted(found | {pattern})  # the exact value always counts (a stale plan list)
+
+
+def _rank_key(hit: SearchHit) -> tuple[float, str, int, str]:
+    """Score first, then location: equal scores come back in the same order on every build."""
+    return (-round(hit.score, 6), hit.plan, hit.line, hit.id)
+
+
+def collapse_duplicates(hits: Sequence[SearchHit]) -> list[SearchHit]:
+    """One hit per distinct task text (whitespace-insensitive), in rank order.
+
+    The first (best ranked) hit of a text stays; the later ones become its ``also_in``
+    locations. Plans copy the same task into many files: without this, one repeated text
+    fills the whole first page.
+    """
+    order: list[str] = []
+    groups: dict[str, list[SearchHit]] = {}
+    for hit in hits:
+        text_key = " ".join(hit.text.split())
+        if text_key not in groups:
+            order.append(text_key)
+            groups[text_key] = []
+        groups[text_key].append(hit)
+    out = []
+    for text_key in order:
+        first, *rest = groups[text_key]
+        if rest:
+            first = replace(first, also_in=tuple(HitLocation.of(h) for h in rest))
+        out.append(first)
+    return out
+
+
+def fetch_limit(limit: int, collapse: bool) -> int:
+    """Candidates asked of the store for ``limit`` hits: more when duplicates collapse, and
+    a few more anyway so ties at the cut are broken the same way on every build."""
+    return min(max(limit * 4, limit + 40), 2000) if collapse else limit + 10
 
 
 def hit_from_point(point: ScoredPoint) -> SearchHit:
@@ -122,6 +167,7 @@ class Searcher:
         weights: tuple[float, float] = FUSION_WEIGHTS,
         rrf_k: int = RRF_K,
         query_text: Callable[[str], str] | None = None,
+        find_copies: bool = False,
     ) -> None:
         """Wire a searcher.
 
@@ -134,6 +180,10 @@ class Searcher:
             prefetch_limit: candidates taken from each side before fusion.
             weights: RRF weights of the (dense, sparse) sides.
             rrf_k: the RRF constant.
+            find_copies: list every copy of a collapsed text in ``also_in`` (one filtered
+                scroll by ``content_hash``; only fast when that field has a payload index,
+                so the index turns it on for collections built with one), else only the
+                copies among the candidates.
             query_text: turns the query into the text given to the embedder (e.g. the
                 glossary's English rendering); identity when ``None``.
         """
@@ -148,6 +198,7 @@ class Searcher:
         self.weights = weights
         self.rrf_k = rrf_k
         self.query_text = query_text
+        self.find_copies = find_copies
 
     def search(
         self,
@@ -156,8 +207,14 @@ class Searcher:
         limit: int = 10,
         mode: str = "hybrid",
         filters: SearchFilters | None = None,
+        collapse: bool = True,
     ) -> list[SearchHit]:
-        """Ranked hits for ``query``; see the module docstring for the modes."""
+        """Ranked hits for ``query``; see the module docstring for the modes.
+
+        Hits are ordered by score, then plan, line and id (deterministic ties). With
+        ``collapse``, tasks of identical text come back as one hit listing the others in
+        ``also_in``.
+        """
         if mode not in SEARCH_MODES:
             raise ConfigError(f"unknown search mode {mode!r}: use one of {', '.join(SEARCH_MODES)}")
         if limit < 1:
@@ -185,9 +242,64 @@ class Searcher:
             dense=dense,
             sparse=sparse,
             filter=build_filter(filters or SearchFilters(), self.known_plans),
-            limit=limit,
+            limit=fetch_limit(limit, collapse),
             prefetch_limit=max(self.prefetch_limit, limit),
             rrf_k=self.rrf_k,
             weights=self.weights,
         )
-        return [hit_from_point(p) for p in self.store.search(self.collection, request)]
+        hits = sorted((hit_from_point(p) for p in self._ranked(request)), key=_rank_key)
+        if not collapse:
+            return hits[:limit]
+        page = collapse_duplicates(hits)[:limit]
+        return self._every_copy(page, request.filter) if self.find_copies else page
+
+    def _every_copy(self, hits: list[SearchHit], flt: Filter | None) -> list[SearchHit]:
+        """``hits`` whose ``also_in`` lists every copy of their text in the index (that the
+        filters allow), not only the copies that were among the candidates.
+
+        Copies are found by the ``content_hash`` of the text (one filtered scroll for the
+        whole page); a copy that was a candidate keeps its score, the others have none.
+        """
+        hashes = {str(h.payload["content_hash"]) for h in hits if h.payload.get("content_hash")}
+        if not hashes:
+            return hits
+        match = MatchAny("content_hash", tuple(sorted(hashes)))
+        where = Filter(
+            must=(*(flt.must if flt else ()), match), must_not=flt.must_not if flt else ()
+        )
+        fields = ("plan", "line", "status", "content_hash")
+        copies: dict[str, list[tuple[str, int, str, str]]] = {}
+        for point in self.store.scroll(self.collection, filter=where, with_payload=fields):
+            p = point.payload
+            location = (str(p.get("plan", "")), int(p.get("line", 0) or 0), str(point.id))
+            copies.setdefault(str(p.get("content_hash")), []).append(
+                (*location, str(p.get("status", "")))
+            )
+        out = []
+        for hit in hits:
+            found = copies.get(str(hit.payload.get("content_hash")), [])
+            scores = {loc.id: loc.score for loc in hit.also_in}
+            also = tuple(
+                HitLocation(plan, line, pid, status, scores.get(pid))
+                for plan, line, pid, status in sorted(found)
+                if pid != hit.id
+            )
+            out.append(replace(hit, also_in=also) if len(also) >= len(hit.also_in) else hit)
+        return out
+
+    def _ranked(self, request: SearchRequest) -> list[ScoredPoint]:
+        """The store's hits; hybrid queries are fused here, with ties broken by location.
+
+        Fusing in the store would rank tied candidates of each side in storage order,
+        which differs between two builds of the same plans: their RRF scores, and so the
+        results, would too. Each side is asked alone, its ties ordered by (plan, line,
+        id), and the two lists fused with the same formula as Qdrant (``rrf_fuse``).
+        """
+        if request.dense is None or request.sparse is None:
+            return self.store.search(self.collection, request)
+        sides = []
+        for dense, sparse in ((request.dense, None), (None, request.sparse)):
+            side = replace(request, dense=dense, sparse=sparse, limit=request.prefetch_limit)
+            points = self.store.search(self.collection, side)
+            sides.append(sorted(points, key=lambda p: _rank_key(hit_from_point(p))))
+        return rrf_fuse(sides, request.rrf_k, request.weights, request.limit)

@@ -9,13 +9,16 @@ The core never reads ``os.environ``: it receives a ``Settings`` (or plain argume
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from planvec.errors import ConfigError
+from planvec.redact import redact_url
 
 EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch", "hashing")
 
@@ -81,8 +84,9 @@ def _convert(name: str, value: Any, kind: Any) -> Any:
         if kind in (float, "float"):
             return float(value)
         return None if value is None else str(value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"setting {name!r} has an invalid value {value!r}") from exc
+    except (TypeError, ValueError, OverflowError) as exc:
+        shown = redact_url(str(value))
+        raise ConfigError(f"setting {name!r} has an invalid value {shown!r}") from exc
 
 
 def _coerce(settings: Settings) -> Settings:
@@ -96,13 +100,67 @@ def _coerce(settings: Settings) -> Settings:
         raise ConfigError(
             f"unknown embedder {result.embedder!r}: choose one of {', '.join(EMBEDDERS)}"
         )
-    if result.qdrant_url and not result.qdrant_url.startswith(
-        ("http://", "https://", "memory://", "local://")
-    ):
-        raise ConfigError(
-            f"--qdrant-url {result.qdrant_url!r} must start with http://, https://, memory:// or local://"
-        )
+    if result.qdrant_url:
+        check_qdrant_url(result.qdrant_url)
+    _check_ranges(result)
     return result
+
+
+def check_qdrant_url(url: str, option: str = "--qdrant-url") -> None:
+    """Raise ``ConfigError`` (credentials redacted) when ``url`` cannot name a Qdrant store."""
+    shown = f"{option} {redact_url(url)!r}"
+    example = "e.g. http://localhost:6333, memory:// or local://PATH"
+    if not url.startswith(("http://", "https://", "memory://", "local://")):
+        raise ConfigError(
+            f"{shown} must start with http://, https://, memory:// or local:// ({example})"
+        )
+    if not url.startswith(("http://", "https://")):
+        return
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = parts.hostname
+    except ValueError as exc:
+        raise ConfigError(f"{shown} is not a valid URL ({exc}): {example}") from exc
+    if not host or any(ch.isspace() for ch in url):
+        raise ConfigError(f"{shown} has no valid host name: {example}")
+    if port == 0:
+        raise ConfigError(f"{shown}: port 0 is not a valid port ({example})")
+
+
+def _check_ranges(settings: Settings) -> None:
+    """Numbers that must be positive: a clear error instead of a failure deep inside."""
+    if not 0 < settings.timeout <= 86400:  # NaN and inf fail too
+        raise ConfigError(
+            f"timeout must be a number of seconds between 0 and 86400, not {settings.timeout}"
+        )
+    if settings.retries < 1:
+        raise ConfigError(f"retries must be at least 1 (1 = no retry), not {settings.retries}")
+    if settings.retry_ceiling < 0:
+        raise ConfigError(f"retry_ceiling must be >= 0 seconds, not {settings.retry_ceiling}")
+    if not 1 <= settings.batch_size <= 65536:
+        raise ConfigError(f"batch_size must be between 1 and 65536, not {settings.batch_size}")
+    check_collection_name(settings.collection)
+
+
+#: Longest collection name: Qdrant allows 255 bytes, and the name also becomes a lock file
+#: name (``.<name>.lock``) and a side collection (``<name>__planvec_meta``).
+MAX_COLLECTION_NAME = 200
+_COLLECTION_NAME = re.compile(r"\w[\w.-]*")
+
+
+def check_collection_name(name: str) -> None:
+    """Raise ``ConfigError`` for a collection name no backend can store."""
+    if len(name.encode("utf-8")) > MAX_COLLECTION_NAME:
+        raise ConfigError(
+            f"collection name is {len(name.encode('utf-8'))} bytes long: use at most "
+            f"{MAX_COLLECTION_NAME} (letters, digits, '_', '-', '.')"
+        )
+    if not _COLLECTION_NAME.fullmatch(name):
+        raise ConfigError(
+            f"collection name {name!r} is not valid: use letters, digits, '_', '-' and '.'"
+            " (not starting with '.' or '-'), e.g. planvec_tasks"
+        )
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

@@ -33,11 +33,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from planvec.embed.base import Embedder, Vectors
+from planvec.errors import ConfigError
 from planvec.pipeline import OrderedWorker, prefetch
 from planvec.points import (
+    blank_task_warnings,
     embed_hash,
     embedding_text,
     finalize_payload,
+    indexable_tasks,
     lexical_text,
     payload_hash,
     task_payload,
@@ -196,7 +199,9 @@ class Syncer:
         self.collection = collection
         self.embedder = embedder
         self.lexical = lexical
-        self.batch_size = max(1, batch_size)
+        if batch_size < 1:
+            raise ConfigError(f"batch size must be at least 1, not {batch_size}")
+        self.batch_size = batch_size
         self.progress = progress
         self._family = embedder.family
         #: points per plan after ``run`` (when it scrolled them anyway), else ``None``
@@ -218,7 +223,8 @@ class Syncer:
         stored = self._stored_state(plan.path)
         pending = _Pending()
         seen: set[str] = set()
-        for task in plan.tasks:
+        report.warnings.extend(blank_task_warnings(plan))
+        for task in indexable_tasks(plan):
             if task.id in seen:
                 report.warnings.append(
                     ParseWarning(plan.path, task.line, f"duplicate task id {task.id}; skipped")
@@ -255,7 +261,7 @@ class Syncer:
             report.deleted += 1
             if report.dry_run:
                 report.changes.append(Change("delete", plan.path, None, point_id, ""))
-        report.tasks += len(plan.tasks)
+        report.tasks += len(indexable_tasks(plan))
         return pending
 
     @staticmethod

@@ -44,7 +44,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from planvec.errors import ArchiveError
+from planvec.errors import ArchiveError, ConfigError
 from planvec.manifest import SCHEMA_VERSION, now_iso
 from planvec.records import stable_json
 from planvec.store.base import PointId, PointRecord, SparseVector
@@ -163,8 +163,16 @@ class ArchiveWriter:
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent
+            )
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write the archive {self.path}: {exc.strerror or exc}; choose a"
+                " writable file path"
+            ) from exc
         os.fchmod(fd, 0o600)
         self._tmp = Path(tmp)
         self._file: IO[bytes] = os.fdopen(fd, "wb")  # closed by commit/abort

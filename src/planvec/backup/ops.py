@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ from planvec.backup.model_migration import (
 from planvec.backup.transfer import ExportReport, ImportReport, export_collection, import_archive
 from planvec.errors import ConfigError, EmbedError
 from planvec.lock import WriteLock, lock_path_for
-from planvec.settings import Settings
+from planvec.redact import redact_url
+from planvec.settings import Settings, check_qdrant_url
 from planvec.store.base import VectorStore
 
 log = logging.getLogger(__name__)
@@ -55,12 +57,21 @@ def _cache_entries(settings: Settings, model_id: Any) -> int | None:
         return cache.count(model_id)
 
 
-def export_index(settings: Settings, out: Path) -> ExportReport:
+def export_index(
+    settings: Settings,
+    out: Path,
+    *,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportReport:
     """``planvec export``: archive the collection ``settings.collection`` (alias resolved).
 
     Args:
         settings: where the index lives.
         out: the archive file to write (replaced atomically, mode 0600).
+        overwrite: replace ``out`` when it exists (else ``ConfigError``: an export never
+            silently destroys an older backup).
+        progress: called as ``progress(points written, total)`` while writing.
 
     Returns:
         The export report.
@@ -68,11 +79,18 @@ def export_index(settings: Settings, out: Path) -> ExportReport:
     Raises:
         IndexLocked: a `planvec index` (or another writer) is running on this index.
     """
+    if os.path.lexists(out) and not overwrite:
+        what = "a directory" if Path(out).is_dir() else "a file"
+        raise ConfigError(
+            f"{out} already exists ({what}): choose another path, or pass --force to replace it"
+        )
     with _locked(settings, settings.collection):  # a consistent snapshot: no sync meanwhile
-        return _export(settings, out)
+        return _export(settings, out, progress)
 
 
-def _export(settings: Settings, out: Path) -> ExportReport:
+def _export(
+    settings: Settings, out: Path, progress: Callable[[int, int], None] | None
+) -> ExportReport:
     from planvec.store.aliases import resolve_collection
 
     store = open_settings_store(settings)
@@ -81,7 +99,7 @@ def _export(settings: Settings, out: Path) -> ExportReport:
         manifest = store.read_manifest(physical) or {}
         return export_collection(
             store, physical, out, logical=settings.collection,
-            cache_entries=_cache_entries(settings, manifest.get("model_id")),
+            cache_entries=_cache_entries(settings, manifest.get("model_id")), progress=progress,
         )  # fmt: skip
     finally:
         store.close()
@@ -136,6 +154,8 @@ def migrate_legacy_index(
 
     if (from_url is None) == (from_archive is None):
         raise ConfigError("give exactly one of --from-url URL or --from-archive FILE")
+    if from_url is not None:
+        check_qdrant_url(from_url, option="--from-url")
     source_store: VectorStore | None = None
     with contextlib.ExitStack() as stack:
         if from_url is not None:
@@ -149,7 +169,7 @@ def migrate_legacy_index(
             )
             stack.callback(source_store.close)
             if source_store.collection_info(legacy_collection) is None:
-                raise ConfigError(f"{from_url} has no collection {legacy_collection!r}")
+                raise ConfigError(f"{redact_url(from_url)} has no collection {legacy_collection!r}")
             legacy = LegacyPoints(store=source_store, collection=legacy_collection)
         else:
             assert from_archive is not None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,7 @@ def export_collection(
     *,
     logical: str | None = None,
     cache_entries: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ExportReport:
     """Write every point of ``collection`` (vectors, sparse vectors, payloads) to ``out``.
 
@@ -118,6 +119,8 @@ def export_collection(
         collection: the physical collection.
         logical: the name users know it by (an alias), recorded for the import.
         cache_entries: entries of the embedding cache for this model, when known.
+        progress: called as ``progress(points written, points in the collection)`` every
+            thousand points (a progress display).
 
     Returns:
         The report; the archive is complete (renamed into place) when this returns.
@@ -132,7 +135,8 @@ def export_collection(
     manifest = store.read_manifest(collection)
     writer = ArchiveWriter(Path(out))
     try:
-        writer.add_points(store.scroll(collection, with_vectors=True))
+        points = store.scroll(collection, with_vectors=True)
+        writer.add_points(points if progress is None else _counted(points, info.points, progress))
         writer.add_json(
             MANIFEST,
             {
@@ -166,6 +170,19 @@ def export_collection(
         content_digest=str(header["content_digest"]),
         seconds=time.perf_counter() - started,
     )
+
+
+def _counted(
+    points: Iterable[PointRecord], total: int, progress: Callable[[int, int], None]
+) -> Iterator[PointRecord]:
+    """``points``, calling ``progress(done, total)`` every thousand and at the end."""
+    done = 0
+    for point in points:
+        yield point
+        done += 1
+        if done % 1000 == 0:
+            progress(done, total)
+    progress(done, total)
 
 
 def _sync_state(manifest: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -434,10 +434,18 @@ def load_baseline(path: Path) -> dict[str, Any]:
             f"cannot read the baseline {path}: {exc}; save one with "
             "`planvec quality --save-baseline FILE`"
         ) from exc
+    fix = "save a new one with `planvec quality --save-baseline FILE`"
     if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
-        raise ConfigError(f"{path} is not a planvec quality baseline (no 'metrics')")
-    if int(data.get("schema_version", 0)) > QUALITY_SCHEMA:
+        raise ConfigError(f"{path} is not a planvec quality baseline (no 'metrics'): {fix}")
+    version = data.get("schema_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ConfigError(f"{path}: schema_version {version!r} is not an integer: {fix}")
+    if version > QUALITY_SCHEMA:
         raise ConfigError(f"{path} was written by a newer planvec: upgrade planvec")
+    for name, value in data["metrics"].items():
+        number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        if name in METRICS and (number is None or not math.isfinite(number)):
+            raise ConfigError(f"{path}: metric {name!r} is {value!r}, not a number: {fix}")
     return data
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ from planvec.checks.findings import CheckReport, Finding
 from planvec.checks.verify import CheckOptions, check_index
 from planvec.errors import CheckFailed
 from planvec.index import Index
-from planvec.points import finalize_payload, task_payload
+from planvec.points import finalize_payload, indexable_tasks, task_payload
 from planvec.records import Plan, Task
 from planvec.sources.base import Source
 from planvec.store.base import Filter, MatchAny
@@ -79,6 +80,18 @@ class RepairResult:
         """Dry run: the check's code. Applied: the code of the check after the repair."""
         final = self.after if self.after is not None else self.before
         return final.exit_code
+
+    def summary(self) -> str:
+        """What was written, as a sentence (``written`` as the CLI prints it)."""
+        w = self.written
+        if w.get("rebuilt"):
+            return f"collection rebuilt with {w['rebuilt']} tasks"
+        parts = [
+            f"{w.get('upserted', 0)} task(s) re-embedded",
+            f"{w.get('payloads', 0)} payload(s) rewritten",
+            f"{w.get('deleted', 0)} point(s) deleted",
+        ]
+        return ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,6 +152,7 @@ def repair_index(
     apply: bool = False,
     options: CheckOptions | None = None,
     batch_size: int = 256,
+    progress: Callable[[str], None] | None = None,
 ) -> RepairResult:
     """Check ``index`` against ``source`` and fix exactly the findings (with ``apply``).
 
@@ -148,6 +162,7 @@ def repair_index(
         apply: write the fixes; otherwise only plan them.
         options: check options (both checks).
         batch_size: tasks embedded and written per batch.
+        progress: called with a short status line as the repair advances (a spinner).
 
     Returns:
         The plan, the check before and, when applied, the check after.
@@ -158,9 +173,20 @@ def repair_index(
     started = time.perf_counter()
     known: set[str] | None = None if source is None else set()
 
+    report_progress = progress or (lambda _line: None)
+    checked = 0
+
     def note(plan: Plan) -> None:
+        nonlocal checked
+        checked += 1
+        report_progress(f"checking: {checked} plan(s), {plan.path}")
         if known is not None:
-            known.update(t.id for t in plan.tasks)
+            known.update(t.id for t in indexable_tasks(plan))
+
+    def note_after(plan: Plan) -> None:
+        nonlocal checked
+        checked += 1
+        report_progress(f"re-checking: {checked} plan(s), {plan.path}")
 
     before = check_index(index, source, options, on_plan=note)
     if before.error is not None:
@@ -168,9 +194,12 @@ def repair_index(
     repair = plan_repair(before, known)
     result = RepairResult(plan=repair, before=before)
     if apply and not repair.empty:
+        report_progress(f"writing {len(repair.upsert) + len(repair.payload)} task(s)")
         result.written = _apply(index, source, repair, batch_size)
         result.applied = True
-        result.after = check_index(index, source, options)
+        checked = 0
+        result.after = check_index(index, source, options, on_plan=note_after)
+        report_progress("done")
     elif apply:
         result.applied = True
         result.after = before
@@ -230,7 +259,7 @@ def _rewrite(
         if not isinstance(item, Plan):
             continue
         payloads: dict[str | int, dict[str, Any]] = {}
-        for task in item.tasks:
+        for task in indexable_tasks(item):
             if task.id in done:
                 continue
             if task.id in repair.upsert or task.id in repair.payload:

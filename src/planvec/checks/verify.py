@@ -29,7 +29,13 @@ from planvec.checks.vectors import VectorChecker
 from planvec.errors import PlanvecError
 from planvec.index import Index
 from planvec.manifest import SCHEMA_VERSION
-from planvec.points import REQUIRED_FIELDS, VOLATILE_FIELDS, payload_hash, task_payload
+from planvec.points import (
+    REQUIRED_FIELDS,
+    VOLATILE_FIELDS,
+    indexable_tasks,
+    payload_hash,
+    task_payload,
+)
 from planvec.records import Plan, SourceFailure
 from planvec.sources.base import Source
 from planvec.store.base import Filter, MatchValue
@@ -269,10 +275,11 @@ def _compare_plans(
         if on_plan is not None:
             on_plan(item)
         counts = report.plan(item.path)
-        counts.tasks = len(item.tasks)
-        report.tasks += len(item.tasks)
+        tasks = indexable_tasks(item)
+        counts.tasks = len(tasks)
+        report.tasks += len(tasks)
         expected: dict[str, Expected] = {}
-        for task in item.tasks:
+        for task in tasks:
             if task.id in expected:
                 continue  # sync skips it too (with a parse warning)
             payload = task_payload(task, model_family=family, lexical_version=lexical_version)

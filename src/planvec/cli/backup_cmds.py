@@ -10,6 +10,7 @@ import click
 
 from planvec.cli.common import (
     CONTEXT_SETTINGS,
+    activity,
     echo_json,
     embedder_option,
     err,
@@ -24,13 +25,14 @@ from planvec.settings import EMBEDDERS
 @click.command("export", context_settings=CONTEXT_SETTINGS)
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
 @store_options
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @json_option
 @handle_errors
-def export_command(out: Path, json_: bool, **opts: Any) -> None:
+def export_command(out: Path, force: bool, json_: bool, **opts: Any) -> None:
     """Write one portable, checksummed archive of an index (points, vectors, manifest).
 
     The archive (mode 0600) restores into any backend with `planvec import`; it holds no
-    API key.
+    API key. An existing OUT is kept unless --force is given.
 
     \b
     Example:
@@ -39,7 +41,13 @@ def export_command(out: Path, json_: bool, **opts: Any) -> None:
     """
     from planvec.backup.ops import export_index
 
-    report = export_index(settings_from(**opts), out)
+    with activity(not json_, "exporting") as update:
+        report = export_index(
+            settings_from(**opts),
+            out,
+            overwrite=force,
+            progress=lambda done, total: update(f"{done:,}/{total:,} points"),
+        )
     if json_:
         echo_json(report.to_dict())
         return
@@ -199,7 +207,7 @@ def _render_legacy(report: Any) -> None:
 @click.option("--apply", is_flag=True, help="Build, verify and switch (default: plan only).")
 @click.option("--rollback", is_flag=True, help="Switch back to the previous collection.")
 @click.option("--delete-old", is_flag=True, help="Drop the collections that are not live.")
-@click.option("--max-quality-drop", type=float, default=0.05, show_default=True,
+@click.option("--max-quality-drop", type=click.FloatRange(0, 1), default=0.05, show_default=True,
               help="Refuse the switch when a quality metric drops more than this.")  # fmt: skip
 @store_options
 @json_option

@@ -17,10 +17,12 @@ import click
 
 from planvec.cli.common import (
     CONTEXT_SETTINGS,
+    activity,
     alias_of,
     echo_json,
     embedder_option,
     err,
+    fail,
     handle_errors,
     json_option,
     settings_from,
@@ -56,8 +58,7 @@ def _read_cache(cache_dir: Path) -> Iterator[Any]:
 
 def _fail_to_run(exc: PlanvecError) -> None:
     """A check that cannot run exits 2, whatever the error."""
-    err(f"Error: {exc}")
-    sys.exit(2)
+    fail(str(exc), 2)
 
 
 @click.command("check", context_settings=CONTEXT_SETTINGS)
@@ -102,8 +103,13 @@ def check_command(
     try:
         settings = settings_from(**opts)
         source = sources_for(paths) if paths else None
-        with open_index(settings) as index, _read_cache(settings.cache_dir) as cache:
-            report = check_index(index, source, CheckOptions(vector_sample=sample, cache=cache))
+        with (
+            open_index(settings) as index,
+            _read_cache(settings.cache_dir) as cache,
+            activity(not json_, "checking") as update,
+        ):
+            options = CheckOptions(vector_sample=sample, cache=cache)
+            report = check_index(index, source, options, on_plan=lambda p: update(p.path))
     except PlanvecError as exc:
         _fail_to_run(exc)
         return
@@ -151,8 +157,13 @@ def repair_command(
     try:
         settings = settings_from(**opts)
         source = sources_for(paths) if paths else None
-        with open_index(settings, write=apply, wait=wait) as index:
-            result = repair_index(index, source, apply=apply, batch_size=settings.batch_size)
+        with (
+            open_index(settings, write=apply, wait=wait) as index,
+            activity(not json_, "repair") as update,
+        ):
+            result = repair_index(
+                index, source, apply=apply, batch_size=settings.batch_size, progress=update
+            )
     except PlanvecError as exc:
         _fail_to_run(exc)
         return
@@ -178,7 +189,7 @@ def repair_command(
     after = result.after
     if after is not None:
         click.echo(
-            f"Repaired in {result.seconds:.1f}s: {result.written}. "
+            f"Repaired in {result.seconds:.1f}s: {result.summary()}. "
             f"Check after repair: {after.status}."
         )
         if after.exit_code:

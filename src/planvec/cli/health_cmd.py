@@ -27,6 +27,7 @@ def health(
     collection: str | None,
     config_file: Path | None,
     json_: bool,
+    timeout: float | None = None,
 ) -> None:
     """Check that the store answers and the collection is present; exit 1 if not.
 
@@ -41,8 +42,9 @@ def health(
     from planvec.store.health import health_report
 
     settings = settings_from(
-        index_dir=index_dir, qdrant_url=qdrant_url, collection=collection, config_file=config_file
-    )
+        index_dir=index_dir, qdrant_url=qdrant_url, collection=collection, config_file=config_file,
+        timeout=timeout,
+    )  # fmt: skip
     report = health_report(
         index_dir=settings.index_dir,
         collection=settings.collection,

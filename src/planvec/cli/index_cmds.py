@@ -20,8 +20,11 @@ from planvec.cli.common import (
     json_option,
     settings_from,
     store_options,
+    verbosity,
+    warning_lines,
 )
 from planvec.index import count_plans, open_index, sources_for
+from planvec.records import SearchHit
 from planvec.search import SEARCH_MODES
 from planvec.sync import SyncProgress, SyncReport
 
@@ -142,10 +145,8 @@ def index_command(
         )
     for failure in report.failures:
         err(f"error: {failure.path}: {failure.message}")
-    for warning in report.warnings[:200]:
-        err(f"warning: {warning}")
-    if len(report.warnings) > 200:
-        err(f"warning: ... and {len(report.warnings) - 200} more warnings")
+    for line in warning_lines(report.warnings, verbose=verbosity() > 0):
+        err(f"warning: {line}")
     if json_:
         echo_json(report.to_dict())
     else:
@@ -161,7 +162,11 @@ vectorize_command = alias_of(index_command, "vectorize", "planvec vectorize docs
 @click.argument("query")
 @store_options
 @embedder_option
-@click.option("--plan", default=None, help="Only plans matching this glob (e.g. 'phase-2/*').")
+@click.option(
+    "--plan",
+    default=None,
+    help="Only this plan, the plans under this folder (phase-2) or matching a glob ('*v5*').",
+)
 @click.option(
     "--status",
     type=click.Choice(["todo", "done", "in_progress", "cancelled"]),
@@ -178,6 +183,12 @@ vectorize_command = alias_of(index_command, "vectorize", "planvec vectorize docs
     show_default=True,
     help="hybrid = dense model + lexical BM25, fused.",
 )
+@click.option(
+    "--collapse/--no-collapse",
+    default=True,
+    show_default=True,
+    help="Show tasks of identical text as one hit listing its other locations.",
+)
 @json_option
 @handle_errors
 def search_command(
@@ -188,6 +199,7 @@ def search_command(
     priority: str | None,
     limit: int,
     mode: str,
+    collapse: bool,
     json_: bool,
     **opts: Any,
 ) -> None:
@@ -196,7 +208,7 @@ def search_command(
     \b
     Example:
       planvec search "sauvegarde de la base de données"
-      planvec search "write API docs" --status todo --plan 'phase-2/*' --json
+      planvec search "write API docs" --status todo --plan phase-2 --json
     """
     settings = settings_from(**opts)
     with open_index(settings) as index:
@@ -208,6 +220,7 @@ def search_command(
             status=status,
             section=section,
             priority=priority,
+            collapse=collapse,
         )
     if json_:
         echo_json([hit.to_dict() for hit in hits])
@@ -216,11 +229,30 @@ def search_command(
         click.echo("No matching task.")
         return
     for rank, hit in enumerate(hits, 1):
-        section_path = " > ".join(hit.section)
-        click.echo(
-            f"{rank:>2}. {hit.score:.3f}  {hit.plan}:{hit.line}  [{hit.status}]  {section_path}"
-        )
-        click.echo(f"      {hit.text}")
+        _render_hit(rank, hit)
+
+
+#: Longest task text (characters) shown by the human output of ``search``; --json has it all.
+SHOWN_TEXT = 240
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut at a word boundary to at most ``width`` characters, with an ellipsis."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > width // 2 else cut).rstrip() + "…"
+
+
+def _render_hit(rank: int, hit: SearchHit) -> None:
+    section_path = shorten(" > ".join(hit.section), 120)
+    click.echo(f"{rank:>2}. {hit.score:.3f}  {hit.plan}:{hit.line}  [{hit.status}]  {section_path}")
+    click.echo(f"      {shorten(hit.text, SHOWN_TEXT)}")
+    if hit.also_in:
+        shown = ", ".join(f"{loc.plan}:{loc.line}" for loc in hit.also_in[:3])
+        more = f" and {len(hit.also_in) - 3} more" if len(hit.also_in) > 3 else ""
+        click.echo(f"      also in {shown}{more}")
 
 
 COMMANDS = [index_command, vectorize_command, search_command]

@@ -9,12 +9,14 @@ import click
 
 from planvec import __version__
 from planvec.cli.common import CONTEXT_SETTINGS
+from planvec.redact import install_log_redaction
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version", prog_name="planvec")
 @click.option("-v", "--verbose", count=True, help="More logs on stderr (-v info, -vv debug).")
-def cli(verbose: int) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
     """Turn Markdown project plans into a searchable, always-correct vector index.
 
     \b
@@ -26,6 +28,8 @@ def cli(verbose: int) -> None:
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    install_log_redaction()  # no password of a --qdrant-url in any log line
+    ctx.ensure_object(dict)["verbose"] = verbose
 
 
 def _register() -> None:

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from planvec.cli.common import CONTEXT_SETTINGS, err, handle_errors, json_option
+from planvec.cli.common import (
+    CONTEXT_SETTINGS,
+    err,
+    handle_errors,
+    json_option,
+    verbosity,
+    warning_lines,
+)
 from planvec.records import Plan, SourceFailure
 
 if TYPE_CHECKING:
@@ -35,6 +42,7 @@ def parse(paths: tuple[Path, ...], json_: bool) -> None:
     from planvec.sources.files import MarkdownPlanSource
 
     failed = 0
+    verbose = verbosity() > 0
     # Escape non-ASCII only when stdout cannot encode it (a legacy console): never a crash.
     encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "")
     ascii_only = encoding not in ("utf8", "utf16", "utf32")
@@ -50,8 +58,8 @@ def parse(paths: tuple[Path, ...], json_: bool) -> None:
             failed += 1
             err(f"Error: {item.path}: {item.message}")
             continue
-        for warning in item.warnings:
-            err(f"Warning: {warning}")
+        for line in warning_lines(item.warnings, verbose=verbose):
+            err(f"Warning: {line}")
         if console is None:
             out = sys.stdout
             for task in item.tasks:

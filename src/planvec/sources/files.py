@@ -11,13 +11,17 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import hashlib
+import logging
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from planvec.errors import SourceError
 from planvec.records import ParseWarning, Plan, SourceFailure
 from planvec.sources.markdown_plans import parse_plan
+
+log = logging.getLogger(__name__)
 
 #: Bytes looked at to decide whether a file is binary.
 _SNIFF = 8192
@@ -38,6 +42,37 @@ def is_plan_file(path: Path) -> bool:
 
 def _hidden(name: str) -> bool:
     return name.startswith(".")
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """Log a discovery warning once per process (several callers walk the same tree)."""
+    if message not in _WARNED:
+        _WARNED.add(message)
+        log.warning("%s", message)
+
+
+def _special_kind(path: Path) -> str | None:
+    """What ``path`` is when it exists but is not a regular file (or a link to one).
+
+    ``os.stat`` never blocks, unlike opening a FIFO (which waits for a writer forever) or
+    reading ``/dev/zero`` (which never ends): such files are skipped before being opened.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # missing or unreadable: reading it reports why
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
 
 
 def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[SourceFailure]]:
@@ -82,6 +117,10 @@ def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[Source
                 for name in files:
                     if is_plan_file(Path(name)) and not _hidden(name):
                         full = Path(folder) / name
+                        kind = _special_kind(full)
+                        if kind is not None:  # reading a FIFO or a device would hang
+                            _warn_once(f"{full}: {kind} named *.md; skipped")
+                            continue
                         entries.append((full, full.relative_to(path).as_posix()))
             entries.sort(key=lambda entry: entry[1])
         for full, rel in entries:
@@ -103,7 +142,7 @@ def decode(raw: bytes, rel: str) -> tuple[str, list[ParseWarning]]:
         The text (BOM removed) and the warnings about how it was decoded.
 
     Raises:
-        SourceError: the content looks binary (NUL or other control bytes).
+        SourceError: the content looks binary (runs of NULs or many control bytes).
     """
     for bom, encoding in _UTF16_32_BOMS:
         if raw.startswith(bom):
@@ -114,14 +153,34 @@ def decode(raw: bytes, rel: str) -> tuple[str, list[ParseWarning]]:
             except UnicodeDecodeError:
                 break
     sample = raw[:_SNIFF]
-    if b"\x00" in sample or (sample and len(sample.translate(None, _CONTROL)) < len(sample) * 0.97):
+    if _looks_binary(sample):
         raise SourceError(rel, "binary file (not text); skipped — remove it or pass text files")
+    warnings: list[ParseWarning] = []
+    nuls = raw.count(b"\x00")
+    if nuls:  # a stray NUL in a text file (a bad paste, a buggy editor): drop it, keep the plan
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        raw = raw.replace(b"\x00", b"")
+        warnings.append(ParseWarning(rel, line, f"{nuls} NUL byte(s) removed (first on this line)"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         text, how = _decode_fallback(raw, exc)
-        return text.removeprefix("\ufeff"), [ParseWarning(rel, None, how)]
-    return text.removeprefix("\ufeff"), []
+        warnings.append(ParseWarning(rel, None, how))
+    return text.removeprefix("\ufeff"), warnings
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """Whether the first bytes of a file are binary rather than text with a few odd bytes.
+
+    Text has almost no control bytes: more than 3 % (NUL included) means binary; so does
+    a run of NULs (UTF-16 without a byte order mark, images, archives). One stray NUL in
+    a UTF-8 plan is not enough to throw the whole plan away.
+    """
+    if not sample:
+        return False
+    if b"\x00\x00" in sample or sample.count(b"\x00") > max(8, len(sample) // 1000):
+        return True
+    return len(sample.translate(None, _CONTROL)) < len(sample) * 0.97
 
 
 def _decode_fallback(raw: bytes, exc: UnicodeDecodeError) -> tuple[str, str]:
@@ -162,6 +221,9 @@ def read_plan(full: Path, rel: str) -> Plan | SourceFailure:
         The parsed plan (with decoding warnings and ``file_hash`` = sha256 of the raw
         bytes), or a ``SourceFailure`` when the file cannot be read or is binary.
     """
+    kind = _special_kind(full)
+    if kind is not None:
+        return SourceFailure(rel, f"{kind}, not a regular file; skipped (reading it could hang)")
     try:
         raw = full.read_bytes()
     except IsADirectoryError:

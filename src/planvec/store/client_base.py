@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any, Self, TypeVar
 
 from planvec.errors import CollectionNotFound, IndexLocked, StoreError
+from planvec.redact import redact_text
 from planvec.store.base import (
     DENSE_VECTOR,
     SPARSE_VECTOR,
@@ -127,7 +128,7 @@ class ClientStoreBase(Instrumented):
                 verify=verify_tls,
             )
         return cls(
-            client, backend="server", location=url, policy=policy, observer=observer,
+            client, backend="server", location=redact_text(url), policy=policy, observer=observer,
             parallel=parallel,
         )  # fmt: skip
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from planvec.errors import ConfigError
+from planvec.redact import redact_text
 from planvec.store.base import VectorStore
 from planvec.store.observe import FanoutObserver, LoggingObserver, Observer
 from planvec.store.retry import Phase, RetryPolicy
@@ -42,7 +43,8 @@ def open_store(
         index_dir: the embedded index directory (Edge) or base of ``local://``.
         qdrant_url: ``None``, ``http(s)://...``, ``memory://`` or ``local://[path]``.
         api_key: server API key (never logged or shown).
-        timeout: per-request timeout (seconds, server mode).
+        timeout: the deadline of one store operation, retries included (seconds): also
+            each request's timeout in server mode.
         retries: total attempts per request for transient failures (>= 1).
         retry_ceiling: largest backoff between attempts (seconds).
         grpc: prefer gRPC (server mode).
@@ -66,10 +68,16 @@ def open_store(
     """
     if retries < 1:
         raise ConfigError("retries must be at least 1 (1 = no retry)")
-    if timeout <= 0:
+    if not timeout > 0:
         raise ConfigError("timeout must be a positive number of seconds")
+    if batch_size is not None and batch_size < 1:
+        raise ConfigError(f"batch size must be at least 1, not {batch_size}")
     policy = RetryPolicy(
-        attempts=retries, ceiling=retry_ceiling, base_delay=base_delay, fault_hook=fault_hook
+        attempts=retries,
+        ceiling=retry_ceiling,
+        base_delay=base_delay,
+        fault_hook=fault_hook,
+        deadline=timeout,
     )
     # every operation is logged (DEBUG, planvec.store) besides the caller's observer
     observer = (
@@ -132,5 +140,5 @@ def _client_store(
             parallel=parallel,
         )
     raise ConfigError(
-        f"--qdrant-url {qdrant_url!r} must start with http://, https://, memory:// or local://"
+        f"--qdrant-url {redact_text(qdrant_url)!r} must start with http://, https://, memory:// or local://"
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from planvec.errors import PlanvecError
+from planvec.redact import redact_text
 from planvec.store.factory import open_store
 
 #: Manifest keys shown first in the summary (others follow, scalars only).
@@ -52,6 +53,8 @@ class HealthReport:
         """The JSON form (``planvec health --json``)."""
         data = asdict(self)
         data["ok"] = self.ok
+        for key in ("problems", "warnings"):  # third-party texts may quote a URL
+            data[key] = [redact_text(str(line)) for line in data[key]]
         return data
 
 
@@ -89,8 +92,8 @@ def _location(index_dir: Path, qdrant_url: str | None) -> tuple[str, str]:
     if qdrant_url.startswith("memory://"):
         return "memory", "memory://"
     if qdrant_url.startswith("local://"):
-        return "local", qdrant_url
-    return "server", qdrant_url
+        return "local", redact_text(qdrant_url)
+    return "server", redact_text(qdrant_url)
 
 
 def health_report(
@@ -130,7 +133,7 @@ def health_report(
             verify_tls=verify_tls,
         )
     except PlanvecError as exc:
-        report.problems.append(str(exc))
+        report.problems.append(redact_text(str(exc)))
         return report
     try:
         _fill(report, store, index_dir)

@@ -28,6 +28,7 @@ from planvec.errors import (
     StoreTimeout,
     StoreUnavailable,
 )
+from planvec.redact import redact_text
 
 log = logging.getLogger("planvec.store")
 
@@ -130,6 +131,10 @@ def classify(exc: BaseException) -> Kind:
 
 
 def _detail(exc: BaseException) -> str:
+    return redact_text(_raw_detail(exc))
+
+
+def _raw_detail(exc: BaseException) -> str:
     code, details = getattr(exc, "code", None), getattr(exc, "details", None)
     if callable(code) and callable(details):  # grpc.RpcError: its str() is a multi-line dump
         try:
@@ -202,6 +207,11 @@ class RetryPolicy:
             may raise to simulate failures (see ``FaultInjector``).
         sleep: the sleep function (tests pass a no-op).
         seed: seed of the jitter generator (``None`` = random).
+        deadline: most seconds one call may take, every attempt and backoff included
+            (``None`` = no bound): no retry starts, nor backoff sleeps, past it, so a server
+            that accepts connections but never answers fails a call in about ``deadline``
+            seconds, not ``attempts`` times the request timeout.
+        clock: monotonic clock (tests).
     """
 
     attempts: int = 5
@@ -211,9 +221,13 @@ class RetryPolicy:
     fault_hook: Callable[[str, Phase], None] | None = None
     sleep: Callable[[float], None] = time.sleep
     seed: int | None = None
+    deadline: float | None = None
+    clock: Callable[[], float] = time.monotonic
     _rng: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.deadline is not None and not self.deadline > 0:
+            raise ValueError("the retry deadline must be a positive number of seconds")
         if self.attempts < 1:
             raise ValueError("retry attempts must be >= 1")
         self._rng = random.Random(self.seed)
@@ -254,6 +268,7 @@ class RetryPolicy:
             StoreError: translated; ``StoreUnavailable``/``StoreTimeout`` after the last
                 attempt of a transient failure, other subclasses at once.
         """
+        started = self.clock()
         for attempt in range(self.attempts):
             try:
                 if self.fault_hook is not None:
@@ -278,6 +293,7 @@ class RetryPolicy:
                 retry_after = getattr(exc, "retry_after_s", None)  # the server's own hint
                 if isinstance(retry_after, int | float) and retry_after > 0:
                     delay = max(delay, min(float(retry_after), self.ceiling))
+                self._check_deadline(started, delay, attempt, error, exc)
                 log.warning(
                     "store %s on %s failed transiently (%s); retry %d/%d in %.2fs",
                     operation,
@@ -291,3 +307,18 @@ class RetryPolicy:
                     on_retry()
                 self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check_deadline(
+        self, started: float, delay: float, attempt: int, error: StoreError, exc: BaseException
+    ) -> None:
+        """Raise ``error`` when a retry after ``delay`` would end past the deadline."""
+        if self.deadline is None:
+            return
+        spent = self.clock() - started
+        if spent + delay < self.deadline:
+            return
+        message = (
+            f"{error} (gave up after {attempt + 1} attempt(s) in {spent:.1f}s: the --timeout"
+            f" deadline is {self.deadline:g}s)"
+        )
+        raise type(error)(message) from exc
