@@ -9,6 +9,7 @@ models.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -16,14 +17,20 @@ from typing import Protocol
 
 from planvec.embed.base import Embedder
 from planvec.errors import (
+    REBUILD_HINT,
     CollectionNotFound,
     ConfigError,
+    DeleteRefused,
+    IndexDamaged,
+    SourceError,
     StoreError,
     StoreTimeout,
     StoreUnavailable,
 )
+from planvec.guard import DeleteGuard
 from planvec.lock import WriteLock, lock_path_for
 from planvec.manifest import (
+    SYNC_MARKER,
     Manifest,
     check_compatible,
     new_manifest,
@@ -37,12 +44,14 @@ from planvec.points import (
     TEXT_FIELDS,
     query_embedding_text,
 )
-from planvec.records import Plan, SearchHit
+from planvec.records import SearchHit
+from planvec.recovery import sample_points
+from planvec.roots import RootedPlanSource, resolve_root
 from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
 from planvec.settings import Settings
 from planvec.sources.base import Source
 from planvec.store.base import CollectionSpec, VectorStore
-from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport
+from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport, dry_run_new
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +130,11 @@ class Index:
         """The manifest, upgraded and checked against the embedder; raises if incompatible."""
         manifest = self.manifest
         if manifest is None:
+            if self.exists() and self.store.count(self.collection) > 0:
+                raise IndexDamaged(
+                    f"{self.location} holds points but its planvec manifest is missing; "
+                    f"{REBUILD_HINT}"
+                )
             raise CollectionNotFound(
                 f"no planvec index in {self.location}: run `planvec index PATH` first"
             )
@@ -141,8 +155,9 @@ class Index:
         if self.manifest is None:
             if self.exists() and self.store.count(self.collection) > 0:
                 raise ConfigError(
-                    f"{self.location} holds points but no planvec manifest: it was not "
-                    "written by planvec. Use another --collection, or `planvec migrate-legacy`."
+                    f"{self.location} holds points but no planvec manifest. If planvec built "
+                    f"it and the manifest was lost, {REBUILD_HINT}; if another tool wrote it, "
+                    "use another --collection, or `planvec migrate-legacy`."
                 )
             self.store.ensure_collection(self.collection, self.spec())
             manifest = new_manifest(
@@ -169,12 +184,18 @@ class Index:
         delete_missing: bool = True,
         batch_size: int = 256,
         progress: Callable[[SyncProgress], None] | None = None,
+        guard: DeleteGuard | None = None,
     ) -> SyncReport:
-        """Make the collection hold exactly the tasks of ``source`` (see ``planvec.sync``)."""
+        """Make the collection hold exactly the tasks of ``source`` (see ``planvec.sync``).
+
+        Raises:
+            DeleteRefused: the deletion guard held deletions back (``planvec.guard``); the
+                rest was written and the report is ``exc.report``.
+        """
         if dry_run and self.manifest is None:
-            manifest: Manifest | None = None
-        else:
-            manifest = self.ensure() if not dry_run else self.check_manifest()
+            return dry_run_new(source)
+        manifest = self.ensure() if not dry_run else self.check_manifest()
+        guard = guard if guard is not None else DeleteGuard()
         syncer = Syncer(
             self.store,
             self.collection,
@@ -182,37 +203,83 @@ class Index:
             lexical=self.lexical,
             batch_size=batch_size,
             progress=progress,
+            guard=guard,
         )
-        if manifest is None:  # dry run on a new index: everything is an addition
-            report = SyncReport(dry_run=True)
-            for item in source.iter_plans():
-                if isinstance(item, Plan):
-                    report.plans += 1
-                    report.tasks += len(item.tasks)
-                    report.added += len(item.tasks)
-                    report.warnings.extend(item.warnings)
-                else:
-                    report.failed += 1
-                    report.failures.append(item)
-            return report
+        sample_points(self.store, self.collection)  # damaged files: fail before writing
+        if not dry_run:
+            manifest = self._mark_sync_started(manifest, source)
         report = syncer.run(source, dry_run=dry_run, delete_missing=delete_missing)
         if not dry_run:
             self._record_sync(manifest, report, syncer.plan_counts)
+            if guard.tripped:
+                raise DeleteRefused(guard.message(report.plans_deleted), report)
         return report
+
+    def _mark_sync_started(self, manifest: Manifest, source: Source) -> Manifest:
+        """Record that a sync runs (cleared by ``_record_sync``): a kill leaves it behind."""
+        marked = dict(manifest)
+        marked[SYNC_MARKER] = {"started_at": now_iso(), "pid": os.getpid()}
+        root = getattr(source, "root", None)
+        if root is not None:
+            marked["root"] = str(root)
+        self.store.write_manifest(self.collection, marked)
+        self._manifest = marked
+        return marked
 
     def _record_sync(
         self, manifest: Manifest, report: SyncReport, plan_counts: dict[str, int] | None
     ) -> None:
         updated = dict(manifest)
+        updated.pop(SYNC_MARKER, None)
         updated["updated_at"] = now_iso()
         updated["model_id"] = self.embedder.model_id
         updated["lexical"] = self.lexical.version if self.lexical else None
         updated["plans"] = plan_counts if plan_counts is not None else self.plan_counts()
         updated["last_sync"] = {
-            k: v for k, v in report.to_dict().items() if k not in ("failures", "warnings")
+            k: v for k, v in report.to_dict().items() if k not in ("failures", "warnings", "guard")
         }
         self.store.write_manifest(self.collection, updated)
         self._manifest = updated
+
+    def drop(self) -> Manifest | None:
+        """Delete the collection and its manifest, even damaged (``--rebuild``).
+
+        Returns:
+            The old manifest when it could still be read (its root is kept), else ``None``.
+        """
+        try:
+            old = self.manifest
+        except StoreError:
+            old = None
+        self.store.drop_collection(self.collection)
+        self._manifest = None
+        return old
+
+    def source(
+        self,
+        paths: Sequence[Path],
+        *,
+        root: Path | None = None,
+        config_file: Path | None = None,
+        manifest: Manifest | None = None,
+    ) -> RootedPlanSource:
+        """The plans under ``paths``, named relative to this index's root (``planvec.roots``).
+
+        Raises:
+            ConfigError: a path lies outside the root.
+            SourceError: a path does not exist.
+        """
+        for path in paths:
+            if not os.path.lexists(path):
+                raise SourceError(str(path), "no such file or directory; check the path and retry")
+        found = resolve_root(
+            manifest if manifest is not None else self.manifest,
+            paths,
+            explicit=root,
+            config_file=config_file,
+            stored_plans=lambda: list((manifest or self.manifest or {}).get("plans") or ()),
+        )
+        return RootedPlanSource(paths, found)
 
     def plan_counts(self) -> dict[str, int]:
         """Number of points per plan, read from the store."""
@@ -300,6 +367,15 @@ class Index:
         return self.store.count(self.collection) if self.exists() else 0
 
 
+def _readable_manifest(store: VectorStore, collection: str, rebuild: bool) -> Manifest | None:
+    try:
+        return store.read_manifest(collection)
+    except IndexDamaged:
+        if rebuild:
+            return None
+        raise
+
+
 def embedder_for(settings: Settings, manifest: Manifest | None) -> Embedder:
     from planvec.embed.factory import make_embedder
 
@@ -341,6 +417,7 @@ def open_index(
     wait: bool = False,
     embedder: Embedder | None = None,
     store: VectorStore | None = None,
+    rebuild: bool = False,
 ) -> Index:
     """Open the index described by ``settings``.
 
@@ -350,6 +427,7 @@ def open_index(
         wait: with ``write``, queue behind another writer instead of failing.
         embedder: use this embedder instead of the one named in settings.
         store: use this store instead of opening the one named in settings.
+        rebuild: the index is about to be dropped and rebuilt: a damaged manifest is no error.
     """
     from planvec.embed.lexical import default_lexical_encoder
     from planvec.store.aliases import resolve_collection
@@ -369,7 +447,7 @@ def open_index(
         # an alias (planvec migrate-model) names the live physical collection; else itself
         collection = resolve_collection(store, settings.collection)
         if embedder is None:
-            embedder = embedder_for(settings, store.read_manifest(collection))
+            embedder = embedder_for(settings, _readable_manifest(store, collection, rebuild))
             if write:
                 embedder = cached_embedder(embedder, settings)
         shown = (

@@ -21,6 +21,10 @@ from planvec.errors import IndexMismatch
 
 SCHEMA_VERSION = 1
 
+#: set when a sync starts and removed when it ends: present on an idle index, it says the
+#: last sync was interrupted (killed, crashed) and the index may lag behind its plans
+SYNC_MARKER = "sync_in_progress"
+
 Manifest = dict[str, Any]
 
 #: (from_version, name, function): applied in order to bring a manifest up to date.
