@@ -45,12 +45,12 @@ from planvec.points import (
     query_embedding_text,
 )
 from planvec.records import SearchHit
-from planvec.recovery import sample_points
 from planvec.roots import RootedPlanSource, resolve_root
 from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
 from planvec.settings import Settings
 from planvec.sources.base import Source
 from planvec.store.base import CollectionSpec, VectorStore
+from planvec.store.probe import sample_points
 from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport, dry_run_new
 
 log = logging.getLogger(__name__)

@@ -21,16 +21,15 @@ def sample_points(store: VectorStore, collection: str, sample: int = SAMPLE) -> 
     """Read up to ``sample`` points with vectors and payloads; returns how many were read.
 
     Raises:
-        IndexDamaged: a point cannot be read, or has lost its vector or payload.
+        IndexDamaged: a point cannot be read, or has lost its vector.
     """
     read = 0
     for point in store.scroll(
         collection, with_vectors=True, with_payload=True, batch_size=max(1, sample)
     ):
-        if point.vector is None or not point.payload:
+        if point.vector is None:
             raise IndexDamaged(
-                f"point {point.id} of collection {collection!r} lost its "
-                f"{'vector' if point.vector is None else 'payload'}; {REBUILD_HINT}"
+                f"point {point.id} of collection {collection!r} lost its vector; {REBUILD_HINT}"
             )
         read += 1
         if read >= sample:
