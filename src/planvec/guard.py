@@ -69,7 +69,12 @@ class DeleteGuard:
         return True
 
     def check_run(self, deleted: int) -> bool:
-        """Whether the run's ``deleted`` points may be deleted; records the verdict."""
+        """Whether the run's ``deleted`` points may be deleted; records the verdict.
+
+        The deletions of held plans count too: a run that empties every plan is refused as a
+        whole, not plan by plan.
+        """
+        deleted += sum(h.would_delete for h in self.held)
         self.would_delete = deleted
         self.refused = not self.allow and trips(self.points_before, deleted, self.max_delete)
         return not self.refused
