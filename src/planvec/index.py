@@ -251,9 +251,18 @@ class Index:
             old = self.manifest
         except StoreError:
             old = None
+        if old is None:  # keep the plan names, to find the root again (``planvec.roots``)
+            old = {"plans": self._readable_plan_counts()}
         self.store.drop_collection(self.collection)
         self._manifest = None
         return old
+
+    def _readable_plan_counts(self) -> dict[str, int]:
+        """Points per plan read from the store; empty when the collection cannot be read."""
+        try:
+            return self.plan_counts() if self.exists() else {}
+        except StoreError:
+            return {}
 
     def source(
         self,
@@ -277,7 +286,9 @@ class Index:
             paths,
             explicit=root,
             config_file=config_file,
-            stored_plans=lambda: list((manifest or self.manifest or {}).get("plans") or ()),
+            stored_plans=lambda: list(
+                (manifest or self.manifest or {}).get("plans") or self._readable_plan_counts()
+            ),
         )
         return RootedPlanSource(paths, found)
 

@@ -7,9 +7,9 @@ A plan's name (``Plan.path``, part of every task id) is its path relative to the
 1. ``--root`` / ``PLANVEC_ROOT`` / ``root`` in ``planvec.toml`` (given explicitly; a
    different root than the recorded one re-anchors the index: every plan is renamed);
 2. the root recorded in the index manifest;
-3. for an index written before roots existed, the ancestor of the arguments that keeps the
-   most of its stored plan names (so upgrading renames nothing); it is recorded on the
-   next sync;
+3. for an index written before roots existed (or whose manifest was lost), the ancestor
+   of the arguments that keeps the most of its stored plan names (so upgrading renames
+   nothing); it is recorded on the next sync;
 4. for a new index, the project root: the directory of the config file, else the VCS root
    (``.git``/``.hg``) around the arguments, else their common parent directory.
 
@@ -93,7 +93,7 @@ def resolve_root(
         root = _absolute(explicit)
     elif isinstance(recorded, str) and recorded:
         root = Path(recorded)
-    elif manifest is not None and (stored := stored_plans()):
+    elif stored := stored_plans():
         root = _legacy_root(paths, stored)
     else:
         root = project_root(paths, config_file=config_file)

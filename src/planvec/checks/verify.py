@@ -26,7 +26,7 @@ from typing import Any
 
 from planvec.checks.findings import CheckReport, Finding
 from planvec.checks.vectors import VectorChecker
-from planvec.errors import PlanvecError
+from planvec.errors import REBUILD_HINT, PlanvecError
 from planvec.index import Index
 from planvec.manifest import SCHEMA_VERSION
 from planvec.points import REQUIRED_FIELDS, VOLATILE_FIELDS, payload_hash, task_payload
@@ -146,8 +146,8 @@ def _check_store(index: Index, report: CheckReport) -> bool:
         report.add(
             Finding(
                 "manifest_missing",
-                "the collection has no planvec manifest: it was not written by planvec "
-                "(rebuild it with `planvec repair PATH --apply`)",
+                "the collection has no planvec manifest (lost, or written by another tool); "
+                f"{REBUILD_HINT}",
             )
         )
     else:
