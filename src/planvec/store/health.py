@@ -196,6 +196,8 @@ def _fill(report: HealthReport, store: Any, index_dir: Path) -> None:
         report.points, report.dimension = info.points, info.dimension
         report.distance, report.sparse = info.distance, info.sparse
         manifest = store.read_manifest(report.collection)
+    except IndexLocked:
+        raise  # busy: ``health_report`` says so
     except PlanvecError as exc:
         report.problems.append(str(exc))
         return
