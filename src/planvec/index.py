@@ -22,7 +22,6 @@ from planvec.errors import (
     ConfigError,
     DeleteRefused,
     IndexDamaged,
-    SourceError,
     StoreError,
     StoreTimeout,
     StoreUnavailable,
@@ -30,22 +29,25 @@ from planvec.errors import (
 from planvec.guard import DeleteGuard
 from planvec.lock import WriteLock, lock_path_for
 from planvec.manifest import (
-    SYNC_MARKER,
     Manifest,
     check_compatible,
     new_manifest,
-    now_iso,
+    sync_recorded,
+    sync_started,
     upgrade_manifest,
 )
-from planvec.points import (
-    BOOL_FIELDS,
-    INTEGER_FIELDS,
-    KEYWORD_FIELDS,
-    TEXT_FIELDS,
-    query_embedding_text,
+from planvec.opening import (
+    cached_embedder,
+    collection_spec,
+    count_plans,
+    embedder_for,
+    readable_manifest,
+    sources_for,
+    store_for,
 )
+from planvec.points import query_embedding_text
 from planvec.records import SearchHit
-from planvec.roots import RootedPlanSource, resolve_root
+from planvec.roots import RootedPlanSource, rooted_source
 from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
 from planvec.settings import Settings
 from planvec.sources.base import Source
@@ -54,8 +56,6 @@ from planvec.store.probe import sample_points
 from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport, dry_run_new
 
 log = logging.getLogger(__name__)
-
-HASHING_FAMILY = "planvec-hashing"
 
 
 class LexicalEncoder(LexicalEncoderLike, LexicalQueryEncoder, Protocol):
@@ -107,15 +107,7 @@ class Index:
     # -- manifest ----------------------------------------------------------------------------
 
     def spec(self) -> CollectionSpec:
-        return CollectionSpec(
-            dimension=self.embedder.dimension,
-            distance="cosine",
-            sparse=True,
-            keyword_fields=KEYWORD_FIELDS,
-            integer_fields=INTEGER_FIELDS,
-            bool_fields=BOOL_FIELDS,
-            text_fields=TEXT_FIELDS,
-        )
+        return collection_spec(self.embedder.dimension)
 
     def exists(self) -> bool:
         return self.store.collection_info(self.collection) is not None
@@ -217,11 +209,8 @@ class Index:
 
     def _mark_sync_started(self, manifest: Manifest, source: Source) -> Manifest:
         """Record that a sync runs (cleared by ``_record_sync``): a kill leaves it behind."""
-        marked = dict(manifest)
-        marked[SYNC_MARKER] = {"started_at": now_iso(), "pid": os.getpid()}
         root = getattr(source, "root", None)
-        if root is not None:
-            marked["root"] = str(root)
+        marked = sync_started(manifest, pid=os.getpid(), root=None if root is None else str(root))
         self.store.write_manifest(self.collection, marked)
         self._manifest = marked
         return marked
@@ -229,29 +218,25 @@ class Index:
     def _record_sync(
         self, manifest: Manifest, report: SyncReport, plan_counts: dict[str, int] | None
     ) -> None:
-        updated = dict(manifest)
-        updated.pop(SYNC_MARKER, None)
-        updated["updated_at"] = now_iso()
-        updated["model_id"] = self.embedder.model_id
-        updated["lexical"] = self.lexical.version if self.lexical else None
-        updated["plans"] = plan_counts if plan_counts is not None else self.plan_counts()
-        updated["last_sync"] = {
-            k: v for k, v in report.to_dict().items() if k not in ("failures", "warnings", "guard")
-        }
+        skip = ("failures", "warnings", "guard")
+        updated = sync_recorded(
+            manifest,
+            model_id=self.embedder.model_id,
+            lexical=self.lexical.version if self.lexical else None,
+            plans=plan_counts if plan_counts is not None else self.plan_counts(),
+            last_sync={k: v for k, v in report.to_dict().items() if k not in skip},
+        )
         self.store.write_manifest(self.collection, updated)
         self._manifest = updated
 
-    def drop(self) -> Manifest | None:
-        """Delete the collection and its manifest, even damaged (``--rebuild``).
-
-        Returns:
-            The old manifest when it could still be read (its root is kept), else ``None``.
-        """
+    def drop(self) -> Manifest:
+        """Delete the collection and its manifest, even damaged (``--rebuild``); returns the
+        old manifest if readable, else the stored plan names (to find the root again)."""
         try:
             old = self.manifest
         except StoreError:
             old = None
-        if old is None:  # keep the plan names, to find the root again (``planvec.roots``)
+        if old is None:
             old = {"plans": self._readable_plan_counts()}
         self.store.drop_collection(self.collection)
         self._manifest = None
@@ -272,25 +257,16 @@ class Index:
         config_file: Path | None = None,
         manifest: Manifest | None = None,
     ) -> RootedPlanSource:
-        """The plans under ``paths``, named relative to this index's root (``planvec.roots``).
-
-        Raises:
-            ConfigError: a path lies outside the root.
-            SourceError: a path does not exist.
-        """
-        for path in paths:
-            if not os.path.lexists(path):
-                raise SourceError(str(path), "no such file or directory; check the path and retry")
-        found = resolve_root(
-            manifest if manifest is not None else self.manifest,
+        """The plans under ``paths``, named relative to the index root (see ``planvec.roots``);
+        ``manifest`` stands for the index's own (``drop`` returns it before a rebuild)."""
+        known = manifest if manifest is not None else self.manifest
+        return rooted_source(
+            known,
             paths,
-            explicit=root,
+            root=root,
             config_file=config_file,
-            stored_plans=lambda: list(
-                (manifest or self.manifest or {}).get("plans") or self._readable_plan_counts()
-            ),
+            stored_plans=lambda: list((known or {}).get("plans") or self._readable_plan_counts()),
         )
-        return RootedPlanSource(paths, found)
 
     def plan_counts(self) -> dict[str, int]:
         """Number of points per plan, read from the store."""
@@ -378,47 +354,14 @@ class Index:
         return self.store.count(self.collection) if self.exists() else 0
 
 
-def _readable_manifest(store: VectorStore, collection: str, rebuild: bool) -> Manifest | None:
-    try:
-        return store.read_manifest(collection)
-    except IndexDamaged:
-        if rebuild:
-            return None
-        raise
-
-
-def embedder_for(settings: Settings, manifest: Manifest | None) -> Embedder:
-    from planvec.embed.factory import make_embedder
-
-    name = settings.embedder
-    if name == "auto" and manifest and manifest.get("model") == HASHING_FAMILY:
-        name = "hashing"
-    return make_embedder(name, settings.cache_dir)
-
-
-def cached_embedder(embedder: Embedder, settings: Settings) -> Embedder:
-    if embedder.family == HASHING_FAMILY:
-        return embedder
-    from planvec.embed.cache import CachedEmbedder, EmbeddingCache
-
-    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
-    return CachedEmbedder(embedder, cache)
-
-
-def store_for(settings: Settings, qdrant_url: str | None = None) -> VectorStore:
-    """The store named by ``settings`` (or by ``qdrant_url`` when given)."""
-    from planvec.store import open_store
-
-    return open_store(
-        index_dir=settings.index_dir,
-        qdrant_url=qdrant_url if qdrant_url is not None else settings.qdrant_url,
-        api_key=settings.api_key,
-        timeout=settings.timeout,
-        retries=settings.retries,
-        retry_ceiling=settings.retry_ceiling,
-        grpc=settings.grpc,
-        verify_tls=settings.verify_tls,
+def _write_lock(settings: Settings, wait: bool) -> WriteLock:
+    """The write lock of the index in ``settings``, acquired."""
+    path = lock_path_for(
+        settings.index_dir, settings.qdrant_url, settings.collection, settings.cache_dir
     )
+    lock = WriteLock(path, wait=wait)
+    lock.acquire()
+    return lock
 
 
 def open_index(
@@ -443,22 +386,14 @@ def open_index(
     from planvec.embed.lexical import default_lexical_encoder
     from planvec.store.aliases import resolve_collection
 
-    lock = None
-    if write:
-        lock = WriteLock(
-            lock_path_for(
-                settings.index_dir, settings.qdrant_url, settings.collection, settings.cache_dir
-            ),
-            wait=wait,
-        )
-        lock.acquire()
+    lock = _write_lock(settings, wait) if write else None
     try:
         if store is None:
             store = store_for(settings)
         # an alias (planvec migrate-model) names the live physical collection; else itself
         collection = resolve_collection(store, settings.collection)
         if embedder is None:
-            embedder = embedder_for(settings, _readable_manifest(store, collection, rebuild))
+            embedder = embedder_for(settings, readable_manifest(store, collection, rebuild))
             if write:
                 embedder = cached_embedder(embedder, settings)
         shown = (
@@ -486,27 +421,4 @@ def open_index(
         raise
 
 
-def count_plans(paths: Sequence[Path]) -> int:
-    """How many plan files ``paths`` hold (for progress bars)."""
-    from planvec.sources.files import discover
-
-    return len(discover([Path(p) for p in paths])[0])
-
-
-def sources_for(paths: Sequence[Path]) -> Source:
-    """The Markdown plan source for ``paths`` (files or directories)."""
-    from planvec.sources.files import MarkdownPlanSource, discover
-
-    owners: dict[str, Path] = {}
-    for full, rel in discover([Path(p) for p in paths])[0]:
-        if rel in owners:
-            raise ConfigError(
-                f"{owners[rel]} and {full} would both be indexed as plan {rel!r} (plan names "
-                "are relative to each argument): index them into separate --collection "
-                "names, or pass their common parent directory instead"
-            )
-        owners[rel] = full
-    return MarkdownPlanSource([Path(p) for p in paths])
-
-
-__all__ = ["Index", "open_index", "sources_for"]
+__all__ = ["Index", "count_plans", "open_index", "sources_for"]

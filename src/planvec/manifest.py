@@ -52,6 +52,22 @@ def new_manifest(
     }
 
 
+def sync_started(manifest: Manifest, *, pid: int, root: str | None) -> Manifest:
+    """``manifest`` marked as being synced (``SYNC_MARKER``), with the plans' root if known."""
+    marked = dict(manifest)
+    marked[SYNC_MARKER] = {"started_at": now_iso(), "pid": pid}
+    if root is not None:
+        marked["root"] = root
+    return marked
+
+
+def sync_recorded(manifest: Manifest, **facts: Any) -> Manifest:
+    """``manifest`` after a finished sync: the marker removed, ``facts`` and the time set."""
+    updated = {k: v for k, v in manifest.items() if k != SYNC_MARKER}
+    updated.update(facts, updated_at=now_iso())
+    return updated
+
+
 def upgrade_manifest(manifest: Manifest) -> tuple[Manifest, list[str]]:
     """Apply pending migrations; returns the new manifest and the names applied."""
     version = int(manifest.get("schema_version", 0))

@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from planvec.errors import ConfigError
+from planvec.errors import ConfigError, SourceError
 from planvec.records import Plan, SourceFailure
 from planvec.sources.files import discover, read_plan
 
@@ -114,6 +114,29 @@ def _outside_message(path: Path, root: Path, explicit: bool) -> str:
         f"tasks are re-added under the new names, from the embedding cache, and the old "
         f"names deleted, which the deletion guard asks you to confirm with --allow-delete)"
     )
+
+
+def rooted_source(
+    manifest: dict[str, Any] | None,
+    paths: Sequence[Path],
+    *,
+    root: Path | None = None,
+    config_file: Path | None = None,
+    stored_plans: Callable[[], Collection[str]] = frozenset,
+) -> RootedPlanSource:
+    """The plans under ``paths`` named relative to the resolved root (``resolve_root``).
+
+    Raises:
+        SourceError: a path does not exist.
+        ConfigError: a path lies outside the root.
+    """
+    for path in paths:
+        if not os.path.lexists(path):
+            raise SourceError(str(path), "no such file or directory; check the path and retry")
+    found = resolve_root(
+        manifest, paths, explicit=root, config_file=config_file, stored_plans=stored_plans
+    )
+    return RootedPlanSource(paths, found)
 
 
 class RootedPlanSource:

@@ -15,6 +15,7 @@ from planvec.cli.common import (
     settings_from,
     store_options,
 )
+from planvec.settings import Settings
 
 
 @click.command("health", context_settings=CONTEXT_SETTINGS)
@@ -54,11 +55,7 @@ def health(
         timeout=min(settings.timeout, 10.0),
         grpc=settings.grpc,
         verify_tls=settings.verify_tls,
-        writer=writer_pid(
-            lock_path_for(
-                settings.index_dir, settings.qdrant_url, settings.collection, settings.cache_dir
-            )
-        ),
+        writer=writer_pid(lock_path_for(*_lock_parts(settings))),
     )
     if json_:
         echo_json(report.to_dict())
@@ -83,6 +80,10 @@ def health(
             err(f"Error: {problem}")
     if not report.ok:
         raise SystemExit(1)
+
+
+def _lock_parts(settings: Settings) -> tuple[Path, str | None, str, Path]:
+    return settings.index_dir, settings.qdrant_url, settings.collection, settings.cache_dir
 
 
 COMMANDS = [health]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,7 @@ def index_command(
       planvec index docs/plans --qdrant-url http://localhost:6333 --json
     """
     settings = settings_from(**opts)
+    guard = DeleteGuard(max_delete=settings.max_delete, allow=allow_delete)
     with (
         open_index(settings, write=not dry_run, wait=wait, rebuild=rebuild) as index,
         _progress(not (silent or json_), count_plans(paths)) as progress,
@@ -180,30 +182,29 @@ def index_command(
         source = index.source(
             paths, root=settings.root, config_file=settings.config_file, manifest=old
         )
-        guard = DeleteGuard(max_delete=settings.max_delete, allow=allow_delete)
-        try:
-            report = (
-                dry_run_new(source)
-                if rebuild and dry_run
-                else index.sync(
-                    source,
-                    dry_run=dry_run,
-                    delete_missing=not keep_missing,
-                    batch_size=settings.batch_size,
-                    progress=progress,
-                    guard=guard,
-                )
-            )
-        except DeleteRefused as exc:
-            if isinstance(exc.report, SyncReport):
-                _show(exc.report, json_)
-            raise
+        if rebuild and dry_run:
+            report = dry_run_new(source)
+        else:
+            sync = functools.partial(index.sync, source, dry_run=dry_run, guard=guard)
+            report = _guarded(sync, json_, not keep_missing, settings.batch_size, progress)
     _show(report, json_)
     if report.guard is not None and report.guard.tripped:  # a dry run that would be refused
         err(f"Error: {report.guard.message(report.plans_deleted)}")
         sys.exit(2)
     if report.failed:
         sys.exit(1)
+
+
+def _guarded(
+    sync: Callable[..., SyncReport], json_: bool, delete_missing: bool, batch: int, progress: Any
+) -> SyncReport:
+    """Run ``sync``; when the deletion guard refuses, show the report before the error."""
+    try:
+        return sync(delete_missing=delete_missing, batch_size=batch, progress=progress)
+    except DeleteRefused as exc:
+        if isinstance(exc.report, SyncReport):
+            _show(exc.report, json_)
+        raise
 
 
 def _show(report: SyncReport, json_: bool) -> None:
