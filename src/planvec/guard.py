@@ -61,6 +61,11 @@ class DeleteGuard:
     refused: bool = False
     held: list[HeldPlan] = field(default_factory=list)
 
+    def start(self, points_before: int) -> None:
+        """Begin a run over an index holding ``points_before`` points (clears a past verdict)."""
+        self.points_before, self.would_delete, self.refused = points_before, 0, False
+        self.held.clear()
+
     def hold_plan(self, plan: str, stored: int, parsed: int, deleted: int) -> bool:
         """Whether ``plan``'s changes must be held back (records it when so)."""
         if self.allow or not trips(stored, deleted, self.max_delete):

@@ -262,7 +262,7 @@ class Syncer:
         """
         started = time.perf_counter()
         report = SyncReport(dry_run=dry_run, guard=self.guard)
-        self.guard.points_before = self.store.count(self.collection)
+        self.guard.start(self.store.count(self.collection))
         seen_plans: set[str] = set()
         batch: list[tuple[Task, dict[str, Any]]] = []
         deletes: list[str] = []
