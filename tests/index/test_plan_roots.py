@@ -151,3 +151,19 @@ def test_resolve_root_prefers_explicit_then_recorded(tree: Path) -> None:
     assert resolve_root(recorded, [tree / "phase-1"], explicit=tree / "phase-1") == tree / "phase-1"
     with pytest.raises(Exception, match="no longer exists"):
         resolve_root({"root": str(tree / "gone")}, [tree])
+
+
+def test_check_and_repair_of_a_subfolder_leave_other_plans_alone(
+    tree: Path, tmp_path: Path
+) -> None:
+    idx = tmp_path / "idx"
+    assert index(tree, idx)[0] == 0
+    base = ("--index", str(idx), "--offline")
+    code, out, _ = invoke("check", str(tree / "phase-2"), *base, "--json")
+    assert code == 0 and json.loads(out)["findings"] == []
+    (tree / "phase-2" / "c.md").unlink()
+    code, out, _ = invoke("check", str(tree / "phase-2"), *base, "--json")
+    kinds = {(f["kind"], f["plan"]) for f in json.loads(out)["findings"]}
+    assert code == 1 and kinds == {("orphan_plan", "phase-2/c.md")}
+    assert invoke("repair", str(tree / "phase-2"), *base, "--apply")[0] == 0
+    assert stored(idx)[0] == {"phase-1/a.md", "phase-2/b.md"}

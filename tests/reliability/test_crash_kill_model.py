@@ -95,7 +95,7 @@ def test_killed_runs_with_the_real_model_and_cache_converge(
     started = time.perf_counter()
     clean_report = _run(version_b, tmp_path / "clean", clean_cache)
     seconds = time.perf_counter() - started
-    assert clean_report["embedded"] == clean_report["added"] > 0
+    assert 0 < clean_report["embedded"] <= clean_report["added"]  # equal texts embed once
     expected = _state(tmp_path / "clean")
 
     # from an empty index and an empty cache: the first kills land in the embedding and the

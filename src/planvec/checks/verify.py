@@ -285,8 +285,11 @@ def _compare_plans(
                 payload_hash(payload),
             )
         _compare_one(index, item.path, expected, lexical_version, report)
+    in_scope = getattr(source, "in_scope", None)  # a rooted source over part of the tree
     for plan, counts in sorted(report.plans.items()):
-        if plan not in seen_plans and counts.points:
+        if plan in seen_plans or not counts.points:
+            continue
+        if in_scope is None or in_scope(plan):
             report.add(
                 Finding(
                     "orphan_plan",
