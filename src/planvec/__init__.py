@@ -2,10 +2,10 @@
 
 The public API is small: open an index from settings, sync it from sources, search it::
 
-    from planvec import load_settings, open_index, sources_for
+    from planvec import load_settings, open_index
 
     with open_index(load_settings(index_dir=".planvec"), write=True) as index:
-        index.sync(sources_for(["plans/"]))
+        index.sync(index.source(["plans/"]))
         hits = index.search("sauvegarde de la base", status="todo")
 """
 
@@ -14,7 +14,9 @@ from __future__ import annotations
 from planvec.errors import (
     CollectionNotFound,
     ConfigError,
+    DeleteRefused,
     EmbedError,
+    IndexDamaged,
     IndexLocked,
     IndexMismatch,
     PlanvecError,
@@ -32,8 +34,10 @@ __version__ = "0.1.0"
 __all__ = [
     "CollectionNotFound",
     "ConfigError",
+    "DeleteRefused",
     "EmbedError",
     "Index",
+    "IndexDamaged",
     "IndexLocked",
     "IndexMismatch",
     "Plan",

@@ -12,9 +12,11 @@ Messages say what went wrong *and how to fix it*: the CLI prints them as they ar
     ├── StoreError             the vector store failed
     │   ├── StoreUnavailable   cannot reach it (transient; retried first)
     │   ├── StoreTimeout       a call took too long (transient; retried first)
-    │   └── CollectionNotFound the collection does not exist
+    │   ├── CollectionNotFound the collection does not exist
+    │   └── IndexDamaged       index files damaged: `planvec index --rebuild` recovers
     ├── IndexMismatch          the index was built with another model / dimension / schema
     ├── IndexLocked            another planvec process is writing this index
+    ├── DeleteRefused          a sync would delete more than max_delete (deletion guard)
     ├── ArchiveError           a backup archive is invalid, tampered or too new
     ├── CatalogueError         the PostgreSQL catalogue cannot be reached or written
     │   └── CatalogueLocked    another catalogue sync is running on this database
@@ -81,6 +83,42 @@ class IndexLocked(PlanvecError):
     """
 
     exit_code = 2
+
+
+class DeleteRefused(PlanvecError):
+    """A sync would delete more than ``max_delete`` of the index or of a plan.
+
+    Exit code 2: the run was refused (its deletions were not written); ``report`` is the
+    sync report with the guard's verdict.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+#: the one recovery path from a damaged index, named by every error about one
+REBUILD_HINT = (
+    "recover with `planvec index PATHS --rebuild` (drops the damaged index and builds it "
+    "again from the plans, reusing cached embeddings)"
+)
+
+#: what Qdrant Edge says when its files are damaged (truncated, overwritten)
+DAMAGE_MARKERS = (
+    "not readable",
+    "io error",
+    "out of bounds",
+    "corrupt",
+    "unexpected end",
+    "failed to load",
+    "invalid",
+)
+
+
+class IndexDamaged(StoreError):
+    """The index files (manifest, segments) are damaged; the message names the recovery."""
 
 
 class ArchiveError(PlanvecError):

@@ -9,6 +9,7 @@ models.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -16,40 +17,46 @@ from typing import Protocol
 
 from planvec.embed.base import Embedder
 from planvec.errors import (
+    REBUILD_HINT,
     CollectionNotFound,
     ConfigError,
+    DeleteRefused,
+    IndexDamaged,
     StoreError,
     StoreTimeout,
     StoreUnavailable,
 )
+from planvec.guard import DeleteGuard
 from planvec.lock import WriteLock, lock_path_for
 from planvec.manifest import (
     Manifest,
     check_compatible,
     new_manifest,
-    now_iso,
+    sync_recorded,
+    sync_started,
     upgrade_manifest,
 )
-from planvec.points import (
-    BOOL_FIELDS,
-    INTEGER_FIELDS,
-    KEYWORD_FIELDS,
-    TEXT_FIELDS,
-    blank_task_warnings,
-    indexable_tasks,
-    query_embedding_text,
+from planvec.opening import (
+    cached_embedder,
+    collection_spec,
+    count_plans,
+    embedder_for,
+    readable_manifest,
+    sources_for,
+    store_for,
 )
-from planvec.records import Plan, SearchHit
+from planvec.points import KEYWORD_FIELDS, query_embedding_text
+from planvec.records import SearchHit
 from planvec.redact import redact_url
+from planvec.roots import RootedPlanSource, rooted_source
 from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
 from planvec.settings import Settings
 from planvec.sources.base import Source
 from planvec.store.base import CollectionSpec, VectorStore
-from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport
+from planvec.store.probe import sample_points
+from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport, dry_run_new
 
 log = logging.getLogger(__name__)
-
-HASHING_FAMILY = "planvec-hashing"
 
 
 class LexicalEncoder(LexicalEncoderLike, LexicalQueryEncoder, Protocol):
@@ -101,15 +108,7 @@ class Index:
     # -- manifest ----------------------------------------------------------------------------
 
     def spec(self) -> CollectionSpec:
-        return CollectionSpec(
-            dimension=self.embedder.dimension,
-            distance="cosine",
-            sparse=True,
-            keyword_fields=KEYWORD_FIELDS,
-            integer_fields=INTEGER_FIELDS,
-            bool_fields=BOOL_FIELDS,
-            text_fields=TEXT_FIELDS,
-        )
+        return collection_spec(self.embedder.dimension)
 
     def exists(self) -> bool:
         return self.store.collection_info(self.collection) is not None
@@ -124,6 +123,11 @@ class Index:
         """The manifest, upgraded and checked against the embedder; raises if incompatible."""
         manifest = self.manifest
         if manifest is None:
+            if self.exists() and self.store.count(self.collection) > 0:
+                raise IndexDamaged(
+                    f"{self.location} holds points but its planvec manifest is missing; "
+                    f"{REBUILD_HINT}"
+                )
             raise CollectionNotFound(
                 f"no planvec index in {self.location}: run `planvec index PATH` first"
             )
@@ -144,8 +148,9 @@ class Index:
         if self.manifest is None:
             if self.exists() and self.store.count(self.collection) > 0:
                 raise ConfigError(
-                    f"{self.location} holds points but no planvec manifest: it was not "
-                    "written by planvec. Use another --collection, or `planvec migrate-legacy`."
+                    f"{self.location} holds points but no planvec manifest. If planvec built "
+                    f"it and the manifest was lost, {REBUILD_HINT}; if another tool wrote it, "
+                    "use another --collection, or `planvec migrate-legacy`."
                 )
             self.store.ensure_collection(self.collection, self.spec())
             manifest = new_manifest(
@@ -172,12 +177,18 @@ class Index:
         delete_missing: bool = True,
         batch_size: int = 256,
         progress: Callable[[SyncProgress], None] | None = None,
+        guard: DeleteGuard | None = None,
     ) -> SyncReport:
-        """Make the collection hold exactly the tasks of ``source`` (see ``planvec.sync``)."""
+        """Make the collection hold exactly the tasks of ``source`` (see ``planvec.sync``).
+
+        Raises:
+            DeleteRefused: the deletion guard held deletions back (``planvec.guard``); the
+                rest was written and the report is ``exc.report``.
+        """
         if dry_run and self.manifest is None:
-            manifest: Manifest | None = None
-        else:
-            manifest = self.ensure() if not dry_run else self.check_manifest()
+            return dry_run_new(source)
+        manifest = self.ensure() if not dry_run else self.check_manifest()
+        guard = guard if guard is not None else DeleteGuard()
         syncer = Syncer(
             self.store,
             self.collection,
@@ -185,39 +196,79 @@ class Index:
             lexical=self.lexical,
             batch_size=batch_size,
             progress=progress,
+            guard=guard,
         )
-        if manifest is None:  # dry run on a new index: everything is an addition
-            report = SyncReport(dry_run=True)
-            for item in source.iter_plans():
-                if isinstance(item, Plan):
-                    tasks = len(indexable_tasks(item))
-                    report.plans += 1
-                    report.tasks += tasks
-                    report.added += tasks
-                    report.warnings.extend((*item.warnings, *blank_task_warnings(item)))
-                else:
-                    report.failed += 1
-                    report.failures.append(item)
-            return report
+        sample_points(self.store, self.collection)  # damaged files: fail before writing
+        if not dry_run:
+            manifest = self._mark_sync_started(manifest, source)
         report = syncer.run(source, dry_run=dry_run, delete_missing=delete_missing)
         if not dry_run:
             self._record_sync(manifest, report, syncer.plan_counts)
+            if guard.tripped:
+                raise DeleteRefused(guard.message(report.plans_deleted), report)
         return report
+
+    def _mark_sync_started(self, manifest: Manifest, source: Source) -> Manifest:
+        """Record that a sync runs (cleared by ``_record_sync``): a kill leaves it behind."""
+        root = getattr(source, "root", None)
+        marked = sync_started(manifest, pid=os.getpid(), root=None if root is None else str(root))
+        self.store.write_manifest(self.collection, marked)
+        self._manifest = marked
+        return marked
 
     def _record_sync(
         self, manifest: Manifest, report: SyncReport, plan_counts: dict[str, int] | None
     ) -> None:
-        updated = dict(manifest)
-        updated["updated_at"] = now_iso()
-        updated["model_id"] = self.embedder.model_id
-        updated["lexical"] = self.lexical.version if self.lexical else None
-        updated["plans"] = plan_counts if plan_counts is not None else self.plan_counts()
-        updated["payload_indexes"] = list(KEYWORD_FIELDS)  # ensure() created them all
-        updated["last_sync"] = {
-            k: v for k, v in report.to_dict().items() if k not in ("failures", "warnings")
-        }
+        skip = ("failures", "warnings", "guard")
+        updated = sync_recorded(
+            manifest,
+            model_id=self.embedder.model_id,
+            lexical=self.lexical.version if self.lexical else None,
+            plans=plan_counts if plan_counts is not None else self.plan_counts(),
+            payload_indexes=list(KEYWORD_FIELDS),  # ensure() created them all
+            last_sync={k: v for k, v in report.to_dict().items() if k not in skip},
+        )
         self.store.write_manifest(self.collection, updated)
         self._manifest = updated
+
+    def drop(self) -> Manifest:
+        """Delete the collection and its manifest, even damaged (``--rebuild``); returns the
+        old manifest if readable, else the stored plan names (to find the root again)."""
+        try:
+            old = self.manifest
+        except StoreError:
+            old = None
+        if old is None:
+            old = {"plans": self._readable_plan_counts()}
+        self.store.drop_collection(self.collection)
+        self._manifest = None
+        return old
+
+    def _readable_plan_counts(self) -> dict[str, int]:
+        """Points per plan read from the store; empty when the collection cannot be read."""
+        try:
+            return self.plan_counts() if self.exists() else {}
+        except StoreError:
+            return {}
+
+    def source(
+        self,
+        paths: Sequence[Path],
+        *,
+        root: Path | None = None,
+        config_file: Path | None = None,
+        manifest: Manifest | None = None,
+    ) -> RootedPlanSource:
+        """The plans under ``paths``, named relative to the index root (see ``planvec.roots``);
+        ``manifest`` stands for the index's own (``drop`` returns it before a rebuild)."""
+        known = manifest if manifest is not None else self.manifest
+        return rooted_source(
+            known,
+            paths,
+            root=root,
+            config_file=config_file,
+            stored_plans=lambda: list((known or {}).get("plans") or self._readable_plan_counts()),
+        )
 
     def plan_counts(self) -> dict[str, int]:
         """Number of points per plan, read from the store."""
@@ -310,38 +361,14 @@ class Index:
         return self.store.count(self.collection) if self.exists() else 0
 
 
-def embedder_for(settings: Settings, manifest: Manifest | None) -> Embedder:
-    from planvec.embed.factory import make_embedder
-
-    name = settings.embedder
-    if name == "auto" and manifest and manifest.get("model") == HASHING_FAMILY:
-        name = "hashing"
-    return make_embedder(name, settings.cache_dir)
-
-
-def cached_embedder(embedder: Embedder, settings: Settings) -> Embedder:
-    if embedder.family == HASHING_FAMILY:
-        return embedder
-    from planvec.embed.cache import CachedEmbedder, EmbeddingCache
-
-    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
-    return CachedEmbedder(embedder, cache)
-
-
-def store_for(settings: Settings, qdrant_url: str | None = None) -> VectorStore:
-    """The store named by ``settings`` (or by ``qdrant_url`` when given)."""
-    from planvec.store import open_store
-
-    return open_store(
-        index_dir=settings.index_dir,
-        qdrant_url=qdrant_url if qdrant_url is not None else settings.qdrant_url,
-        api_key=settings.api_key,
-        timeout=settings.timeout,
-        retries=settings.retries,
-        retry_ceiling=settings.retry_ceiling,
-        grpc=settings.grpc,
-        verify_tls=settings.verify_tls,
+def _write_lock(settings: Settings, wait: bool) -> WriteLock:
+    """The write lock of the index in ``settings``, acquired."""
+    path = lock_path_for(
+        settings.index_dir, settings.qdrant_url, settings.collection, settings.cache_dir
     )
+    lock = WriteLock(path, wait=wait)
+    lock.acquire()
+    return lock
 
 
 def open_index(
@@ -351,6 +378,7 @@ def open_index(
     wait: bool = False,
     embedder: Embedder | None = None,
     store: VectorStore | None = None,
+    rebuild: bool = False,
 ) -> Index:
     """Open the index described by ``settings``.
 
@@ -360,26 +388,19 @@ def open_index(
         wait: with ``write``, queue behind another writer instead of failing.
         embedder: use this embedder instead of the one named in settings.
         store: use this store instead of opening the one named in settings.
+        rebuild: the index is about to be dropped and rebuilt: a damaged manifest is no error.
     """
     from planvec.embed.lexical import default_lexical_encoder
     from planvec.store.aliases import resolve_collection
 
-    lock = None
-    if write:
-        lock = WriteLock(
-            lock_path_for(
-                settings.index_dir, settings.qdrant_url, settings.collection, settings.cache_dir
-            ),
-            wait=wait,
-        )
-        lock.acquire()
+    lock = _write_lock(settings, wait) if write else None
     try:
         if store is None:
             store = store_for(settings)
         # an alias (planvec migrate-model) names the live physical collection; else itself
         collection = resolve_collection(store, settings.collection)
         if embedder is None:
-            embedder = embedder_for(settings, store.read_manifest(collection))
+            embedder = embedder_for(settings, readable_manifest(store, collection, rebuild))
             if write:
                 embedder = cached_embedder(embedder, settings)
         shown = (
@@ -407,27 +428,4 @@ def open_index(
         raise
 
 
-def count_plans(paths: Sequence[Path]) -> int:
-    """How many plan files ``paths`` hold (for progress bars)."""
-    from planvec.sources.files import discover
-
-    return len(discover([Path(p) for p in paths])[0])
-
-
-def sources_for(paths: Sequence[Path]) -> Source:
-    """The Markdown plan source for ``paths`` (files or directories)."""
-    from planvec.sources.files import MarkdownPlanSource, discover
-
-    owners: dict[str, Path] = {}
-    for full, rel in discover([Path(p) for p in paths])[0]:
-        if rel in owners:
-            raise ConfigError(
-                f"{owners[rel]} and {full} would both be indexed as plan {rel!r} (plan names "
-                "are relative to each argument): index them into separate --collection "
-                "names, or pass their common parent directory instead"
-            )
-        owners[rel] = full
-    return MarkdownPlanSource([Path(p) for p in paths])
-
-
-__all__ = ["Index", "open_index", "sources_for"]
+__all__ = ["Index", "count_plans", "open_index", "sources_for"]

@@ -80,6 +80,21 @@ class WriteLock:
         self.release()
 
 
+def writer_pid(path: Path) -> str | None:
+    """The pid of the process holding the write lock at ``path``, or ``None`` when free."""
+    if not path.exists():
+        return None
+    lock = FileLock(str(path), mode=0o600)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return _holder(path)
+    except OSError:
+        return None
+    lock.release()
+    return None
+
+
 def _holder(path: Path) -> str:
     try:
         return path.with_suffix(".pid").read_text().strip() or "?"

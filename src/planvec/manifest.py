@@ -21,6 +21,10 @@ from planvec.errors import IndexMismatch
 
 SCHEMA_VERSION = 1
 
+#: set when a sync starts and removed when it ends: present on an idle index, it says the
+#: last sync was interrupted (killed, crashed) and the index may lag behind its plans
+SYNC_MARKER = "sync_in_progress"
+
 Manifest = dict[str, Any]
 
 #: (from_version, name, function): applied in order to bring a manifest up to date.
@@ -46,6 +50,22 @@ def new_manifest(
         "created_at": stamp,
         "updated_at": stamp,
     }
+
+
+def sync_started(manifest: Manifest, *, pid: int, root: str | None) -> Manifest:
+    """``manifest`` marked as being synced (``SYNC_MARKER``), with the plans' root if known."""
+    marked = dict(manifest)
+    marked[SYNC_MARKER] = {"started_at": now_iso(), "pid": pid}
+    if root is not None:
+        marked["root"] = root
+    return marked
+
+
+def sync_recorded(manifest: Manifest, **facts: Any) -> Manifest:
+    """``manifest`` after a finished sync: the marker removed, ``facts`` and the time set."""
+    updated = {k: v for k, v in manifest.items() if k != SYNC_MARKER}
+    updated.update(facts, updated_at=now_iso())
+    return updated
 
 
 def upgrade_manifest(manifest: Manifest) -> tuple[Manifest, list[str]]:

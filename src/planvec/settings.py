@@ -45,6 +45,14 @@ class Settings:
     verify_tls: bool = True
     batch_size: int = 256
     catalogue_dsn: str | None = None
+    #: deletion guard: a sync deleting more than this fraction of the index or of a plan
+    #: is refused unless confirmed (``--allow-delete``); see ``planvec.guard``
+    max_delete: float = 0.5
+    #: the directory plan names are relative to (default: the one recorded in the index,
+    #: else the project root); see ``planvec.roots``
+    root: Path | None = None
+    #: the config file these settings were read from (set by ``load_settings``)
+    config_file: Path | None = None
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -99,6 +107,10 @@ def _coerce(settings: Settings) -> Settings:
     if result.embedder not in EMBEDDERS:
         raise ConfigError(
             f"unknown embedder {result.embedder!r}: choose one of {', '.join(EMBEDDERS)}"
+        )
+    if not 0.0 <= result.max_delete <= 1.0:
+        raise ConfigError(
+            f"max_delete {result.max_delete} must be a fraction between 0 and 1 (0.5 = 50 %)"
         )
     if result.qdrant_url:
         check_qdrant_url(result.qdrant_url)
@@ -173,7 +185,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     table = data.get("planvec", data)
     if not isinstance(table, dict):
         raise ConfigError(f"config file {path}: [planvec] must be a table")
-    known = {f.name for f in fields(Settings)}
+    known = {f.name for f in fields(Settings)} - {"config_file"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(
@@ -201,9 +213,12 @@ def load_settings(
         path = Path("planvec.toml")
     if path is not None:
         values.update(_read_config_file(path))
+        values["config_file"] = path.absolute()
+        if values.get("root") is not None:  # relative to the file, not to the cwd
+            values["root"] = path.absolute().parent / Path(str(values["root"])).expanduser()
     for f in fields(Settings):
         key = f"PLANVEC_{f.name.upper()}"
-        if key in env:
+        if key in env and f.name != "config_file":
             values[f.name] = env[key]
     if "api_key" not in values and env.get("QDRANT_API_KEY"):
         values["api_key"] = env["QDRANT_API_KEY"]

@@ -34,6 +34,7 @@ import numpy as np
 
 from planvec.embed.base import Embedder, Vectors
 from planvec.errors import ConfigError
+from planvec.guard import DeleteGuard
 from planvec.pipeline import OrderedWorker, prefetch
 from planvec.points import (
     blank_task_warnings,
@@ -56,6 +57,9 @@ from planvec.store.base import (
     SparseVector,
     VectorStore,
 )
+from planvec.sync_report import Change, SyncProgress, SyncReport
+
+__all__ = ["Change", "SyncProgress", "SyncReport", "Syncer", "dry_run_new"]
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +67,8 @@ _STATE_FIELDS = ("embed_hash", "payload_hash", "lexical_hash")
 #: fields that an edit higher up in a plan shifts; when nothing else changed, only they are
 #: written (a merge), not the whole payload
 _POSITION_FIELDS = ("line", "parent_line")
-#: deletes gathered across plans before they are written (after the upserts before them)
-_MAX_DELETES = 1024
+#: ids per delete call
+_DELETE_BATCH = 1024
 
 
 class LexicalEncoderLike(Protocol):
@@ -73,84 +77,6 @@ class LexicalEncoderLike(Protocol):
     version: str
 
     def encode_document(self, text: str, section: Sequence[str] = ()) -> SparseVector: ...
-
-
-@dataclass(frozen=True)
-class Change:
-    """One planned change (listed by ``--dry-run``)."""
-
-    action: str
-    plan: str
-    line: int | None
-    id: str
-    text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "plan": self.plan,
-            "line": self.line,
-            "id": self.id,
-            "text": self.text,
-        }
-
-
-@dataclass
-class SyncReport:
-    """What a sync did (or, with ``dry_run``, would do)."""
-
-    added: int = 0
-    updated: int = 0
-    payload_only: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    failed: int = 0
-    embedded: int = 0
-    seconds: float = 0.0
-    plans: int = 0
-    tasks: int = 0
-    plans_deleted: list[str] = field(default_factory=list)
-    failures: list[SourceFailure] = field(default_factory=list)
-    warnings: list[ParseWarning] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
-    dry_run: bool = False
-    interrupted: bool = False
-
-    @property
-    def written(self) -> int:
-        return self.added + self.updated + self.payload_only + self.deleted
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "added": self.added,
-            "updated": self.updated,
-            "payload_only": self.payload_only,
-            "unchanged": self.unchanged,
-            "deleted": self.deleted,
-            "failed": self.failed,
-            "embedded": self.embedded,
-            "seconds": round(self.seconds, 3),
-            "plans": self.plans,
-            "tasks": self.tasks,
-            "plans_deleted": self.plans_deleted,
-            "dry_run": self.dry_run,
-            "interrupted": self.interrupted,
-            "failures": [{"path": f.path, "error": f.message} for f in self.failures],
-            "warnings": [str(w) for w in self.warnings],
-        }
-        if self.dry_run:
-            out["changes"] = [c.to_dict() for c in self.changes]
-        return out
-
-
-@dataclass(frozen=True)
-class SyncProgress:
-    """Progress so far, passed to the progress callback."""
-
-    plans: int
-    tasks: int
-    embedded: int
-    written: int
 
 
 @dataclass
@@ -194,8 +120,10 @@ class Syncer:
         lexical: LexicalEncoderLike | None = None,
         batch_size: int = 256,
         progress: Callable[[SyncProgress], None] | None = None,
+        guard: DeleteGuard | None = None,
     ) -> None:
         self.store = store
+        self.guard = guard if guard is not None else DeleteGuard(allow=True)
         self.collection = collection
         self.embedder = embedder
         self.lexical = lexical
@@ -333,11 +261,15 @@ class Syncer:
     def run(
         self, source: Source, *, dry_run: bool = False, delete_missing: bool = True
     ) -> SyncReport:
-        """Sync every plan of ``source`` into the collection; see the module docstring."""
+        """Sync every plan of ``source`` into the collection; see the module docstring.
+
+        Deletions are gathered over the whole run and written last, after every upsert,
+        once the deletion guard (``planvec.guard``) has let them through.
+        """
         started = time.perf_counter()
-        report = SyncReport(dry_run=dry_run)
+        report = SyncReport(dry_run=dry_run, guard=self.guard)
+        self.guard.start(self.store.count(self.collection))
         seen_plans: set[str] = set()
-        failed_plans: set[str] = set()
         batch: list[tuple[Task, dict[str, Any]]] = []
         deletes: list[str] = []
         stop = threading.Event()
@@ -347,13 +279,13 @@ class Syncer:
                 if isinstance(item, SourceFailure):
                     report.failed += 1
                     report.failures.append(item)
-                    failed_plans.add(item.path)
+                    seen_plans.add(item.path)  # an unreadable file keeps its tasks
                     continue
                 report.plans += 1
                 report.warnings.extend(item.warnings)
                 seen_plans.add(item.path)
-                pending = self.diff_plan(item, report)
-                if writer is None:
+                pending = self._diff_guarded(item, report)
+                if writer is None or pending is None:
                     continue
                 self._submit_payloads(writer, pending.payload_only, merge=False)
                 self._submit_payloads(writer, pending.moved, merge=True)
@@ -363,15 +295,13 @@ class Syncer:
                     head = batch[: self.batch_size]
                     del batch[: self.batch_size]
                     self.write(head, [], report, writer)
-                if len(deletes) >= _MAX_DELETES:  # after the upserts of their plans
-                    self.write(batch, deletes, report, writer)
                 self._tick(report)
             if writer is not None:
-                self.write(batch, deletes, report, writer)
+                self.write(batch, [], report, writer)
                 writer.drain()
                 writer = None
-            if delete_missing:
-                self._delete_vanished_plans(seen_plans | failed_plans, report)
+            keep = seen_plans if delete_missing else None
+            self._finish_deletes(deletes, keep, report, getattr(source, "in_scope", None))
         except KeyboardInterrupt:
             report.interrupted = True
             raise
@@ -381,6 +311,48 @@ class Syncer:
                 writer.cancel()
             report.seconds = time.perf_counter() - started
         return report
+
+    def _diff_guarded(self, plan: Plan, report: SyncReport) -> _Pending | None:
+        """Diff one plan; ``None`` when the guard holds it (it keeps its points as they are)."""
+        local = SyncReport(dry_run=report.dry_run)
+        pending = self.diff_plan(plan, local)
+        stored = local.unchanged + local.updated + local.payload_only + local.deleted
+        parsed = len(plan.tasks)
+        if self.guard.hold_plan(plan.path, stored, parsed, len(pending.delete_ids)):
+            report.tasks += parsed
+            return None
+        report.merge(local)
+        return pending
+
+    def _finish_deletes(
+        self,
+        deletes: list[str],
+        keep: set[str] | None,
+        report: SyncReport,
+        in_scope: Callable[[str], bool] | None,
+    ) -> None:
+        """Delete the gathered ids and the vanished plans (those in scope, not in ``keep``),
+        if the guard agrees."""
+        vanished: dict[str, int] = {}
+        if keep is not None:
+            vanished = self._vanished_plans(keep, report.dry_run)
+            if in_scope is not None:
+                vanished = {p: n for p, n in vanished.items() if in_scope(p)}
+        report.plans_deleted = sorted(vanished)
+        report.deleted += sum(vanished.values())
+        if report.dry_run:
+            report.changes.extend(
+                Change("delete-plan", p, None, "", "") for p in report.plans_deleted
+            )
+        if not self.guard.check_run(report.deleted) or report.dry_run:
+            return
+        for start in range(0, len(deletes), _DELETE_BATCH):
+            self.store.delete(self.collection, ids=deletes[start : start + _DELETE_BATCH])
+        for start in range(0, len(report.plans_deleted), 64):
+            names = tuple(report.plans_deleted[start : start + 64])
+            self.store.delete(self.collection, filter=Filter(must=(MatchAny("plan", names),)))
+        if self.plan_counts is not None:
+            self.plan_counts = {p: n for p, n in self.plan_counts.items() if p not in vanished}
 
     def _submit_payloads(
         self, writer: OrderedWorker, payloads: dict[str, dict[str, Any]], *, merge: bool
@@ -393,27 +365,33 @@ class Syncer:
             functools.partial(self.store.set_payload, self.collection, final, merge=merge)
         )
 
-    def _delete_vanished_plans(self, keep: set[str], report: SyncReport) -> None:
+    def _vanished_plans(self, keep: set[str], dry_run: bool) -> dict[str, int]:
+        """Points per stored plan that is not in ``keep`` (and the plan counts, as a bonus)."""
         all_counts: dict[str, int] = {}
         for point in self.store.scroll(self.collection, with_payload=("plan",)):
             plan = point.payload.get("plan")
             if isinstance(plan, str):
                 all_counts[plan] = all_counts.get(plan, 0) + 1
-        counts = {p: n for p, n in all_counts.items() if p not in keep}
-        if not report.dry_run:  # what the collection holds once the vanished plans are gone
-            self.plan_counts = {p: n for p, n in sorted(all_counts.items()) if p in keep}
-        if not counts:
-            return
-        report.plans_deleted = sorted(counts)
-        report.deleted += sum(counts.values())
-        if report.dry_run:
-            for plan in report.plans_deleted:
-                report.changes.append(Change("delete-plan", plan, None, "", ""))
-            return
-        for start in range(0, len(report.plans_deleted), 64):
-            names = tuple(report.plans_deleted[start : start + 64])
-            self.store.delete(self.collection, filter=Filter(must=(MatchAny("plan", names),)))
+        if not dry_run:
+            self.plan_counts = dict(sorted(all_counts.items()))
+        return {p: n for p, n in all_counts.items() if p not in keep}
 
     def _tick(self, report: SyncReport) -> None:
         if self.progress is not None:
             self.progress(SyncProgress(report.plans, report.tasks, report.embedded, report.written))
+
+
+def dry_run_new(source: Source) -> SyncReport:
+    """The dry run of a first index: every task is an addition."""
+    report = SyncReport(dry_run=True)
+    for item in source.iter_plans():
+        if isinstance(item, Plan):
+            tasks = len(indexable_tasks(item))
+            report.plans += 1
+            report.tasks += tasks
+            report.added += tasks
+            report.warnings.extend((*item.warnings, *blank_task_warnings(item)))
+        else:
+            report.failed += 1
+            report.failures.append(item)
+    return report

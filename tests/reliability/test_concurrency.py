@@ -44,6 +44,8 @@ pytestmark = pytest.mark.reliability
 
 def _cli(*args: str, cwd: Path | None = None) -> subprocess.Popen[str]:
     env = dict(os.environ, PLANVEC_EMBEDDER="hashing")
+    if args[0] == "index":  # versions A and B are two trees holding the same plans
+        args = (*args, "--root", args[1], "--allow-delete")
     return subprocess.Popen(
         [sys.executable, "-m", "planvec", *args],
         stdout=subprocess.PIPE,

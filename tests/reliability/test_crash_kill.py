@@ -36,6 +36,7 @@ pytestmark = pytest.mark.reliability
 def _planvec(*args: str, index: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PLANVEC_EMBEDDER="hashing")
     cmd = [sys.executable, "-m", "planvec", "index", *args, "--index", str(index), "--json"]
+    cmd += ["--root", args[0], "--allow-delete"]  # versions A and B: one tree, two states
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 

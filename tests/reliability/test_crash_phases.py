@@ -49,7 +49,7 @@ class Run:
 def _spawn(target: Path, index: Path, log: Path) -> Run:
     env = dict(os.environ, PLANVEC_EMBEDDER="hashing")
     cmd = [sys.executable, "-m", "planvec", "-vv", "index", str(target), "--index", str(index)]
-    cmd.append("--json")
+    cmd += ["--json", "--root", str(target), "--allow-delete"]  # A, B: one tree, two versions
     with log.open("wb") as errfile:  # a file, not a pipe: a full pipe would stall the child
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errfile, env=env)
     return Run(proc, time.time(), log)

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 def open_settings_store(settings: Settings, qdrant_url: str | None = None) -> VectorStore:
     """The store named by ``settings`` (or by ``qdrant_url``, for a legacy source)."""
-    from planvec.index import store_for
+    from planvec.opening import store_for
 
     return store_for(settings, qdrant_url)
 
@@ -196,7 +196,7 @@ def migrate_model_index(
         A ``ModelMigrationReport``, or the status dict when no action was asked.
     """
     from planvec.embed.lexical import default_lexical_encoder
-    from planvec.index import cached_embedder, embedder_for
+    from planvec.opening import cached_embedder, embedder_for
 
     with _locked(settings, settings.collection):
         store = open_settings_store(settings)

@@ -23,7 +23,7 @@ REPORT_SCHEMA = 1
 KINDS: dict[str, tuple[str, str, str]] = {
     "store_unreachable": ("error", "none", "the store does not answer"),
     "collection_missing": ("error", "rebuild", "the collection does not exist"),
-    "manifest_missing": ("error", "none", "the collection has no planvec manifest"),
+    "manifest_missing": ("error", "rebuild", "the collection has no planvec manifest"),
     "manifest_mismatch": ("error", "rebuild", "manifest differs from the configuration"),
     "collection_mismatch": ("error", "rebuild", "collection dimension/distance differs"),
     "missing": ("error", "upsert", "task of a plan has no point"),

@@ -26,7 +26,7 @@ from typing import Any
 
 from planvec.checks.findings import CheckReport, Finding
 from planvec.checks.vectors import VectorChecker
-from planvec.errors import PlanvecError
+from planvec.errors import REBUILD_HINT, PlanvecError
 from planvec.index import Index
 from planvec.manifest import SCHEMA_VERSION
 from planvec.points import (
@@ -152,8 +152,8 @@ def _check_store(index: Index, report: CheckReport) -> bool:
         report.add(
             Finding(
                 "manifest_missing",
-                "the collection has no planvec manifest: it was not written by planvec "
-                "(rebuild it with `planvec repair PATH --apply`)",
+                "the collection has no planvec manifest (lost, or written by another tool); "
+                f"{REBUILD_HINT}",
             )
         )
     else:
@@ -292,8 +292,11 @@ def _compare_plans(
                 payload_hash(payload),
             )
         _compare_one(index, item.path, expected, lexical_version, report)
+    in_scope = getattr(source, "in_scope", None)  # a rooted source over part of the tree
     for plan, counts in sorted(report.plans.items()):
-        if plan not in seen_plans and counts.points:
+        if plan in seen_plans or not counts.points:
+            continue
+        if in_scope is None or in_scope(plan):
             report.add(
                 Finding(
                     "orphan_plan",

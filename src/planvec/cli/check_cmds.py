@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,6 +29,11 @@ from planvec.cli.common import (
     store_options,
 )
 from planvec.errors import ConfigError, PlanvecError
+
+if TYPE_CHECKING:
+    from planvec.index import Index
+    from planvec.settings import Settings
+    from planvec.sources.base import Source
 
 
 def _write_markdown(path: Path | None, text: str) -> None:
@@ -98,16 +103,16 @@ def check_command(
       planvec check docs/plans --json --markdown check.md
     """
     from planvec.checks.verify import CheckOptions, check_index
-    from planvec.index import open_index, sources_for
+    from planvec.index import open_index
 
     try:
         settings = settings_from(**opts)
-        source = sources_for(paths) if paths else None
         with (
             open_index(settings) as index,
             _read_cache(settings.cache_dir) as cache,
             activity(not json_, "checking") as update,
         ):
+            source = _source(index, paths, settings)
             options = CheckOptions(vector_sample=sample, cache=cache)
             report = check_index(index, source, options, on_plan=lambda p: update(p.path))
     except PlanvecError as exc:
@@ -126,6 +131,13 @@ def check_command(
 validate_vectors_command = alias_of(
     check_command, "validate-vectors", "planvec validate-vectors docs/plans --json"
 )
+
+
+def _source(index: Index, paths: tuple[Path, ...], settings: Settings) -> Source | None:
+    """The plans of ``paths`` named relative to the index root, or ``None`` without paths."""
+    if not paths:
+        return None
+    return index.source(paths, root=settings.root, config_file=settings.config_file)
 
 
 @click.command("repair", context_settings=CONTEXT_SETTINGS)
@@ -152,15 +164,15 @@ def repair_command(
       planvec repair docs/plans --apply
     """
     from planvec.checks.repair import repair_index
-    from planvec.index import open_index, sources_for
+    from planvec.index import open_index
 
     try:
         settings = settings_from(**opts)
-        source = sources_for(paths) if paths else None
         with (
             open_index(settings, write=apply, wait=wait) as index,
             activity(not json_, "repair") as update,
         ):
+            source = _source(index, paths, settings)
             result = repair_index(
                 index, source, apply=apply, batch_size=settings.batch_size, progress=update
             )

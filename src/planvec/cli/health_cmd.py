@@ -15,6 +15,7 @@ from planvec.cli.common import (
     settings_from,
     store_options,
 )
+from planvec.settings import Settings
 
 
 @click.command("health", context_settings=CONTEXT_SETTINGS)
@@ -29,16 +30,19 @@ def health(
     json_: bool,
     timeout: float | None = None,
 ) -> None:
-    """Check that the store answers and the collection is present; exit 1 if not.
+    """Check that the store answers and the index is sound; exit 1 if not.
 
-    Reports the backend, its location (never the API key), the point count and a summary
-    of the index manifest.
+    Opens the collection, compares its point count with the manifest, reads a sample of
+    points whole (vectors and payloads), and reports a last sync that was interrupted.
+    An index another process is writing is "busy" (exit 0). Reports the backend, its
+    location (never the API key) and a summary of the index manifest.
 
     \b
     Example:
       planvec health --index .planvec
       planvec health --qdrant-url http://localhost:6333 --json
     """
+    from planvec.lock import lock_path_for, writer_pid
     from planvec.store.health import health_report
 
     settings = settings_from(
@@ -53,19 +57,22 @@ def health(
         timeout=min(settings.timeout, 10.0),
         grpc=settings.grpc,
         verify_tls=settings.verify_tls,
+        writer=writer_pid(lock_path_for(*_lock_parts(settings))),
     )
     if json_:
         echo_json(report.to_dict())
     else:
-        state = "ok" if report.ok else "UNHEALTHY"
-        click.echo(f"{state}: {report.backend} store at {report.location}")
+        click.echo(f"{report.status}: {report.backend} store at {report.location}")
         click.echo(f"  reachable: {'yes' if report.reachable else 'no'}")
         present = "yes" if report.collection_present else "no"
+        if report.busy and not report.collection_present:
+            present = "busy (being written by another process)"
         click.echo(f"  collection {report.collection}: {present}")
         if report.collection_present:
             click.echo(
                 f"  points: {report.points}  ({report.dimension}-d {report.distance},"
-                f" hybrid {'on' if report.sparse else 'off'})"
+                f" hybrid {'on' if report.sparse else 'off'});"
+                f" manifest counts {report.manifest_points}; {report.sampled} read back whole"
             )
         for key, value in (report.manifest or {}).items():
             click.echo(f"  manifest {key}: {value}")
@@ -75,6 +82,10 @@ def health(
             err(f"Error: {problem}")
     if not report.ok:
         raise SystemExit(1)
+
+
+def _lock_parts(settings: Settings) -> tuple[Path, str | None, str, Path]:
+    return settings.index_dir, settings.qdrant_url, settings.collection, settings.cache_dir
 
 
 COMMANDS = [health]

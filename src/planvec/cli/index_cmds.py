@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,12 @@ from planvec.cli.common import (
     verbosity,
     warning_lines,
 )
-from planvec.index import count_plans, open_index, sources_for
+from planvec.errors import DeleteRefused
+from planvec.guard import DeleteGuard
+from planvec.index import count_plans, open_index
 from planvec.records import SearchHit
 from planvec.search import SEARCH_MODES
-from planvec.sync import SyncProgress, SyncReport
+from planvec.sync import SyncProgress, SyncReport, dry_run_new
 
 
 @contextmanager
@@ -86,7 +89,18 @@ def _render_report(report: SyncReport) -> None:
         + (f"; {report.failed} file(s) failed" if report.failed else "")
     )
     if report.plans_deleted:
-        click.echo(f"Plans removed from the index: {', '.join(report.plans_deleted[:10])}")
+        refused = report.guard is not None and report.guard.refused
+        verb = "would be removed" if report.dry_run or refused else "removed"
+        gone = ", ".join(report.plans_deleted[:10])
+        click.echo(f"Plans {verb} from the index: {gone}")
+    guard = report.guard
+    if guard is not None and guard.tripped:
+        held = f"; {len(guard.held)} plan(s) held back" if guard.held else ""
+        what = "deletions refused" if guard.refused else "deletion guard"
+        click.echo(
+            f"{what}: {guard.would_delete} of {guard.points_before} indexed tasks "
+            f"(max_delete {guard.max_delete:.0%}){held}"
+        )
 
 
 @click.command("index", context_settings=CONTEXT_SETTINGS)
@@ -98,7 +112,32 @@ def _render_report(report: SyncReport) -> None:
 @click.option(
     "--keep-missing",
     is_flag=True,
-    help="Keep the tasks of plans that are not among PATHS (default: the index mirrors PATHS).",
+    help="Keep the tasks of plans that vanished from PATHS (default: they are deleted).",
+)
+@click.option(
+    "--allow-delete",
+    is_flag=True,
+    help="Confirm a sync that deletes more than --max-delete of the index or of a plan.",
+)
+@click.option(
+    "--max-delete",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Deletion guard: refuse to delete more than this fraction of the index or of a "
+    "plan without --allow-delete (default 0.5). Env PLANVEC_MAX_DELETE.",
+)
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Directory plan names are relative to (default: the one recorded in the index, "
+    "else the config file's folder, the VCS root, or the PATHS' parent). Env PLANVEC_ROOT.",
+)
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Drop the index (even damaged) and build it again from PATHS, reusing cached "
+    "embeddings: the recovery path from any damaged index.",
 )
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=None, help="Embedding batch.")
 @click.option("--silent", is_flag=True, help="No progress bar.")
@@ -109,40 +148,69 @@ def index_command(
     dry_run: bool,
     wait: bool,
     keep_missing: bool,
-    batch_size: int | None,
+    allow_delete: bool,
+    rebuild: bool,
     silent: bool,
     json_: bool,
     **opts: Any,
 ) -> None:
     """Parse plans, embed what changed, and sync the index to match them exactly.
 
-    The index mirrors PATHS: new and edited tasks are embedded and written, a status flip
-    only rewrites the payload, tasks and whole plans that disappeared are deleted (keep them
-    with --keep-missing). Files that fail to parse keep their indexed tasks. Killed at any
-    moment, a rerun converges to the state of a clean full run.
+    Under PATHS, new and edited tasks are embedded and written, a status flip only
+    rewrites the payload, tasks and whole plans that disappeared are deleted (keep them
+    with --keep-missing). Plan names are paths relative to the index root, so indexing a
+    subfolder updates the same plans. Files that fail to parse keep their indexed tasks. A
+    sync deleting more than --max-delete (50 %) of the index or of a plan is refused unless
+    --allow-delete. Killed at any moment, a rerun converges to a clean run's state; a
+    damaged index is rebuilt with --rebuild.
 
     Exit code: 0 all files indexed; 1 some files failed (the others are indexed) or the
-    store failed; 2 another run holds the index (queue behind it with --wait).
+    store failed; 2 refused: another run holds the index (--wait), deletions over the
+    guard (--allow-delete), a path outside the root.
 
     \b
     Example:
       planvec index docs/plans
       planvec index docs/plans --dry-run
+      planvec index docs/plans --rebuild
       planvec index docs/plans --qdrant-url http://localhost:6333 --json
     """
-    settings = settings_from(batch_size=batch_size, **opts)
-    source = sources_for(paths)
+    settings = settings_from(**opts)
+    guard = DeleteGuard(max_delete=settings.max_delete, allow=allow_delete)
     with (
-        open_index(settings, write=not dry_run, wait=wait) as index,
+        open_index(settings, write=not dry_run, wait=wait, rebuild=rebuild) as index,
         _progress(not (silent or json_), count_plans(paths)) as progress,
     ):
-        report = index.sync(
-            source,
-            dry_run=dry_run,
-            delete_missing=not keep_missing,
-            batch_size=settings.batch_size,
-            progress=progress,
+        old = index.drop() if rebuild and not dry_run else None
+        source = index.source(
+            paths, root=settings.root, config_file=settings.config_file, manifest=old
         )
+        if rebuild and dry_run:
+            report = dry_run_new(source)
+        else:
+            sync = functools.partial(index.sync, source, dry_run=dry_run, guard=guard)
+            report = _guarded(sync, json_, not keep_missing, settings.batch_size, progress)
+    _show(report, json_)
+    if report.guard is not None and report.guard.tripped:  # a dry run that would be refused
+        err(f"Error: {report.guard.message(report.plans_deleted)}")
+        sys.exit(2)
+    if report.failed:
+        sys.exit(1)
+
+
+def _guarded(
+    sync: Callable[..., SyncReport], json_: bool, delete_missing: bool, batch: int, progress: Any
+) -> SyncReport:
+    """Run ``sync``; when the deletion guard refuses, show the report before the error."""
+    try:
+        return sync(delete_missing=delete_missing, batch_size=batch, progress=progress)
+    except DeleteRefused as exc:
+        if isinstance(exc.report, SyncReport):
+            _show(exc.report, json_)
+        raise
+
+
+def _show(report: SyncReport, json_: bool) -> None:
     for failure in report.failures:
         err(f"error: {failure.path}: {failure.message}")
     for line in warning_lines(report.warnings, verbose=verbosity() > 0):
@@ -151,8 +219,6 @@ def index_command(
         echo_json(report.to_dict())
     else:
         _render_report(report)
-    if report.failed:
-        sys.exit(1)
 
 
 vectorize_command = alias_of(index_command, "vectorize", "planvec vectorize docs/plans")

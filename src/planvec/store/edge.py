@@ -29,7 +29,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from planvec.errors import CollectionNotFound, IndexLocked, StoreError
+from planvec.errors import (
+    REBUILD_HINT,
+    CollectionNotFound,
+    IndexDamaged,
+    IndexLocked,
+    StoreError,
+)
 from planvec.store.base import (
     DENSE_VECTOR,
     SPARSE_VECTOR,
@@ -125,9 +131,9 @@ class EdgeStore(Instrumented):
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            raise StoreError(f"cannot read {config}: {exc}; the index is damaged") from exc
+            raise IndexDamaged(f"cannot read {config}: {exc}; {REBUILD_HINT}") from exc
         if not isinstance(data, dict):
-            raise StoreError(f"{config} is not a JSON object; the index is damaged")
+            raise IndexDamaged(f"{config} is not a JSON object; {REBUILD_HINT}")
         self._layouts[name] = data
         return data
 
@@ -159,7 +165,10 @@ class EdgeStore(Instrumented):
                 f"collection {name!r} in {self.index_dir} is open in another process:"
                 " wait for it to finish or use another --index"
             )
-        return StoreError(f"cannot open collection {name!r} in {self.index_dir}: {text}")
+        return IndexDamaged(
+            f"cannot open collection {name!r} in {self.index_dir}, its files are damaged "
+            f"({text}); {REBUILD_HINT}"
+        )
 
     # -- collections ------------------------------------------------------------------------
 
@@ -434,9 +443,7 @@ class EdgeStore(Instrumented):
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            raise StoreError(
-                f"manifest {path} is unreadable ({exc}): re-run `planvec index`"
-            ) from exc
+            raise IndexDamaged(f"manifest {path} is unreadable ({exc}); {REBUILD_HINT}") from exc
         return data if isinstance(data, dict) else None
 
     def write_manifest(self, name: str, manifest: Mapping[str, Any]) -> None:

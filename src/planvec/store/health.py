@@ -1,8 +1,11 @@
 """``planvec health`` as a library call: is the store reachable, is the collection there?
 
-``health_report`` opens the store, asks it a few cheap questions and closes it. It never
-raises for an unhealthy store: everything wrong is listed in ``problems`` with what to do,
-so the CLI can print it and exit 1.
+``health_report`` opens the store and the collection, compares the point count with the
+manifest, reads a sample of points whole (vectors, sparse vectors, payloads), and reports
+a last sync that was interrupted (the manifest's ``sync_in_progress`` marker left by a
+killed run). An index another process is writing is *busy*, not missing. It never raises
+for an unhealthy store: everything wrong is listed in ``problems`` with what to do, so the
+CLI can print it and exit 1.
 """
 
 from __future__ import annotations
@@ -11,9 +14,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from planvec.errors import PlanvecError
+from planvec.errors import REBUILD_HINT, IndexLocked, PlanvecError
 from planvec.redact import redact_text
 from planvec.store.factory import open_store
+from planvec.store.probe import sample_points
+
+#: the manifest key a running sync sets (``planvec.manifest.SYNC_MARKER``)
+_SYNC_MARKER = "sync_in_progress"
 
 #: Manifest keys shown first in the summary (others follow, scalars only).
 _SUMMARY_KEYS = (
@@ -40,6 +47,10 @@ class HealthReport:
     distance: str | None = None
     sparse: bool | None = None
     manifest: dict[str, Any] | None = None
+    busy: bool = False
+    interrupted_sync: dict[str, Any] | None = None
+    manifest_points: int | None = None
+    sampled: int | None = None
     collections: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -49,12 +60,20 @@ class HealthReport:
         """Healthy: reachable, collection present, nothing wrong."""
         return not self.problems
 
+    @property
+    def status(self) -> str:
+        """``ok``, ``busy`` (another process is writing; not fully checked) or ``unhealthy``."""
+        if self.problems:
+            return "unhealthy"
+        return "busy" if self.busy else "ok"
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``planvec health --json``)."""
         data = asdict(self)
         data["ok"] = self.ok
         for key in ("problems", "warnings"):  # third-party texts may quote a URL
             data[key] = [redact_text(str(line)) for line in data[key]]
+        data["status"] = self.status
         return data
 
 
@@ -105,6 +124,7 @@ def health_report(
     timeout: float = 10,
     grpc: bool = False,
     verify_tls: bool = True,
+    writer: str | None = None,
 ) -> HealthReport:
     """Check the store and one collection; never raises for an unhealthy store.
 
@@ -116,12 +136,19 @@ def health_report(
         timeout: per-request timeout (seconds).
         grpc: prefer gRPC.
         verify_tls: verify TLS certificates.
+        writer: pid of the process holding the index's write lock, if one does.
 
     Returns:
         The report; ``report.ok`` says whether everything is fine.
     """
     backend, location = _location(index_dir, qdrant_url)
     report = HealthReport(backend=backend, location=location, collection=collection)
+    if writer is not None:
+        report.busy = True
+        report.warnings.append(
+            f"busy: planvec process {writer} is writing this index; run health again when it"
+            " is done for a full check"
+        )
     try:
         store = open_store(
             index_dir=index_dir,
@@ -137,6 +164,10 @@ def health_report(
         return report
     try:
         _fill(report, store, index_dir)
+    except IndexLocked as exc:  # an Edge shard open in another process
+        if not report.busy:
+            report.busy = True
+            report.warnings.append(f"busy: {exc}")
     finally:
         store.close()
     return report
@@ -168,19 +199,50 @@ def _fill(report: HealthReport, store: Any, index_dir: Path) -> None:
         report.points, report.dimension = info.points, info.dimension
         report.distance, report.sparse = info.distance, info.sparse
         manifest = store.read_manifest(report.collection)
+    except IndexLocked:
+        raise  # busy: ``health_report`` says so
     except PlanvecError as exc:
         report.problems.append(str(exc))
         return
     if manifest is None:
-        report.warnings.append(
-            f"collection {report.collection!r} has no planvec manifest (legacy or foreign"
-            " collection): `planvec index` writes one"
-        )
-    else:
-        report.manifest = summarize_manifest(manifest)
-        built_dim = manifest.get("dimension")
-        if isinstance(built_dim, int) and built_dim != info.dimension:
+        if info.points:
             report.problems.append(
-                f"manifest says {built_dim}-d vectors but the collection holds"
-                f" {info.dimension}-d: rebuild with `planvec index --rebuild`"
+                f"collection {report.collection!r} holds {info.points} points but no planvec"
+                f" manifest (lost, or written by another tool): {REBUILD_HINT}; a legacy"
+                " collection is imported with `planvec migrate-legacy`"
             )
+        return
+    report.manifest = summarize_manifest(manifest)
+    built_dim = manifest.get("dimension")
+    if isinstance(built_dim, int) and built_dim != info.dimension:
+        report.problems.append(
+            f"manifest says {built_dim}-d vectors but the collection holds"
+            f" {info.dimension}-d: {REBUILD_HINT}"
+        )
+    _check_state(report, store, manifest, info.points)
+
+
+def _check_state(report: HealthReport, store: Any, manifest: dict[str, Any], points: int) -> None:
+    """Interrupted sync, point count against the manifest, a sample of points read whole."""
+    marker = manifest.get(_SYNC_MARKER)
+    if isinstance(marker, dict) and not report.busy:
+        report.interrupted_sync = marker
+        report.problems.append(
+            f"the last sync (started {marker.get('started_at')}, pid {marker.get('pid')}) was"
+            " interrupted: the index may lag behind its plans; rerun `planvec index PATHS`"
+        )
+    plans = manifest.get("plans")
+    if isinstance(plans, dict):
+        report.manifest_points = sum(int(n) for n in plans.values() if isinstance(n, int))
+        if report.manifest_points != points and not report.busy and marker is None:
+            report.problems.append(
+                f"the manifest counts {report.manifest_points} points but the collection holds"
+                f" {points}: points were lost or added outside planvec; `planvec check PATHS`"
+                f" says which, or {REBUILD_HINT}"
+            )
+    try:
+        report.sampled = sample_points(store, report.collection)
+    except IndexLocked:
+        raise
+    except PlanvecError as exc:
+        report.problems.append(str(exc))

@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
 from planvec.errors import (
+    DAMAGE_MARKERS,
+    REBUILD_HINT,
     CollectionNotFound,
+    IndexDamaged,
     IndexLocked,
     PlanvecError,
     StoreError,
@@ -190,6 +193,10 @@ def translate(exc: BaseException, *, backend: str, location: str, operation: str
         return CollectionNotFound(
             f"{operation}: not found on {backend} store at {location} ({detail}):"
             " run `planvec index` first or check --collection"
+        )
+    if backend == "edge" and any(m in detail.lower() for m in DAMAGE_MARKERS):
+        return IndexDamaged(
+            f"{operation} failed: the index at {location} is damaged ({detail}); {REBUILD_HINT}"
         )
     return StoreError(f"{operation} failed on the {backend} store at {location}: {detail}")
 
