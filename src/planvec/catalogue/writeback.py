@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planvec.records import Plan, Task
-from planvec.sources.blocks import CHECKBOX_STATUS, RAW_MARKS
+from planvec.sources.list_items import CHECKBOX_STATUS, RAW_MARKS
 from planvec.sources.markdown_plans import parse_plan
 
 #: The checkbox character written for each status.
