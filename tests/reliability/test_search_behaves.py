@@ -53,8 +53,10 @@ def _search(idx: Path, *extra: str) -> list[dict[str, object]]:
     return hits
 
 
-@pytest.fixture
-def index_dir(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One index for the read-only tests of this module (built once: the suite stays fast)."""
+    tmp_path = tmp_path_factory.mktemp("built")
     idx = tmp_path / "idx"
     code, out, err = _invoke(
         "index", str(_tree(tmp_path / "plans", NAMES)), "--index", str(idx), "--json"
@@ -63,6 +65,11 @@ def index_dir(tmp_path: Path) -> Path:
     assert json.loads(out)["tasks"] == 6 * len(NAMES)  # the two blank tasks of each plan: out
     assert "task has no text; not indexed" in err
     return idx
+
+
+@pytest.fixture
+def index_dir(built: Path) -> Path:
+    return built
 
 
 def test_identical_builds_give_identical_orders(index_dir: Path, tmp_path: Path) -> None:
@@ -97,10 +104,10 @@ def test_human_output_lists_other_locations(index_dir: Path) -> None:
     assert out.count(REPEATED) == 1 and "also in " in out and "more" in out
 
 
-def test_blank_tasks_are_not_indexed_and_check_agrees(index_dir: Path, tmp_path: Path) -> None:
+def test_blank_tasks_are_not_indexed_and_check_agrees(index_dir: Path) -> None:
     hits = _search(index_dir, "--no-collapse", "-n", "100")
     assert hits and all(str(h["text"]).strip() for h in hits)
-    code, out, err = _invoke("check", str(tmp_path / "plans"), "--index", str(index_dir))
+    code, out, err = _invoke("check", str(index_dir.parent / "plans"), "--index", str(index_dir))
     assert code == 0, out + err
 
 
