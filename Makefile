@@ -62,7 +62,7 @@ $(DOCS_STAMP): pyproject.toml | $(BIN)/python
 	@touch $(DOCS_STAMP)
 
 docs: $(DOCS_STAMP)
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # sdist and wheel into dist/ (the version comes from planvec.__version__)
 dist: | $(BIN)/python

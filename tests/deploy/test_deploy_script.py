@@ -44,6 +44,7 @@ def load_deploy() -> ModuleType:
     spec = importlib.util.spec_from_loader("planvec_deploy", loader)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules["planvec_deploy"] = module  # dataclasses look their module up there
     loader.exec_module(module)
     return module
 

@@ -108,14 +108,13 @@ def test_the_errors_the_migration_raises_are_in_the_troubleshooting(tmp_path: Pa
     truncated.write_bytes(FIXTURE.read_bytes()[:3000])
     empty = tmp_path / "empty-qdrant"
     idx = ["--index", str(tmp_path / "idx"), "--offline", "--report-dir", str(tmp_path / "r")]
+    archive = str(FIXTURE)
     cases = {
         "no source": ["migrate-legacy", *idx],
-        "both sources": ["migrate-legacy", "--from-url", "local://x", "--from-archive",
-                         str(FIXTURE), *idx],  # fmt: skip
+        "both sources": ["migrate-legacy", "--from-url", "local://x", "--from-archive", archive],
         "memory source": ["migrate-legacy", "--from-url", "memory://", *idx],
         "no collection": ["migrate-legacy", "--from-url", f"local://{empty}", *idx],
-        "bad scheme": ["migrate-legacy", "--from-archive", str(FIXTURE), "--qdrant-url",
-                       "localhost:6333", *idx],  # fmt: skip
+        "bad scheme": ["migrate-legacy", "--from-archive", archive, "--qdrant-url", "host:6333"],
         "truncated archive": ["migrate-legacy", "--from-archive", str(truncated), *idx],
     }
     undocumented = {}

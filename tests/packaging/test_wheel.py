@@ -83,4 +83,3 @@ def test_the_wheel_installs_in_a_fresh_venv_and_indexes(dist: Path, tmp_path: Pa
                           "--json", cwd=tmp_path))  # fmt: skip
     assert hits[0]["text"].startswith("Mettre en place la sauvegarde")
     run(planvec_bin, "health", "--index", index, cwd=tmp_path)
-
