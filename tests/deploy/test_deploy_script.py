@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.machinery
 import importlib.util
+import os
 import socket
 import sys
 from pathlib import Path
@@ -104,16 +105,34 @@ def test_a_passing_deployment_backs_up_migrates_and_validates(
     assert any("documentation de l'API" in t for t in search_texts(index, "documentation API"))
 
 
-def test_a_failed_validation_rolls_the_index_back(live: tuple[Path, Path], tmp_path: Path) -> None:
+@pytest.fixture
+def systemctl_calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``systemctl`` on PATH that only records its arguments (no systemd in tests)."""
+    bin_dir, log = tmp_path / "fake-bin", tmp_path / "systemctl.log"
+    bin_dir.mkdir()
+    fake = bin_dir / "systemctl"
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {log}\n', encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return log
+
+
+def test_a_failed_validation_rolls_the_index_back(
+    live: tuple[Path, Path], tmp_path: Path, systemctl_calls: Path
+) -> None:
     plans, index = live
     before = digest(index, tmp_path, "before")
     dead = f"http://127.0.0.1:{free_port()}/healthz"
-    code = deploy_script.deploy(
-        args_for(plans, index, tmp_path, "--healthz-url", dead, "--healthz-timeout", "1")
-    )
+    code = deploy_script.deploy(args_for(
+        plans, index, tmp_path, "--healthz-url", dead, "--healthz-timeout", "1",
+        "--unit", "planvec.service",
+    ))  # fmt: skip
     assert code == 1
     assert digest(index, tmp_path, "after") == before
     assert not any("documentation de l'API" in t for t in search_texts(index, "documentation"))
+    # stopped before the backup (embedded index), restarted to go live, restarted after rollback
+    calls = systemctl_calls.read_text().splitlines()
+    assert calls == ["stop planvec.service", "restart planvec.service", "restart planvec.service"]
 
 
 def test_a_failed_migration_rolls_back_and_a_failed_backup_changes_nothing(
