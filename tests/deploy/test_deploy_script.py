@@ -135,6 +135,7 @@ def test_a_failed_validation_rolls_the_index_back(
     assert calls == ["stop planvec.service", "restart planvec.service", "restart planvec.service"]
 
 
+@pytest.mark.slow  # two more deployments: the planted-failure test above is the default one
 def test_a_failed_migration_rolls_back_and_a_failed_backup_changes_nothing(
     live: tuple[Path, Path], tmp_path: Path
 ) -> None:
