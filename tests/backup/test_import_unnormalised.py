@@ -27,7 +27,7 @@ def test_the_legacy_archive_imports_verified_into_local_mode(tmp_path: Path) -> 
     ]
     assert min(norms) > 2.0, "the fixture's vectors should be unnormalised"
     settings = Settings(index_dir=tmp_path / "unused", qdrant_url=f"local://{tmp_path / 'q'}",
-                        collection="roadmap_tasks")  # fmt: skip
+                        collection="roadmap_tasks", cache_dir=tmp_path / "cache")  # fmt: skip
     report = import_index(settings, LEGACY_ARCHIVE, collection="roadmap_tasks")
     assert report.ok, report.mismatches[:3]
     assert report.points == 24 and report.vectors_checked == 24

@@ -103,7 +103,10 @@ def _error_of(args: list[str]) -> str:
     return lines[0].removeprefix("Error: ")
 
 
-def test_the_errors_the_migration_raises_are_in_the_troubleshooting(tmp_path: Path) -> None:
+def test_the_errors_the_migration_raises_are_in_the_troubleshooting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # nothing a failing command might write lands in the repo
     truncated = tmp_path / "truncated.tar"
     truncated.write_bytes(FIXTURE.read_bytes()[:3000])
     empty = tmp_path / "empty-qdrant"
@@ -123,6 +126,7 @@ def test_the_errors_the_migration_raises_are_in_the_troubleshooting(tmp_path: Pa
         if not is_documented(message):
             undocumented[case] = message
     assert not undocumented, f"errors missing from the troubleshooting table: {undocumented}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty-qdrant", "truncated.tar"]
 
 
 @pytest.mark.parametrize("fragment", ["PASSED", "migration-report.md", "--delete-source"])
