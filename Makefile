@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: demo test test-all test-slow test-reliability lint bench bench-quick clean
+.PHONY: demo test test-all test-slow test-reliability lint bench bench-quick docs dist clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 2; }
@@ -33,6 +33,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not server" -p no:cacheprovider
 
 test-slow: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[embed,test,catalogue,docs,release]'
 	$(BIN)/python -m pytest -q -m "slow"
 
 # the full crash/fault/fuzz loops; figures for docs/reliability.md land in bench/out/
@@ -53,5 +54,21 @@ bench-quick: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+# the documentation site into site/ (mkdocs build --strict: a warning fails the build);
+# needs only the core package and the docs extra, not the model
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	@touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# sdist and wheel into dist/ (the version comes from planvec.__version__)
+dist: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet build
+	rm -rf dist
+	$(BIN)/python -m build
+
 clean:
-	rm -rf $(VENV) .planvec .planvec-demo build dist src/*.egg-info
+	rm -rf $(VENV) .planvec .planvec-demo build dist site src/*.egg-info

@@ -275,7 +275,7 @@ def import_archive(
     written = 0
     for chunk in archive.iter_chunks():  # each chunk is read back right after it is written
         written += store.upsert(target, chunk)
-        _verify_chunk(store, target, chunk, report)
+        _verify_chunk(store, target, chunk, report, _is_cosine(archive))
         if progress is not None:
             progress(written)
     index_manifest = archive.manifest.get("manifest")
@@ -298,7 +298,7 @@ def import_archive(
 def verify_import(store: VectorStore, target: str, archive: Archive, report: ImportReport) -> None:
     """Fill ``report`` with the comparison of ``target`` against ``archive`` (all points)."""
     for chunk in archive.iter_chunks():
-        _verify_chunk(store, target, chunk, report)
+        _verify_chunk(store, target, chunk, report, _is_cosine(archive))
     _verify_totals(store, target, archive, report)
 
 
@@ -309,20 +309,41 @@ def _verify_totals(store: VectorStore, target: str, archive: Archive, report: Im
     report.content_digest_ok = content_digest(digests) == archive.header.get("content_digest")
 
 
+def _is_cosine(archive: Archive) -> bool:
+    return str(archive.manifest.get("info", {}).get("distance", "")).lower() == "cosine"
+
+
 def _verify_chunk(
-    store: VectorStore, target: str, chunk: list[PointRecord], report: ImportReport
+    store: VectorStore,
+    target: str,
+    chunk: list[PointRecord],
+    report: ImportReport,
+    cosine: bool = False,
 ) -> None:
     """Read the chunk's points back and compare payloads, vectors and sparse vectors."""
     found = store.retrieve(target, [p.id for p in chunk], with_vectors=True)
     stored = {str(p.id): p for p in found}
     for expected in chunk:
-        problem = _compare(expected, stored.get(str(expected.id)))
+        problem = _compare(expected, stored.get(str(expected.id)), cosine)
         report.vectors_checked += 1
         if problem:
             report.mismatches.append(f"{expected.id}: {problem}")
 
 
-def _compare(expected: PointRecord, got: PointRecord | None) -> str | None:
+def _same_vector(a: np.ndarray, b: np.ndarray, cosine: bool) -> bool:
+    """Equal within tolerance; in a cosine collection, equal directions (stores may normalise
+    on write: the server, Edge, and qdrant-client's local engine (1.20 here))."""
+    if a.shape != b.shape:
+        return False
+    if float(np.max(np.abs(a - b))) <= VECTOR_TOLERANCE:
+        return True
+    if not cosine:
+        return False
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    return na > 0 and nb > 0 and float(np.max(np.abs(a / na - b / nb))) <= VECTOR_TOLERANCE
+
+
+def _compare(expected: PointRecord, got: PointRecord | None, cosine: bool = False) -> str | None:
     if got is None:
         return "missing"
     if got.payload != expected.payload:  # exact canonical JSON is checked by the digest
@@ -332,7 +353,7 @@ def _compare(expected: PointRecord, got: PointRecord | None) -> str | None:
     if expected.vector is not None and got.vector is not None:
         a = np.asarray(expected.vector, dtype=np.float64)
         b = np.asarray(got.vector, dtype=np.float64)
-        if a.shape != b.shape or float(np.max(np.abs(a - b))) > VECTOR_TOLERANCE:
+        if not _same_vector(a, b, cosine):
             return "vector differs"
     ex, gs = expected.sparse, got.sparse
     if ex is not None and ex.indices:

@@ -241,7 +241,8 @@ vectorize_command = alias_of(index_command, "vectorize", "planvec vectorize docs
 )
 @click.option("--section", default=None, help="Only tasks whose section path has these words.")
 @click.option("--priority", default=None, help="Only tasks with this priority (P0..P3).")
-@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many hits to return.")  # fmt: skip
 @click.option(
     "--mode",
     type=click.Choice(SEARCH_MODES),
