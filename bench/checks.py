@@ -65,7 +65,7 @@ def make_plans(root: Path, tasks: int, plans: int, seed: int = 0) -> None:
 
 def _open(index_dir: Path) -> Any:
     from planvec.embed.hashing import HashingEmbedder
-    from planvec.embed.lexical import LexicalEncoder
+    from planvec.text.lexical import LexicalEncoder
     from planvec.index import Index
     from planvec.store import open_store
 

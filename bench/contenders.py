@@ -77,7 +77,7 @@ def _rows(
 def run_planvec(job: dict[str, Any]) -> list[dict[str, Any]]:
     from planvec.embed.cache import CachedEmbedder, EmbeddingCache
     from planvec.embed.factory import make_embedder
-    from planvec.embed.lexical import LexicalEncoder
+    from planvec.text.lexical import LexicalEncoder
     from planvec.index import Index, sources_for
     from planvec.store import open_store
 

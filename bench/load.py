@@ -26,7 +26,7 @@ from typing import Any
 from _common import peak_rss_mb, percentile
 from planvec.embed.cache import CachedEmbedder, EmbeddingCache
 from planvec.embed.factory import make_embedder
-from planvec.embed.lexical import LexicalEncoder
+from planvec.text.lexical import LexicalEncoder
 from planvec.index import Index, sources_for
 from planvec.store import open_store
 

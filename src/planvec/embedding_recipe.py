@@ -28,7 +28,7 @@ from planvec.records import Task, content_hash, stable_json
 PAYLOAD_SCHEMA = 1
 #: Bump when ``embedding_text`` changes: every task is re-embedded (cache keys change).
 #: ``en-gloss-1``: numbering stripped, then rendered in pseudo-English with the built-in
-#: FR/EN glossary (``planvec.embed.glossary``); see docs/benchmarks.md, "Search quality".
+#: FR/EN glossary (``planvec.text.glossary``); see docs/benchmarks.md, "Search quality".
 EMBED_RECIPE = "en-gloss-1"
 
 #: Payload fields that do not take part in ``payload_hash``.
@@ -88,7 +88,7 @@ def embedding_text_of(text: str) -> str:
     0.74, with queries rendered the same way, see ``planvec.search``). Deterministic, so
     ``planvec check`` can recompute it from the stored payload.
     """
-    from planvec.embed.glossary import default_glossary
+    from planvec.text.glossary import default_glossary
 
     clean = clean_task_text(text)
     return default_glossary().to_english(clean) or clean
@@ -100,7 +100,7 @@ def query_embedding_text(query: str) -> str:
     Queries are rendered like tasks (``embedding_text_of``) so that both sides meet in
     the model's language; English queries come back nearly unchanged.
     """
-    from planvec.embed.glossary import default_glossary
+    from planvec.text.glossary import default_glossary
 
     return default_glossary().to_english(query) or query
 
@@ -117,7 +117,7 @@ def text_embed_hash(text: str, model_family: str) -> str:
     rather than the rendering itself, so a no-op sync renders nothing: the rendering
     (``embedding_text_of``) is a pure function of these inputs.
     """
-    from planvec.embed.glossary import default_glossary
+    from planvec.text.glossary import default_glossary
 
     return content_hash(EMBED_RECIPE, default_glossary().version, model_family, text)
 

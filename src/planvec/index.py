@@ -30,7 +30,7 @@ from planvec.manifest import (
     now_iso,
     upgrade_manifest,
 )
-from planvec.points import (
+from planvec.embedding_recipe import (
     BOOL_FIELDS,
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
@@ -351,7 +351,7 @@ def open_index(
         embedder: use this embedder instead of the one named in settings.
         store: use this store instead of opening the one named in settings.
     """
-    from planvec.embed.lexical import default_lexical_encoder
+    from planvec.text.lexical import default_lexical_encoder
     from planvec.store.aliases import resolve_collection
 
     lock = None

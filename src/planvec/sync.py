@@ -34,7 +34,7 @@ import numpy as np
 
 from planvec.embed.base import Embedder, Vectors
 from planvec.pipeline import OrderedWorker, prefetch
-from planvec.points import (
+from planvec.embedding_recipe import (
     embed_hash,
     embedding_text,
     finalize_payload,
@@ -65,7 +65,7 @@ _MAX_DELETES = 1024
 
 
 class LexicalEncoderLike(Protocol):
-    """What sync needs from a lexical encoder (see ``planvec.embed.lexical``)."""
+    """What sync needs from a lexical encoder (see ``planvec.text.lexical``)."""
 
     version: str
 

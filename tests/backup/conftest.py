@@ -12,7 +12,7 @@ import pytest
 
 from planvec.embed.base import Embedder
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
+from planvec.text.lexical import LexicalEncoder
 from planvec.index import Index, sources_for
 from planvec.store import open_store
 from planvec.store.base import VectorStore

@@ -14,7 +14,7 @@ from planvec.backup.model_migration import (
     rollback_model,
 )
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
+from planvec.text.lexical import LexicalEncoder
 from planvec.errors import ConfigError
 from planvec.index import Index, open_index, sources_for
 from planvec.settings import Settings

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
+from planvec.text.lexical import LexicalEncoder
 from planvec.index import Index, sources_for
-from planvec.points import VOLATILE_FIELDS
+from planvec.embedding_recipe import VOLATILE_FIELDS
 from planvec.store import open_store
 from planvec.store.base import VectorStore
 

@@ -177,9 +177,9 @@ def test_vector_is_compared_with_the_embedding_cache(
     pts = list(index.store.scroll(index.collection, with_vectors=True))
     cache = EmbeddingCache(tmp_path / "emb.sqlite")
     model_id = index.embedder.model_id
-    from planvec.points import embedding_text_of
+    from planvec.embedding_recipe import embedding_text_of
 
-    # what the index embedded for each task: the recipe of planvec.points, not the raw text
+    # what the index embedded for each task: the recipe of planvec.embedding_recipe, not the raw text
     refs = index.embedder.embed([embedding_text_of(str(p.payload["text"])) for p in pts])
     cache.put_many(
         model_id,

@@ -97,7 +97,7 @@ def test_swapping_in_a_worse_model_raises_the_alert(plan_tree: Path, tmp_path: P
     """Baseline with the real model; the same plans indexed with the hashing embedder fall
     below it on the paraphrase probes: alert, exit code 1."""
     from planvec.embed.factory import make_embedder
-    from planvec.embed.lexical import LexicalEncoder
+    from planvec.text.lexical import LexicalEncoder
     from planvec.store import open_store
 
     store = open_store(index_dir=tmp_path / "real")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
+from planvec.text.lexical import LexicalEncoder
 from planvec.errors import CollectionNotFound, IndexLocked, IndexMismatch
 from planvec.index import Index, open_index, sources_for
 from planvec.manifest import SCHEMA_VERSION

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planvec.embed.lexical import LexicalEncoder
+from planvec.text.lexical import LexicalEncoder
 from planvec.errors import ConfigError
 from planvec.index import Index, sources_for
 from planvec.search import Searcher

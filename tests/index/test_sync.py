@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from planvec.index import Index, sources_for
-from planvec.points import VOLATILE_FIELDS
+from planvec.embedding_recipe import VOLATILE_FIELDS
 
 IndexFactory = Callable[..., Index]
 
@@ -33,7 +33,7 @@ def sync(index: Index, root: Path, **kw: Any) -> dict[str, Any]:
 
 def clean_state(root: Path, make_index: IndexFactory, tmp_path: Path) -> dict[str, Any]:
     from planvec.embed.hashing import HashingEmbedder
-    from planvec.embed.lexical import LexicalEncoder
+    from planvec.text.lexical import LexicalEncoder
     from planvec.store import open_store
 
     store = open_store(index_dir=tmp_path / "clean-index")

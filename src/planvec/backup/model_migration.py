@@ -41,7 +41,7 @@ from planvec.embed.base import Embedder
 from planvec.errors import ConfigError, StoreError
 from planvec.index import Index, LexicalEncoder
 from planvec.manifest import new_manifest, now_iso
-from planvec.points import embedding_text_of, payload_hash, text_embed_hash
+from planvec.embedding_recipe import embedding_text_of, payload_hash, text_embed_hash
 from planvec.store.aliases import resolve_collection
 from planvec.store.base import PointRecord, SupportsAliases, VectorStore
 

@@ -174,7 +174,7 @@ def migrate_model_index(
     Returns:
         A ``ModelMigrationReport``, or the status dict when no action was asked.
     """
-    from planvec.embed.lexical import default_lexical_encoder
+    from planvec.text.lexical import default_lexical_encoder
     from planvec.index import cached_embedder, embedder_for
 
     with _locked(settings, settings.collection):

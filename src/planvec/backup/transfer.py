@@ -32,7 +32,7 @@ from planvec.backup.archive import (
 )
 from planvec.errors import ArchiveError, CollectionNotFound, ConfigError
 from planvec.manifest import now_iso
-from planvec.points import (
+from planvec.embedding_recipe import (
     BOOL_FIELDS,
     EMBED_RECIPE,
     INTEGER_FIELDS,

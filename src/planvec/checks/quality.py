@@ -35,7 +35,7 @@ import numpy as np
 from planvec.errors import CheckFailed, ConfigError, PlanvecError
 from planvec.index import Index
 from planvec.manifest import now_iso
-from planvec.points import embedding_text_of
+from planvec.embedding_recipe import embedding_text_of
 from planvec.store.base import SearchRequest
 
 #: Version of the baseline/report JSON layout.
@@ -332,7 +332,7 @@ def _self_retrieval(
     if not sample:
         report.metrics.update({"self_retrieval_at1": 0.0, "self_retrieval_mrr": 0.0})
         return
-    # embed what the index embedded for these tasks (the recipe of planvec.points)
+    # embed what the index embedded for these tasks (the recipe of planvec.embedding_recipe)
     vectors = index.embedder.embed([embedding_text_of(s[3]) for s in sample])
     at1, rr = 0, 0.0
     pairs: dict[tuple[str, str], dict[str, Any]] = {}

@@ -25,7 +25,7 @@ from planvec.checks.findings import CheckReport, Finding
 from planvec.checks.verify import CheckOptions, check_index
 from planvec.errors import CheckFailed
 from planvec.index import Index
-from planvec.points import finalize_payload, task_payload
+from planvec.embedding_recipe import finalize_payload, task_payload
 from planvec.records import Plan, Task
 from planvec.sources.base import Source
 from planvec.store.base import Filter, MatchAny

@@ -1,7 +1,7 @@
 """``planvec check``: does the index hold exactly the plans, with sound vectors?
 
 The expected state is computed with the very functions sync writes with
-(``planvec.points.task_payload`` / ``payload_hash`` / ``embed_hash``), so "check passes"
+(``planvec.embedding_recipe.task_payload`` / ``payload_hash`` / ``embed_hash``), so "check passes"
 means "a sync would write nothing". The check is read-only and runs in two passes:
 
 1. one scroll of the whole collection, page by page, *with* vectors: vector sanity
@@ -29,7 +29,7 @@ from planvec.checks.vectors import VectorChecker
 from planvec.errors import PlanvecError
 from planvec.index import Index
 from planvec.manifest import SCHEMA_VERSION
-from planvec.points import REQUIRED_FIELDS, VOLATILE_FIELDS, payload_hash, task_payload
+from planvec.embedding_recipe import REQUIRED_FIELDS, VOLATILE_FIELDS, payload_hash, task_payload
 from planvec.records import Plan, SourceFailure
 from planvec.sources.base import Source
 from planvec.store.base import Filter, MatchValue

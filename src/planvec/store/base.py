@@ -35,18 +35,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+# SparseVector lives in records.py (the text layer builds them, below the store); re-exported
+from planvec.records import SparseVector
+
 PointId = str | int
 
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "lexical"
-
-
-@dataclass(frozen=True)
-class SparseVector:
-    """A sparse vector: sorted unique ``indices`` (u32) and their ``values``."""
-
-    indices: tuple[int, ...]
-    values: tuple[float, ...]
 
 
 @dataclass

@@ -7,31 +7,7 @@ finds the tasks the dense side misses. It is pure Python (plus ``snowballstemmer
 same vectors are built for every store backend (embedded Edge, server, memory): Qdrant only
 needs the ``Idf`` modifier on the sparse vector to turn our term weights into BM25.
 
-Analysis (``analyze``), in order:
-
-1. repair of UTF-8 text that was decoded as Windows-1252 (``dÃ©veloppement``), which
-   occurs in the real plans; then NFKC;
-2. apostrophes unified (’ ‘ ʼ → '), French elisions dropped (``l'API`` → ``API``,
-   ``d’intégration`` → ``intégration``, also ``qu'``, ``jusqu'``, ``lorsqu'``, ``puisqu'``);
-3. tokens are runs of letters/digits joined by ``.``, ``_`` or ``-``: a joined token
-   (``1.2.3``, ``snake_case``, ``file.go``, ``sous-modules``) is kept whole *and* split into
-   its parts; numbering ids (digits and dots only) are kept whole only; ``camelCase`` and
-   ``PascalCase`` identifiers also yield their words (``LoadFromEnv`` → ``load``,
-   ``from``, ``env``); ``/`` separates (paths give their segments);
-4. case folding and accent folding (``é`` → ``e``, ``œ`` → ``oe``, ``ß`` → ``ss``);
-5. French and English stop words dropped (after folding, before stemming); one-character
-   tokens dropped;
-6. stemming of plain words with *both* Snowball stemmers, French and English: a word whose
-   two stems agree yields that stem; otherwise it yields both, at weight 0.5 each, so that
-   every word weighs the same. The language of a task is unknown and often mixed (French
-   sentences full of English terms: ``monitoring``, ``workflows``), and queries may be in
-   the other language. Emitting both stems makes analysis language-independent (an
-   identical word always matches itself) and lets each language's inflections meet
-   (``sauvegardes``/``sauvegarder``, ``déploiement``/``déployer``, ``runs``/``running``):
-   31 of 36 French/English inflection pairs conflate, against 23 (French stemmer only),
-   28 (English only) and 30 (shorter stem). On the query set the modes are within one
-   query of each other, while full-weight double stems and per-text language detection
-   (by stop-word counts) measured worse; see docs/benchmarks.md, "Lexical analyzer".
+Analysis: see ``planvec.text.analyzer`` (re-exported here).
 
 Encoding (``LexicalEncoder``): a token maps to a u32 index by a stable hash (blake2b, 4
 bytes), never Python's salted ``hash()``. Document values are BM25's term-frequency part
@@ -44,7 +20,7 @@ added or removed (incremental sync stays exact). Words of the task's section pat
 headings) are added with a lower weight (``section_weight``) as context.
 
 Cross-language expansion (``default_lexical_encoder``): with a glossary
-(``planvec.embed.glossary``), a task's vector also gets the English side of the French
+(``planvec.text.glossary``), a task's vector also gets the English side of the French
 glossary phrases it contains (and the French side of English ones), and so does a query,
 at ``EXPANSION_WEIGHT`` and only for tokens the text lacks. An English query then shares
 terms with a French task: sparse recall@10 on the dev queries 0.585 → 0.754 (see
@@ -54,16 +30,28 @@ docs/benchmarks.md, "Search quality (hybrid, FR/EN)").
 from __future__ import annotations
 
 import hashlib
-import re
-import threading
-import unicodedata
-from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
-from typing import Literal, Protocol
+from collections.abc import Sequence
+from typing import Protocol
 
-import snowballstemmer
+from planvec.records import SparseVector
+from planvec.text.analyzer import DEFAULT_ANALYZER, Analyzer, Stemming, analyze
+from planvec.text.folding import ENGLISH_STOP_WORDS, FRENCH_STOP_WORDS, STOP_WORDS
 
-from planvec.store.base import SparseVector
+__all__ = [
+    "ANALYZER_VERSION",
+    "AVG_DOC_LEN",
+    "ENGLISH_STOP_WORDS",
+    "EXPANSION_WEIGHT",
+    "FRENCH_STOP_WORDS",
+    "STOP_WORDS",
+    "Analyzer",
+    "Expansion",
+    "LexicalEncoder",
+    "Stemming",
+    "analyze",
+    "default_lexical_encoder",
+    "token_index",
+]
 
 #: Changes whenever analysis or encoding changes the vectors: an index whose manifest holds
 #: another version must rebuild its sparse vectors.
@@ -74,234 +62,6 @@ ANALYZER_VERSION = "planvec-lexical-2"
 #: docstring. The section path counts in the length, so that long headings do not inflate
 #: the score of every task under them (measured better than text-only length).
 AVG_DOC_LEN = 13.0
-
-Stemming = Literal["both", "union", "short", "fr", "en", "detect", "none"]
-
-_FRENCH_STOP = """
-a à afin ai aie ainsi ait alors apres après as au aucun aussi autre autres avant aucune
-aupres auquel aura aurai auraient aurait aux avaient avais avait avec avez aviez avions
-avoir avons ayant c ca ce ceci cela celle celles celui ces cet cette ceux chaque chez ci
-comme comment d dans de des deja depuis donc dont du duquel elle elles en encore entre es
-est et etaient etais etait etant etc ete etre eu eux ex fait faut il ils j je jusqu l la
-laquelle le lequel les lesquelles lesquels leur leurs lors lorsqu lui m ma mais me meme mes
-moi mon n ne ni nos notre nous on ont or ou où par parce pas pendant peu peut peuvent plus
-pour pourquoi puis puisqu qu quand que quel quelle quelles quels qui quoi s sa sans se selon
-sera serait ses si soi soient soit sommes son sont sous suis sur t ta tel telle telles tels
-te tes toi ton tous tout toute toutes tres tu un une unes uns vers via voici voila vos votre
-vous y
-"""
-
-_ENGLISH_STOP = """
-a about above after again against all also am an and any are as at be because been before
-being below between both but by can could did do does doing done down during each else etc
-few for from further had has have having he her here hers him his how i if in into is it its
-itself just let may me might more most must my no nor not of off on once only or other our
-ours out over own same shall she should so some such than that the their theirs them then
-there these they this those through to too under until up us very was we were what when where
-which while who whom why will with within without would yet you your yours
-"""
-
-
-def _fold(text: str) -> str:
-    """Case fold and strip accents: ``Été`` → ``ete``, ``œuvre`` → ``oeuvre``."""
-    text = text.casefold()
-    if text.isascii():
-        return text
-    text = text.translate(_LIGATURES)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ħ": "h", "ı": "i"})
-
-FRENCH_STOP_WORDS: frozenset[str] = frozenset(_fold(w) for w in _FRENCH_STOP.split())
-ENGLISH_STOP_WORDS: frozenset[str] = frozenset(_fold(w) for w in _ENGLISH_STOP.split())
-STOP_WORDS: frozenset[str] = FRENCH_STOP_WORDS | ENGLISH_STOP_WORDS
-
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'"})
-_ELISION = re.compile(r"(?<![^\W_])(?:jusqu|lorsqu|puisqu|quoiqu|qu|[cdjlmnst])'(?=[^\W\d_])", re.I)
-_MOJIBAKE = re.compile(r"\S*(?:Ã|Â|â€)\S*")
-_COMPOUND = re.compile(r"[^\W_]+(?:[._\-][^\W_]+)*")
-_CONNECTOR = re.compile(r"[._\-]")
-_NUMBERING = re.compile(r"\d+(?:\.\d+)+")
-_CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_HAS_CAMEL = re.compile(r"[a-z][A-Z]")
-
-
-def _repair_mojibake(text: str) -> str:
-    """Undo UTF-8 read as Windows-1252 (``dÃ©veloppement`` → ``développement``), per word."""
-
-    def fix(match: re.Match[str]) -> str:
-        word = match.group(0)
-        try:
-            return word.encode("cp1252").decode("utf-8")
-        except UnicodeError:
-            return word
-
-    return _MOJIBAKE.sub(fix, text)
-
-
-@lru_cache(maxsize=2)
-def _stemmer(language: str) -> Callable[[str], str]:
-    """A memoised stemmer. Snowball stemmer objects keep state between calls, so misses
-    run under a lock: encoders may be shared by threads (e.g. a parse/embed pipeline)."""
-    stemmer = snowballstemmer.stemmer(language)
-    cache: dict[str, str] = {}
-    lock = threading.Lock()
-
-    def stem(word: str) -> str:
-        out = cache.get(word)
-        if out is None:
-            with lock:
-                out = stemmer.stemWord(word)
-            if len(cache) < 200_000:
-                cache[word] = out
-        return out
-
-    return stem
-
-
-class Analyzer:
-    """Text → tokens for French/English plans. See the module docstring for the steps.
-
-    Args:
-        stemming: ``"both"`` (French and English stems, half weight each when they
-            differ; the default), ``"union"`` (both at full weight), ``"short"`` (the
-            shorter of the two), ``"fr"``, ``"en"``, ``"detect"`` (one stemmer per text,
-            chosen by counting French vs English stop words; ties go to French) or
-            ``"none"``. The alternatives exist to be measured (bench/eval_search.py).
-        split_camel: also emit the words of ``camelCase`` identifiers.
-        keep_compounds: also emit joined tokens (``file.go``) whole.
-    """
-
-    def __init__(
-        self,
-        *,
-        stemming: Stemming = "both",
-        split_camel: bool = True,
-        keep_compounds: bool = True,
-    ) -> None:
-        if stemming not in ("both", "union", "short", "fr", "en", "detect", "none"):
-            raise ValueError(f"unknown stemming mode {stemming!r}")
-        self.stemming = stemming
-        self.split_camel = split_camel
-        self.keep_compounds = keep_compounds
-        # word -> its (token, weight) pairs: most words recur, stemming is the hot path
-        self._memo: dict[tuple[str, bool, str], tuple[tuple[str, float], ...]] = {}
-
-    def _words(self, text: str) -> Iterable[tuple[str, bool]]:
-        """(folded token, is_plain_word) pairs, before stop words and stemming."""
-        if "Ã" in text or "Â" in text or "â€" in text:
-            text = _repair_mojibake(text)
-        text = unicodedata.normalize("NFKC", text)
-        text = _ELISION.sub("", text.translate(_APOSTROPHES))
-        for match in _COMPOUND.finditer(text):
-            raw = match.group(0)
-            if _CONNECTOR.search(raw) is None:
-                yield from self._simple(raw)
-                continue
-            if _NUMBERING.fullmatch(raw):
-                yield _fold(raw), False
-                continue
-            parts = _CONNECTOR.split(raw)
-            if self.keep_compounds and any(
-                len(p) > 1 and _fold(p) not in STOP_WORDS for p in parts
-            ):  # "est-ce" is no identifier
-                yield _fold(raw), False
-            for part in parts:
-                yield from self._simple(part)
-
-    def _simple(self, raw: str) -> Iterable[tuple[str, bool]]:
-        if self.split_camel and _HAS_CAMEL.search(raw):
-            if self.keep_compounds:
-                yield _fold(raw), False
-            for piece in _CAMEL_SPLIT.split(raw):
-                yield piece.casefold(), True
-        else:
-            yield raw.casefold(), True  # folded in _word_tokens
-
-    def analyze(self, text: str) -> list[str]:
-        """The tokens of ``text``, in order (a word may yield two stems).
-
-        Args:
-            text: any text; never raises on odd input.
-
-        Returns:
-            Folded, stop-word-free, stemmed tokens.
-        """
-        return [tok for tok, _ in self.analyze_weighted(text)]
-
-    def analyze_weighted(self, text: str) -> list[tuple[str, float]]:
-        """Like ``analyze``, with the weight of each token occurrence.
-
-        A word has weight 1. In ``"both"`` mode a word whose French and English stems differ
-        yields both stems at weight 0.5 each, so that it counts as much as any other word
-        (in ``"union"`` mode both stems get weight 1).
-
-        Args:
-            text: any text.
-
-        Returns:
-            (token, weight) pairs in order.
-        """
-        words = list(self._words(text))
-        mode = self.stemming
-        if mode == "detect":
-            folded = [_fold(w) for w, _ in words]
-            fr = sum(1 for w in folded if w in FRENCH_STOP_WORDS)
-            en = sum(1 for w in folded if w in ENGLISH_STOP_WORDS)
-            mode = "en" if en > fr else "fr"
-        out: list[tuple[str, float]] = []
-        for word, plain in words:
-            out.extend(self._word_tokens(word, plain, mode))
-        return out
-
-    def _word_tokens(self, raw: str, plain: bool, mode: str) -> tuple[tuple[str, float], ...]:
-        """The weighted tokens of one (lower-cased) word, memoised."""
-        key = (raw, plain, mode)
-        hit = self._memo.get(key)
-        if hit is not None:
-            return hit
-        word = _fold(raw)
-        result: tuple[tuple[str, float], ...]
-        if len(word) <= 1 or word in STOP_WORDS:
-            result = ()
-        elif not plain or word.isdigit() or mode == "none":
-            result = ((word, 1.0),)
-        else:
-            fr = _stemmer("french")(word)
-            fr = fr if len(fr) > 1 else word  # "0s" -> "0" would be dropped
-            en = _stemmer("english")(word)
-            en = en if len(en) > 1 else word
-            if mode == "fr":
-                result = ((fr, 1.0),)
-            elif mode == "en":
-                result = ((en, 1.0),)
-            elif mode == "short":
-                result = ((en if len(en) < len(fr) else fr, 1.0),)
-            elif fr == en:
-                result = ((fr, 1.0),)
-            else:  # both (half weight each: a word counts once) / union
-                half = 0.5 if mode == "both" else 1.0
-                result = ((fr, half), (en, half))
-        if len(self._memo) < 300_000:
-            self._memo[key] = result
-        return result
-
-
-_DEFAULT = Analyzer()
-
-
-def analyze(text: str) -> list[str]:
-    """Analyse ``text`` with the default analyzer (see the module docstring).
-
-    Args:
-        text: any text.
-
-    Returns:
-        The list of tokens, in order.
-    """
-    return _DEFAULT.analyze(text)
 
 
 def token_index(token: str) -> int:
@@ -316,7 +76,7 @@ def _sparse(weights: dict[int, float]) -> SparseVector:
 
 
 class Expansion(Protocol):
-    """Cross-language expansion (``planvec.embed.glossary.Glossary``)."""
+    """Cross-language expansion (``planvec.text.glossary.Glossary``)."""
 
     version: str
 
@@ -355,7 +115,7 @@ class LexicalEncoder:
     ) -> None:
         if k1 < 0 or not 0 <= b <= 1 or avg_len <= 0 or section_weight < 0:
             raise ValueError("need k1 >= 0, 0 <= b <= 1, avg_len > 0, section_weight >= 0")
-        self.analyzer = analyzer or _DEFAULT
+        self.analyzer = analyzer or DEFAULT_ANALYZER
         self.k1 = k1
         self.b = b
         self.avg_len = avg_len
@@ -475,6 +235,6 @@ def default_lexical_encoder() -> LexicalEncoder:
     Returns:
         A ``LexicalEncoder`` whose ``version`` names the glossary.
     """
-    from planvec.embed.glossary import default_glossary  # the glossary imports this module
+    from planvec.text.glossary import default_glossary  # the glossary imports this module
 
     return LexicalEncoder(expansion=default_glossary(), expansion_weight=EXPANSION_WEIGHT)
