@@ -58,7 +58,7 @@ _MARKUP = re.compile(r"\*\*|__|`")
 
 def strip_text(text: str) -> str:
     """Drop numbering prefixes and Markdown markers (the product's recipe, if it wins)."""
-    from planvec.embedding_recipe import clean_task_text
+    from planvec.text.clean import clean_task_text
 
     return clean_task_text(text)
 

@@ -18,11 +18,11 @@ consumers keep working.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from planvec.records import Task, content_hash, stable_json
+from planvec.text.clean import clean_task_text
 
 #: Bump when the payload layout changes (a migration rewrites payloads).
 PAYLOAD_SCHEMA = 1
@@ -54,29 +54,6 @@ REQUIRED_FIELDS = (
     "payload_hash",
     "content_hash",
 )
-
-
-_NUM_LABEL = re.compile(
-    r"^(?:(?:micro|sous|nano)[- ]?)?(?:[ée]tape|t[âa]che|task|step|phase|action)\s*"
-    r"\d+(?:\.\d+)*\s*[:.\-–—]?\s*",
-    re.I,
-)
-_NUM_PREFIX = re.compile(r"^(?:\d+(?:\.\d+)+[.)]?|\d+[.)])\s*[:\-–—]?\s*")
-_MARKUP = re.compile(r"\*\*|__|`")
-_SPACES = re.compile(r"\s+")
-
-
-def clean_task_text(text: str) -> str:
-    """``text`` without its numbering prefix and Markdown markers, for the embedding model.
-
-    ``**1.2.3** Créer X``, ``Micro-étape 1.1 : Créer X`` and ``3.2) Créer X`` all become
-    ``Créer X``: numbering carries no meaning for the model and dilutes short texts.
-    Text that is nothing but a number is kept as is.
-    """
-    out = _SPACES.sub(" ", _MARKUP.sub("", text)).strip()
-    for _ in range(2):  # "Étape 2 : 2.1 Créer" has two prefixes
-        out = _NUM_PREFIX.sub("", _NUM_LABEL.sub("", out)).strip()
-    return out or text.strip()
 
 
 def embedding_text_of(text: str) -> str:

@@ -1,4 +1,8 @@
-"""Turn the Markdown source of a task or heading into the plain text we embed and show.
+"""The one text cleaner: Markdown source -> plain text, and plain text -> embedding text.
+
+``clean_text`` turns the Markdown source of a task or heading into the plain text we store
+and show (the parser calls it); ``clean_task_text`` then strips what the embedding model
+should not see (numbering prefixes, stray markers).
 
 The rules are those of the golden extractions (``../shared/corpus/README.md``): code-span
 backticks go (their content stays, untouched by the emphasis rule), paired emphasis markers
@@ -67,3 +71,26 @@ def clean_text(source: str) -> str:
     if spans:
         source = _PLACEHOLDER.sub(lambda m: spans[int(m.group(1))], source)
     return " ".join(source.split())
+
+
+_NUM_LABEL = re.compile(
+    r"^(?:(?:micro|sous|nano)[- ]?)?(?:[ée]tape|t[âa]che|task|step|phase|action)\s*"
+    r"\d+(?:\.\d+)*\s*[:.\-–—]?\s*",
+    re.I,
+)
+_NUM_PREFIX = re.compile(r"^(?:\d+(?:\.\d+)+[.)]?|\d+[.)])\s*[:\-–—]?\s*")
+_MARKUP = re.compile(r"\*\*|__|`")
+_SPACES = re.compile(r"\s+")
+
+
+def clean_task_text(text: str) -> str:
+    """``text`` without its numbering prefix and Markdown markers, for the embedding model.
+
+    ``**1.2.3** Créer X``, ``Micro-étape 1.1 : Créer X`` and ``3.2) Créer X`` all become
+    ``Créer X``: numbering carries no meaning for the model and dilutes short texts.
+    Text that is nothing but a number is kept as is.
+    """
+    out = _SPACES.sub(" ", _MARKUP.sub("", text)).strip()
+    for _ in range(2):  # "Étape 2 : 2.1 Créer" has two prefixes
+        out = _NUM_PREFIX.sub("", _NUM_LABEL.sub("", out)).strip()
+    return out or text.strip()
