@@ -15,6 +15,13 @@ from pathlib import Path
 from typing import Protocol
 
 from planvec.embed.base import Embedder
+from planvec.embedding_recipe import (
+    BOOL_FIELDS,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    TEXT_FIELDS,
+    query_embedding_text,
+)
 from planvec.errors import (
     CollectionNotFound,
     ConfigError,
@@ -22,20 +29,13 @@ from planvec.errors import (
     StoreTimeout,
     StoreUnavailable,
 )
-from planvec.lock import WriteLock, lock_path_for
+from planvec.lock import WriteLock
 from planvec.manifest import (
     Manifest,
     check_compatible,
     new_manifest,
     now_iso,
     upgrade_manifest,
-)
-from planvec.embedding_recipe import (
-    BOOL_FIELDS,
-    INTEGER_FIELDS,
-    KEYWORD_FIELDS,
-    TEXT_FIELDS,
-    query_embedding_text,
 )
 from planvec.records import Plan, SearchHit
 from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
@@ -45,8 +45,6 @@ from planvec.store.base import CollectionSpec, VectorStore
 from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport
 
 log = logging.getLogger(__name__)
-
-HASHING_FAMILY = "planvec-hashing"
 
 
 class LexicalEncoder(LexicalEncoderLike, LexicalQueryEncoder, Protocol):
@@ -300,40 +298,6 @@ class Index:
         return self.store.count(self.collection) if self.exists() else 0
 
 
-def embedder_for(settings: Settings, manifest: Manifest | None) -> Embedder:
-    from planvec.embed.factory import make_embedder
-
-    name = settings.embedder
-    if name == "auto" and manifest and manifest.get("model") == HASHING_FAMILY:
-        name = "hashing"
-    return make_embedder(name, settings.cache_dir)
-
-
-def cached_embedder(embedder: Embedder, settings: Settings) -> Embedder:
-    if embedder.family == HASHING_FAMILY:
-        return embedder
-    from planvec.embed.cache import CachedEmbedder, EmbeddingCache
-
-    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
-    return CachedEmbedder(embedder, cache)
-
-
-def store_for(settings: Settings, qdrant_url: str | None = None) -> VectorStore:
-    """The store named by ``settings`` (or by ``qdrant_url`` when given)."""
-    from planvec.store import open_store
-
-    return open_store(
-        index_dir=settings.index_dir,
-        qdrant_url=qdrant_url if qdrant_url is not None else settings.qdrant_url,
-        api_key=settings.api_key,
-        timeout=settings.timeout,
-        retries=settings.retries,
-        retry_ceiling=settings.retry_ceiling,
-        grpc=settings.grpc,
-        verify_tls=settings.verify_tls,
-    )
-
-
 def open_index(
     settings: Settings,
     *,
@@ -351,27 +315,21 @@ def open_index(
         embedder: use this embedder instead of the one named in settings.
         store: use this store instead of opening the one named in settings.
     """
-    from planvec.text.lexical import default_lexical_encoder
     from planvec.store.aliases import resolve_collection
+    from planvec.text.lexical import default_lexical_encoder
+    from planvec.wiring import open_embedder, open_store, write_lock
 
     lock = None
     if write:
-        lock = WriteLock(
-            lock_path_for(
-                settings.index_dir, settings.qdrant_url, settings.collection, settings.cache_dir
-            ),
-            wait=wait,
-        )
+        lock = write_lock(settings, wait=wait)
         lock.acquire()
     try:
         if store is None:
-            store = store_for(settings)
+            store = open_store(settings)
         # an alias (planvec migrate-model) names the live physical collection; else itself
         collection = resolve_collection(store, settings.collection)
         if embedder is None:
-            embedder = embedder_for(settings, store.read_manifest(collection))
-            if write:
-                embedder = cached_embedder(embedder, settings)
+            embedder = open_embedder(settings, store.read_manifest(collection), cached=write)
         shown = (
             settings.collection
             if collection == settings.collection

@@ -13,11 +13,75 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from planvec.errors import ConfigError
 
+#: The built-in embedder names: the one list (``planvec.embed.factory`` and the CLI use it).
 EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch", "hashing")
+
+#: What ``--qdrant-url`` may start with (no URL: the embedded Qdrant Edge store).
+URL_SCHEMES = ("http://", "https://", "memory://", "local://")
+
+StoreKind = Literal["edge", "server", "memory", "local"]
+
+
+@dataclass(frozen=True)
+class StoreTarget:
+    """A parsed ``--qdrant-url``: which backend, and its address (URL or path)."""
+
+    kind: StoreKind
+    address: str = ""
+
+
+def parse_store_url(url: str | None) -> StoreTarget:
+    """The one parser of ``--qdrant-url``: ``None``/empty, http(s), ``memory://``, ``local://``.
+
+    Raises:
+        ConfigError: an unknown scheme (the message lists the accepted ones).
+    """
+    if not url:
+        return StoreTarget("edge")
+    if url.startswith("memory://"):
+        return StoreTarget("memory", url)
+    if url.startswith("local://"):
+        return StoreTarget("local", url[len("local://") :])
+    if url.startswith(("http://", "https://")):
+        return StoreTarget("server", url)
+    raise ConfigError(
+        f"--qdrant-url {url!r} must start with http://, https://, memory:// or local://"
+    )
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """How to reach the vector store: one value instead of eight loose arguments.
+
+    Built from ``Settings`` (``settings.store``); ``planvec.wiring.open_store`` and
+    ``planvec.store.factory.open_store`` take it.
+    """
+
+    index_dir: Path = Path(".planvec")
+    qdrant_url: str | None = None
+    api_key: str | None = None
+    timeout: float = 30.0
+    retries: int = 5
+    retry_ceiling: float = 10.0
+    grpc: bool = False
+    verify_tls: bool = True
+
+    def __repr__(self) -> str:
+        key = "***" if self.api_key else None
+        return (
+            f"StoreConfig(index_dir={self.index_dir!r}, qdrant_url={self.qdrant_url!r}, "
+            f"api_key={key!r}, timeout={self.timeout!r}, retries={self.retries!r}, "
+            f"retry_ceiling={self.retry_ceiling!r}, grpc={self.grpc!r}, "
+            f"verify_tls={self.verify_tls!r})"
+        )
+
+    @property
+    def target(self) -> StoreTarget:
+        return parse_store_url(self.qdrant_url)
 
 
 def _default_cache_dir(env: Mapping[str, str]) -> Path:
@@ -47,6 +111,20 @@ class Settings:
         if shown["api_key"]:
             shown["api_key"] = "***"
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+    @property
+    def store(self) -> StoreConfig:
+        """The store part of these settings."""
+        return StoreConfig(
+            index_dir=self.index_dir,
+            qdrant_url=self.qdrant_url,
+            api_key=self.api_key,
+            timeout=self.timeout,
+            retries=self.retries,
+            retry_ceiling=self.retry_ceiling,
+            grpc=self.grpc,
+            verify_tls=self.verify_tls,
+        )
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the non-``None`` overrides applied (flags)."""
@@ -91,12 +169,7 @@ def _coerce(settings: Settings) -> Settings:
         raise ConfigError(
             f"unknown embedder {result.embedder!r}: choose one of {', '.join(EMBEDDERS)}"
         )
-    if result.qdrant_url and not result.qdrant_url.startswith(
-        ("http://", "https://", "memory://", "local://")
-    ):
-        raise ConfigError(
-            f"--qdrant-url {result.qdrant_url!r} must start with http://, https://, memory:// or local://"
-        )
+    parse_store_url(result.qdrant_url)  # raises on an unknown scheme
     return result
 
 

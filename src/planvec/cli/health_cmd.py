@@ -38,20 +38,12 @@ def health(
       planvec health --index .planvec
       planvec health --qdrant-url http://localhost:6333 --json
     """
-    from planvec.store.health import health_report
+    from planvec.wiring import store_health
 
     settings = settings_from(
         index_dir=index_dir, qdrant_url=qdrant_url, collection=collection, config_file=config_file
     )
-    report = health_report(
-        index_dir=settings.index_dir,
-        collection=settings.collection,
-        qdrant_url=settings.qdrant_url,
-        api_key=settings.api_key,
-        timeout=min(settings.timeout, 10.0),
-        grpc=settings.grpc,
-        verify_tls=settings.verify_tls,
-    )
+    report = store_health(settings)
     if json_:
         echo_json(report.to_dict())
     else:

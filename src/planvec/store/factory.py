@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from planvec.errors import ConfigError
+from planvec.settings import StoreConfig, StoreTarget
 from planvec.store.base import VectorStore
 from planvec.store.observe import FanoutObserver, LoggingObserver, Observer
 from planvec.store.retry import Phase, RetryPolicy
@@ -36,17 +37,48 @@ def open_store(
     batch_size: int | None = None,
     durable_writes: bool = False,
 ) -> VectorStore:
-    """Open the vector store chosen by ``qdrant_url``.
+    """Keyword form of ``open_configured_store`` (tests and benchmarks name each knob).
+
+    Applications go through ``planvec.wiring.open_store(settings)``, which passes
+    ``settings.store``; the arguments here are the fields of ``StoreConfig`` plus the
+    tuning knobs documented on ``open_configured_store``.
+    """
+    config = StoreConfig(
+        index_dir=Path(index_dir),
+        qdrant_url=qdrant_url,
+        api_key=api_key,
+        timeout=timeout,
+        retries=retries,
+        retry_ceiling=retry_ceiling,
+        grpc=grpc,
+        verify_tls=verify_tls,
+    )
+    return open_configured_store(
+        config,
+        observer=observer,
+        parallel=parallel,
+        base_delay=base_delay,
+        fault_hook=fault_hook,
+        batch_size=batch_size,
+        durable_writes=durable_writes,
+    )
+
+
+def open_configured_store(
+    config: StoreConfig,
+    *,
+    observer: Observer | None = None,
+    parallel: int = 2,
+    base_delay: float = 0.2,
+    fault_hook: Callable[[str, Phase], None] | None = None,
+    batch_size: int | None = None,
+    durable_writes: bool = False,
+) -> VectorStore:
+    """Open the vector store chosen by ``config.qdrant_url``.
 
     Args:
-        index_dir: the embedded index directory (Edge) or base of ``local://``.
-        qdrant_url: ``None``, ``http(s)://...``, ``memory://`` or ``local://[path]``.
-        api_key: server API key (never logged or shown).
-        timeout: per-request timeout (seconds, server mode).
-        retries: total attempts per request for transient failures (>= 1).
-        retry_ceiling: largest backoff between attempts (seconds).
-        grpc: prefer gRPC (server mode).
-        verify_tls: verify TLS certificates (server mode).
+        config: where the store is and how to reach it (``Settings.store``); see
+            ``planvec.settings.StoreConfig``.
         observer: receives one ``OperationEvent`` per operation (metrics, logs).
         parallel: upload threads (server mode).
         base_delay: first backoff (seconds).
@@ -64,73 +96,58 @@ def open_store(
         ConfigError: unknown URL scheme or bad retry settings.
         IndexLocked: a local-disk store is open in another process.
     """
-    if retries < 1:
+    if config.retries < 1:
         raise ConfigError("retries must be at least 1 (1 = no retry)")
-    if timeout <= 0:
+    if config.timeout <= 0:
         raise ConfigError("timeout must be a positive number of seconds")
+    target = config.target
     policy = RetryPolicy(
-        attempts=retries, ceiling=retry_ceiling, base_delay=base_delay, fault_hook=fault_hook
+        attempts=config.retries,
+        ceiling=config.retry_ceiling,
+        base_delay=base_delay,
+        fault_hook=fault_hook,
     )
     # every operation is logged (DEBUG, planvec.store) besides the caller's observer
     observer = (
         LoggingObserver() if observer is None else FanoutObserver(LoggingObserver(), observer)
     )
-    if qdrant_url is None or qdrant_url == "":
+    if target.kind == "edge":
         from planvec.store.edge import EdgeStore
 
         return EdgeStore(
-            Path(index_dir),
+            Path(config.index_dir),
             policy=policy,
             observer=observer,
             batch_points=batch_size or 1024,
             durable_writes=durable_writes,
         )
-    store = _client_store(
-        qdrant_url,
-        index_dir=Path(index_dir),
-        api_key=api_key,
-        timeout=timeout,
-        grpc=grpc,
-        verify_tls=verify_tls,
-        policy=policy,
-        observer=observer,
-        parallel=parallel,
-    )
+    store = _client_store(config, target, policy=policy, observer=observer, parallel=parallel)
     if batch_size:
         store.batch_points = batch_size
     return store
 
 
 def _client_store(
-    qdrant_url: str,
+    config: StoreConfig,
+    target: StoreTarget,
     *,
-    index_dir: Path,
-    api_key: str | None,
-    timeout: float,
-    grpc: bool,
-    verify_tls: bool,
     policy: RetryPolicy,
     observer: Observer | None,
     parallel: int,
 ) -> QdrantServerStore:
-    if qdrant_url.startswith("memory://"):
+    if target.kind == "memory":
         return QdrantServerStore.in_memory(policy=policy, observer=observer)
-    if qdrant_url.startswith("local://"):
-        rest = qdrant_url[len("local://") :]
-        path = Path(rest) if rest else Path(index_dir) / "qdrant_local"
+    if target.kind == "local":
+        path = Path(target.address) if target.address else Path(config.index_dir) / "qdrant_local"
         path.mkdir(parents=True, exist_ok=True)
         return QdrantServerStore.local(str(path), policy=policy, observer=observer)
-    if qdrant_url.startswith(("http://", "https://")):
-        return QdrantServerStore.connect(
-            qdrant_url,
-            api_key=api_key,
-            timeout=timeout,
-            grpc=grpc,
-            verify_tls=verify_tls,
-            policy=policy,
-            observer=observer,
-            parallel=parallel,
-        )
-    raise ConfigError(
-        f"--qdrant-url {qdrant_url!r} must start with http://, https://, memory:// or local://"
+    return QdrantServerStore.connect(
+        target.address,
+        api_key=config.api_key,
+        timeout=config.timeout,
+        grpc=config.grpc,
+        verify_tls=config.verify_tls,
+        policy=policy,
+        observer=observer,
+        parallel=parallel,
     )

@@ -7,12 +7,13 @@ so the CLI can print it and exit 1.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from planvec.errors import PlanvecError
-from planvec.store.factory import open_store
+from planvec.settings import StoreConfig, StoreTarget
+from planvec.store.factory import open_configured_store
 
 #: Manifest keys shown first in the summary (others follow, scalars only).
 _SUMMARY_KEYS = (
@@ -83,57 +84,42 @@ def summarize_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _location(index_dir: Path, qdrant_url: str | None) -> tuple[str, str]:
-    if not qdrant_url:
+def _location(target: StoreTarget, index_dir: Path) -> tuple[str, str]:
+    if target.kind == "edge":
         return "edge", str(index_dir)
-    if qdrant_url.startswith("memory://"):
+    if target.kind == "memory":
         return "memory", "memory://"
-    if qdrant_url.startswith("local://"):
-        return "local", qdrant_url
-    return "server", qdrant_url
+    if target.kind == "local":
+        return "local", f"local://{target.address}"
+    return "server", target.address
 
 
-def health_report(
-    *,
-    index_dir: Path,
-    collection: str,
-    qdrant_url: str | None = None,
-    api_key: str | None = None,
-    timeout: float = 10,
-    grpc: bool = False,
-    verify_tls: bool = True,
-) -> HealthReport:
+def health_report(config: StoreConfig, collection: str) -> HealthReport:
     """Check the store and one collection; never raises for an unhealthy store.
 
+    One attempt per request and at most 10 s each: a health check answers fast.
+
     Args:
-        index_dir: embedded index directory.
+        config: where the store is (``Settings.store``; the API key is never reported).
         collection: the collection that should be there.
-        qdrant_url: server URL, ``memory://``, ``local://`` or ``None`` (embedded).
-        api_key: server API key (never reported).
-        timeout: per-request timeout (seconds).
-        grpc: prefer gRPC.
-        verify_tls: verify TLS certificates.
 
     Returns:
         The report; ``report.ok`` says whether everything is fine.
     """
-    backend, location = _location(index_dir, qdrant_url)
+    try:
+        backend, location = _location(config.target, config.index_dir)
+    except PlanvecError as exc:
+        report = HealthReport(backend="?", location="?", collection=collection)
+        report.problems.append(str(exc))
+        return report
     report = HealthReport(backend=backend, location=location, collection=collection)
     try:
-        store = open_store(
-            index_dir=index_dir,
-            qdrant_url=qdrant_url,
-            api_key=api_key,
-            timeout=timeout,
-            retries=1,
-            grpc=grpc,
-            verify_tls=verify_tls,
-        )
+        store = open_configured_store(replace(config, retries=1, timeout=min(config.timeout, 10.0)))
     except PlanvecError as exc:
         report.problems.append(str(exc))
         return report
     try:
-        _fill(report, store, index_dir)
+        _fill(report, store, config.index_dir)
     finally:
         store.close()
     return report

@@ -1,0 +1,91 @@
+"""The one place that turns ``Settings`` into live parts: store, embedder, write lock.
+
+``open_index``, the checks, the backup operations, ``planvec health`` and the interfaces
+(CLI, service) all build their parts here, so a new setting or backend is wired once.
+Everything takes a ``Settings`` (config is read at the edges, never here).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from planvec.embed.base import Embedder
+from planvec.embed.hashing import HASHING_FAMILY
+from planvec.lock import WriteLock, lock_path_for
+from planvec.settings import Settings
+from planvec.store.base import VectorStore
+
+if TYPE_CHECKING:
+    from planvec.store.health import HealthReport
+
+
+def open_store(settings: Settings, *, qdrant_url: str | None = None, **tuning: Any) -> VectorStore:
+    """The store named by ``settings.store`` (or by ``qdrant_url`` when given).
+
+    Args:
+        settings: where the store is (``settings.store``).
+        qdrant_url: another store to open with the same credentials (a legacy source).
+        tuning: keyword arguments of ``planvec.store.factory.open_configured_store``.
+    """
+    from dataclasses import replace
+
+    from planvec.store.factory import open_configured_store
+
+    config = settings.store
+    if qdrant_url is not None:
+        config = replace(config, qdrant_url=qdrant_url)
+    return open_configured_store(config, **tuning)
+
+
+def open_embedder(
+    settings: Settings,
+    manifest: dict[str, Any] | None = None,
+    *,
+    cached: bool = False,
+    name: str | None = None,
+) -> Embedder:
+    """The embedder named by ``settings`` (or ``name``), matching ``manifest`` for ``auto``.
+
+    Args:
+        settings: ``settings.embedder`` and ``settings.cache_dir``.
+        manifest: the index's manifest: ``auto`` on a hashing-built index stays hashing.
+        cached: wrap the model with the persistent embedding cache (writers); the hashing
+            embedder is never cached (it is cheaper than a cache lookup).
+        name: an embedder name overriding ``settings.embedder`` (``migrate-model --to``).
+    """
+    from planvec.embed.factory import make_embedder
+
+    name = name or settings.embedder
+    if name == "auto" and manifest and manifest.get("model") == HASHING_FAMILY:
+        name = "hashing"
+    embedder = make_embedder(name, settings.cache_dir)
+    return with_cache(embedder, settings) if cached else embedder
+
+
+def with_cache(embedder: Embedder, settings: Settings) -> Embedder:
+    """``embedder`` behind the embedding cache at ``<cache_dir>/embeddings.sqlite``."""
+    if embedder.family == HASHING_FAMILY:
+        return embedder
+    from planvec.embed.cache import CachedEmbedder, EmbeddingCache, default_cache_path
+
+    return CachedEmbedder(embedder, EmbeddingCache(default_cache_path(settings.cache_dir)))
+
+
+def write_lock(
+    settings: Settings, collection: str | None = None, *, wait: bool = False
+) -> WriteLock:
+    """The write lock of ``collection`` (default ``settings.collection``); not yet taken."""
+    path = lock_path_for(
+        settings.index_dir,
+        settings.qdrant_url,
+        collection or settings.collection,
+        settings.cache_dir,
+    )
+    return WriteLock(path, wait=wait)
+
+
+def store_health(settings: Settings) -> HealthReport:
+    """``planvec health``: is the store of ``settings`` reachable and its collection there?"""
+    from planvec.store.health import health_report
+
+    return health_report(settings.store, settings.collection)
