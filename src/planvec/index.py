@@ -29,6 +29,7 @@ from planvec.errors import (
     StoreTimeout,
     StoreUnavailable,
 )
+from planvec.index_points import IndexPoints
 from planvec.lock import WriteLock
 from planvec.manifest import (
     Manifest,
@@ -41,7 +42,7 @@ from planvec.records import Plan, SearchHit
 from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
 from planvec.settings import Settings
 from planvec.sources.base import Source
-from planvec.store.base import CollectionSpec, VectorStore
+from planvec.store.base import CollectionInfo, CollectionSpec, StoreHealth, VectorStore
 from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class Index:
         lock: WriteLock | None = None,
         logical: str | None = None,
     ) -> None:
-        self.store = store
+        self._store = store  # private: operations use the methods below and ``points``
         self.embedder = embedder
         self.collection = collection
         # the name users know, when ``collection`` was resolved from an alias: lets a
@@ -81,7 +82,7 @@ class Index:
     def close(self) -> None:
         """Flush and release the store and the write lock."""
         try:
-            self.store.close()
+            self._store.close()
         finally:
             if self._lock is not None:
                 self._lock.release()
@@ -107,12 +108,12 @@ class Index:
         )
 
     def exists(self) -> bool:
-        return self.store.collection_info(self.collection) is not None
+        return self._store.collection_info(self.collection) is not None
 
     @property
     def manifest(self) -> Manifest | None:
         if self._manifest is None:
-            self._manifest = self.store.read_manifest(self.collection)
+            self._manifest = self._store.read_manifest(self.collection)
         return self._manifest
 
     def check_manifest(self) -> Manifest:
@@ -137,12 +138,12 @@ class Index:
     def ensure(self) -> Manifest:
         """Create the collection and its manifest if missing; check them otherwise."""
         if self.manifest is None:
-            if self.exists() and self.store.count(self.collection) > 0:
+            if self.exists() and self._store.count(self.collection) > 0:
                 raise ConfigError(
                     f"{self.location} holds points but no planvec manifest: it was not "
                     "written by planvec. Use another --collection, or `planvec migrate-legacy`."
                 )
-            self.store.ensure_collection(self.collection, self.spec())
+            self._store.ensure_collection(self.collection, self.spec())
             manifest = new_manifest(
                 model=self.embedder.family,
                 model_id=self.embedder.model_id,
@@ -150,11 +151,11 @@ class Index:
                 distance="cosine",
                 lexical=self.lexical.version if self.lexical else None,
             )
-            self.store.write_manifest(self.collection, manifest)
+            self._store.write_manifest(self.collection, manifest)
             self._manifest = manifest
             return manifest
         manifest = self.check_manifest()
-        self.store.ensure_collection(self.collection, self.spec())
+        self._store.ensure_collection(self.collection, self.spec())
         return manifest
 
     # -- operations --------------------------------------------------------------------------
@@ -174,7 +175,7 @@ class Index:
         else:
             manifest = self.ensure() if not dry_run else self.check_manifest()
         syncer = Syncer(
-            self.store,
+            self._store,
             self.collection,
             self.embedder,
             lexical=self.lexical,
@@ -209,13 +210,13 @@ class Index:
         updated["last_sync"] = {
             k: v for k, v in report.to_dict().items() if k not in ("failures", "warnings")
         }
-        self.store.write_manifest(self.collection, updated)
+        self._store.write_manifest(self.collection, updated)
         self._manifest = updated
 
     def plan_counts(self) -> dict[str, int]:
         """Number of points per plan, read from the store."""
         counts: dict[str, int] = {}
-        for point in self.store.scroll(self.collection, with_payload=("plan",)):
+        for point in self._store.scroll(self.collection, with_payload=("plan",)):
             plan = point.payload.get("plan")
             if isinstance(plan, str):
                 counts[plan] = counts.get(plan, 0) + 1
@@ -261,7 +262,7 @@ class Index:
 
         assert self.logical is not None
         found = serving_collection(
-            self.store, self.logical, model=self.embedder.family, dimension=self.embedder.dimension
+            self._store, self.logical, model=self.embedder.family, dimension=self.embedder.dimension
         )
         if last:
             return False
@@ -285,7 +286,7 @@ class Index:
                 lexical.version,
             )
         searcher = Searcher(
-            self.store,
+            self._store,
             self.collection,
             self.embedder,
             lexical=lexical,
@@ -295,7 +296,42 @@ class Index:
         return searcher.search(query, limit=limit, mode=mode, filters=filters)
 
     def count(self) -> int:
-        return self.store.count(self.collection) if self.exists() else 0
+        return self._store.count(self.collection) if self.exists() else 0
+
+    # -- what operations (checks, repair, backup, migrations) use instead of the store --------
+
+    @property
+    def points(self) -> IndexPoints:
+        """The points of this index's collection: scroll, retrieve, rewrite, delete."""
+        return IndexPoints(self._store, self.collection)
+
+    @property
+    def admin(self) -> VectorStore:
+        """The store as collection admin, manifest storage and aliases (migrations only)."""
+        return self._store
+
+    def collection_info(self) -> CollectionInfo | None:
+        """Facts about the collection, or ``None`` when it does not exist."""
+        return self._store.collection_info(self.collection)
+
+    def store_health(self) -> StoreHealth:
+        """Whether the store answers (never raises)."""
+        return self._store.health()
+
+    def stored_manifest(self) -> Manifest | None:
+        """The manifest as stored now (not the cached, upgraded one)."""
+        return self._store.read_manifest(self.collection)
+
+    def drop(self) -> None:
+        """Delete the collection and its manifest (``repair`` rebuilds it by a sync)."""
+        self._store.drop_collection(self.collection)
+        self._manifest = None
+
+    def syncer(self, *, batch_size: int = 256) -> Syncer:
+        """A ``Syncer`` writing points the way ``sync`` does (repair rewrites with it)."""
+        return Syncer(
+            self._store, self.collection, self.embedder, lexical=self.lexical, batch_size=batch_size
+        )
 
 
 def open_index(

@@ -32,8 +32,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from planvec.embed.base import Embedder, Vectors
-from planvec.pipeline import OrderedWorker, prefetch
+from planvec.embed.base import Embedder, Vectors, embed_keyed
 from planvec.embedding_recipe import (
     embed_hash,
     embedding_text,
@@ -42,6 +41,7 @@ from planvec.embedding_recipe import (
     payload_hash,
     task_payload,
 )
+from planvec.pipeline import OrderedWorker, prefetch
 from planvec.records import ParseWarning, Plan, SourceFailure, Task
 from planvec.sources.base import Source
 from planvec.store.base import (
@@ -267,11 +267,7 @@ class Syncer:
 
     def _embed(self, tasks: Sequence[Task]) -> tuple[Vectors, int]:
         items = [(embed_hash(t, self._family), embedding_text(t)) for t in tasks]
-        embed_hashed = getattr(self.embedder, "embed_hashed", None)
-        if embed_hashed is not None:
-            vectors, computed = embed_hashed(items)
-            return vectors, int(computed)
-        return self.embedder.embed([text for _, text in items]), len(items)
+        return embed_keyed(self.embedder, items)
 
     def write(
         self,

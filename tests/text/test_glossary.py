@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from planvec.text.clean import clean_task_text
 from planvec.text.glossary import Glossary, default_glossary, parse_glossary
 from planvec.text.lexical import LexicalEncoder, default_lexical_encoder
-from planvec.text.clean import clean_task_text
 
 
 def test_shipped_glossary_loads() -> None:

@@ -15,6 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from planvec.store import open_store
+from planvec.store.base import CollectionSpec, PointRecord, SearchRequest, SparseVector
 from planvec.text.lexical import (
     ANALYZER_VERSION,
     STOP_WORDS,
@@ -23,8 +25,6 @@ from planvec.text.lexical import (
     analyze,
     token_index,
 )
-from planvec.store import open_store
-from planvec.store.base import CollectionSpec, PointRecord, SearchRequest, SparseVector
 
 
 def shares_token(a: str, b: str) -> bool:

@@ -246,8 +246,7 @@ def _migrate(
     tasks = [t for plan in plans for t in plan.tasks]
     ids = [t.id for t in tasks]
     report.present = sum(
-        len(index.store.retrieve(index.collection, ids[i : i + 512]))
-        for i in range(0, len(ids), 512)
+        len(index.points.retrieve(ids[i : i + 512])) for i in range(0, len(ids), 512)
     )
     check = check_index(index, source)
     report.check = {"status": check.status, "exit_code": check.exit_code,

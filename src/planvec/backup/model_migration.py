@@ -37,11 +37,11 @@ from typing import Any
 
 import numpy as np
 
-from planvec.embed.base import Embedder
+from planvec.embed.base import Embedder, embed_keyed
+from planvec.embedding_recipe import embedding_text_of, payload_hash, text_embed_hash
 from planvec.errors import ConfigError, StoreError
 from planvec.index import Index, LexicalEncoder
 from planvec.manifest import new_manifest, now_iso
-from planvec.embedding_recipe import embedding_text_of, payload_hash, text_embed_hash
 from planvec.store.aliases import resolve_collection
 from planvec.store.base import PointRecord, SupportsAliases, VectorStore
 
@@ -129,11 +129,7 @@ def build_collection(
             (text_embed_hash(str(p.payload.get("text", "")), embedder.family), t)
             for p, t in zip(page, texts, strict=True)
         ]
-        embed_hashed = getattr(embedder, "embed_hashed", None)
-        if embed_hashed is not None:
-            vectors, computed = embed_hashed(items)
-        else:
-            vectors, computed = embedder.embed(texts), len(texts)
+        vectors, computed = embed_keyed(embedder, items)
         points = []
         for point, (digest, _), vector in zip(page, items, vectors, strict=True):
             payload = dict(point.payload)
@@ -167,8 +163,8 @@ def build_collection(
     return written, embedded
 
 
-def _ids(store: VectorStore, name: str) -> set[str]:
-    return {str(p.id) for p in store.scroll(name, with_payload=False)}
+def _ids(index: Index) -> set[str]:
+    return {str(p.id) for p in index.points.scroll(with_payload=False)}
 
 
 def verify_collection(
@@ -188,7 +184,7 @@ def verify_collection(
     from planvec.checks.verify import check_index
 
     problems: list[str] = []
-    if _ids(old.store, old.collection) != _ids(new.store, new.collection):
+    if _ids(old) != _ids(new):
         problems.append("the new collection does not hold exactly the ids of the live one")
     check = check_index(new)
     check_info = {"status": check.status, "summary": check.summary(), "error": check.error}

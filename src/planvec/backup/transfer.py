@@ -30,8 +30,6 @@ from planvec.backup.archive import (
     point_digest,
     read_archive,
 )
-from planvec.errors import ArchiveError, CollectionNotFound, ConfigError
-from planvec.manifest import now_iso
 from planvec.embedding_recipe import (
     BOOL_FIELDS,
     EMBED_RECIPE,
@@ -40,6 +38,8 @@ from planvec.embedding_recipe import (
     PAYLOAD_SCHEMA,
     TEXT_FIELDS,
 )
+from planvec.errors import ArchiveError, CollectionNotFound, ConfigError
+from planvec.manifest import now_iso
 from planvec.store.aliases import resolve_collection
 from planvec.store.base import CollectionSpec, PointRecord, SupportsAliases, VectorStore
 

@@ -32,10 +32,10 @@ from typing import Any
 
 import numpy as np
 
+from planvec.embedding_recipe import embedding_text_of
 from planvec.errors import CheckFailed, ConfigError, PlanvecError
 from planvec.index import Index
 from planvec.manifest import now_iso
-from planvec.embedding_recipe import embedding_text_of
 from planvec.store.base import SearchRequest
 
 #: Version of the baseline/report JSON layout.
@@ -280,8 +280,7 @@ def _scan(index: Index, report: QualityReport, opts: QualityOptions) -> list[_Sa
         page.clear()
 
     n = 0
-    for point in index.store.scroll(
-        index.collection,
+    for point in index.points.scroll(
         with_vectors=True,
         with_payload=("plan", "line", "text"),
         batch_size=opts.page_size,
@@ -337,8 +336,7 @@ def _self_retrieval(
     at1, rr = 0, 0.0
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for (pid, plan, line, text), vec in zip(sample, vectors, strict=True):
-        hits = index.store.search(
-            index.collection,
+        hits = index.points.search(
             SearchRequest(dense=np.asarray(vec, dtype=np.float32).tolist(), limit=opts.top_k),
         )
         own = next((h.score for h in hits if str(h.id) == pid), None)

@@ -26,10 +26,10 @@ from typing import Any
 
 from planvec.checks.findings import CheckReport, Finding
 from planvec.checks.vectors import VectorChecker
+from planvec.embedding_recipe import REQUIRED_FIELDS, VOLATILE_FIELDS, payload_hash, task_payload
 from planvec.errors import PlanvecError
 from planvec.index import Index
 from planvec.manifest import SCHEMA_VERSION
-from planvec.embedding_recipe import REQUIRED_FIELDS, VOLATILE_FIELDS, payload_hash, task_payload
 from planvec.records import Plan, SourceFailure
 from planvec.sources.base import Source
 from planvec.store.base import Filter, MatchValue
@@ -117,7 +117,7 @@ def check_index(
 
 def _check_store(index: Index, report: CheckReport) -> bool:
     """Store health, collection and manifest; ``False`` when points cannot be read."""
-    health = index.store.health()
+    health = index.store_health()
     report.store = {
         "backend": health.backend,
         "location": health.location,
@@ -128,7 +128,7 @@ def _check_store(index: Index, report: CheckReport) -> bool:
         report.error = f"the store does not answer: {health.detail}"
         report.add(Finding("store_unreachable", report.error))
         return False
-    info = index.store.collection_info(index.collection)
+    info = index.collection_info()
     if info is None:
         report.add(
             Finding(
@@ -139,7 +139,7 @@ def _check_store(index: Index, report: CheckReport) -> bool:
         )
         return False
     report.points = info.points
-    manifest = index.store.read_manifest(index.collection)
+    manifest = index.stored_manifest()
     report.manifest = manifest
     expected = report.config
     if manifest is None:
@@ -213,8 +213,7 @@ def _scan_points(index: Index, report: CheckReport, opts: CheckOptions) -> None:
     )
     total = 0
     page: list[Any] = []
-    for point in index.store.scroll(
-        index.collection,
+    for point in index.points.scroll(
         with_vectors=True,
         with_payload=REQUIRED_FIELDS,  # presence is all pass 1 needs (and text for vectors)
         batch_size=opts.page_size,
@@ -308,7 +307,7 @@ def _compare_one(
     by_key = {e.key: e.id for e in expected.values() if e.key}
     stored: set[str] = set()
     flt = Filter(must=(MatchValue("plan", plan),))
-    for point in index.store.scroll(index.collection, filter=flt, with_payload=True):
+    for point in index.points.scroll(filter=flt, with_payload=True):
         pid = str(point.id)
         payload = point.payload
         line = _int(payload.get("line"))
