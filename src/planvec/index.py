@@ -398,20 +398,16 @@ def count_plans(paths: Sequence[Path]) -> int:
     return len(discover([Path(p) for p in paths])[0])
 
 
-def sources_for(paths: Sequence[Path]) -> Source:
-    """The Markdown plan source for ``paths`` (files or directories)."""
-    from planvec.sources.files import MarkdownPlanSource, discover
+def sources_for(paths: Sequence[Path], kind: str = "markdown") -> Source:
+    """The source of plans under ``paths``: Markdown files by default, or a plugin's ``kind``.
 
-    owners: dict[str, Path] = {}
-    for full, rel in discover([Path(p) for p in paths])[0]:
-        if rel in owners:
-            raise ConfigError(
-                f"{owners[rel]} and {full} would both be indexed as plan {rel!r} (plan names "
-                "are relative to each argument): index them into separate --collection "
-                "names, or pass their common parent directory instead"
-            )
-        owners[rel] = full
-    return MarkdownPlanSource([Path(p) for p in paths])
+    Raises:
+        ConfigError: two arguments would index two files under one plan name, or no
+            source is called ``kind``.
+    """
+    from planvec.plugins import make_source
+
+    return make_source(kind, [Path(p) for p in paths])
 
 
 __all__ = ["Index", "open_index", "sources_for"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +19,21 @@ from planvec.errors import ConfigError
 
 #: The built-in embedder names: the one list (``planvec.embed.factory`` and the CLI use it).
 EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch", "hashing")
+
+#: Embedder names added by plugins (``planvec.plugins`` fills it when it builds its registry).
+_PLUGIN_EMBEDDERS: list[str] = []
+
+
+def allow_embedders(names: Iterable[str]) -> None:
+    """Accept exactly these embedder names besides the built-in ones (the plugin registry
+    calls it each time it is built; users do not)."""
+    _PLUGIN_EMBEDDERS[:] = [n for n in dict.fromkeys(names) if n not in EMBEDDERS]
+
+
+def known_embedders() -> tuple[str, ...]:
+    """The built-in embedder names, then those of loaded plugins."""
+    return EMBEDDERS + tuple(_PLUGIN_EMBEDDERS)
+
 
 #: What ``--qdrant-url`` may start with (no URL: the embedded Qdrant Edge store).
 URL_SCHEMES = ("http://", "https://", "memory://", "local://")
@@ -165,9 +180,9 @@ def _coerce(settings: Settings) -> Settings:
         kind = str(f.type).split(" | ")[0]
         values[f.name] = raw if raw is None else _convert(f.name, raw, kind)
     result = Settings(**values)  # type: ignore[arg-type]  # each value was converted above
-    if result.embedder not in EMBEDDERS:
+    if result.embedder not in known_embedders():
         raise ConfigError(
-            f"unknown embedder {result.embedder!r}: choose one of {', '.join(EMBEDDERS)}"
+            f"unknown embedder {result.embedder!r}: choose one of {', '.join(known_embedders())}"
         )
     parse_store_url(result.qdrant_url)  # raises on an unknown scheme
     return result

@@ -53,7 +53,7 @@ def open_embedder(
             embedder is never cached (it is cheaper than a cache lookup).
         name: an embedder name overriding ``settings.embedder`` (``migrate-model --to``).
     """
-    from planvec.embed.factory import make_embedder
+    from planvec.plugins import make_embedder
 
     name = name or settings.embedder
     if name == "auto" and manifest and manifest.get("model") == HASHING_FAMILY:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -29,11 +30,25 @@ def cli(verbose: int) -> None:
 
 
 def _register() -> None:
-    from planvec.cli import backup_cmds, check_cmds, health_cmd, index_cmds, parse_cmd
+    from planvec import plugins
 
-    for module in (parse_cmd, index_cmds, health_cmd, check_cmds, backup_cmds):
+    # plugins first: their embedder names become valid --embedder choices of the commands
+    # imported below (click fixes the choices when a command module is imported)
+    plugins.load_plugins(os.environ.get("PLANVEC_PLUGINS"))
+    plugins.registry()
+    from planvec.cli import (
+        backup_cmds,
+        check_cmds,
+        health_cmd,
+        index_cmds,
+        parse_cmd,
+        plugins_cmd,
+    )
+
+    for module in (parse_cmd, index_cmds, health_cmd, check_cmds, backup_cmds, plugins_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
+    plugins.register_commands(cli)
 
 
 _register()
