@@ -9,15 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from planvec.checks.quality import (
-    METRICS,
-    QualityOptions,
-    compare_baseline,
-    load_baseline,
-    load_probes,
-    measure_quality,
-    save_baseline,
-)
+from planvec.checks.baseline import compare_baseline, load_baseline, save_baseline
+from planvec.checks.quality import METRICS, QualityOptions, load_probes, measure_quality
 from planvec.cli.main import cli
 from planvec.errors import CheckFailed, ConfigError
 from planvec.index import Index, sources_for

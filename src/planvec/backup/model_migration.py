@@ -180,7 +180,8 @@ def verify_collection(
     Returns:
         (check summary, quality summary, problems) - no problem means "safe to switch".
     """
-    from planvec.checks.quality import QualityOptions, compare_baseline, measure_quality
+    from planvec.checks.baseline import compare_baseline
+    from planvec.checks.quality import QualityOptions, measure_quality
     from planvec.checks.verify import check_index
 
     problems: list[str] = []

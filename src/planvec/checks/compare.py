@@ -109,9 +109,7 @@ def _compare_one(
         )
 
 
-def _twin(
-    payload: dict[str, Any], by_line: dict[int, str], by_key: dict[str, str]
-) -> str | None:
+def _twin(payload: dict[str, Any], by_line: dict[int, str], by_key: dict[str, str]) -> str | None:
     """The expected task an unexpected point duplicates (same line, else same key)."""
     line = to_int(payload.get("line"))
     twin = by_line.get(line) if line is not None else None

@@ -255,13 +255,8 @@ def quality_command(
       planvec quality --save-baseline quality-baseline.json
       planvec quality --baseline quality-baseline.json --markdown quality.md
     """
-    from planvec.checks.quality import (
-        QualityOptions,
-        compare_baseline,
-        load_baseline,
-        measure_quality,
-        save_baseline,
-    )
+    from planvec.checks.baseline import compare_baseline, load_baseline, save_baseline
+    from planvec.checks.quality import QualityOptions, measure_quality
     from planvec.index import open_index
 
     try:
