@@ -1,6 +1,6 @@
 """The ``Index`` facade: one collection, one embedder, one store, wired together.
 
-``open_index(settings)`` builds everything from settings (the only place that does);
+``open_index(settings)`` (``planvec.wiring``, re-exported here) builds one from settings;
 ``Index(store=..., embedder=...)`` takes injected parts, so tests use the hashing embedder and
 an in-memory store. The index keeps a manifest (see ``planvec.manifest``) and refuses to mix
 models.
@@ -40,10 +40,10 @@ from planvec.manifest import (
 )
 from planvec.records import Plan, SearchHit
 from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
-from planvec.settings import Settings
 from planvec.sources.base import Source
 from planvec.store.base import CollectionInfo, CollectionSpec, StoreHealth, VectorStore
 from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport
+from planvec.wiring import open_index
 
 log = logging.getLogger(__name__)
 
@@ -332,63 +332,6 @@ class Index:
         return Syncer(
             self._store, self.collection, self.embedder, lexical=self.lexical, batch_size=batch_size
         )
-
-
-def open_index(
-    settings: Settings,
-    *,
-    write: bool = False,
-    wait: bool = False,
-    embedder: Embedder | None = None,
-    store: VectorStore | None = None,
-) -> Index:
-    """Open the index described by ``settings``.
-
-    Args:
-        settings: where the index lives and which embedder to use.
-        write: take the index's write lock (fails fast with ``IndexLocked`` unless ``wait``).
-        wait: with ``write``, queue behind another writer instead of failing.
-        embedder: use this embedder instead of the one named in settings.
-        store: use this store instead of opening the one named in settings.
-    """
-    from planvec.store.aliases import resolve_collection
-    from planvec.text.lexical import default_lexical_encoder
-    from planvec.wiring import open_embedder, open_store, write_lock
-
-    lock = None
-    if write:
-        lock = write_lock(settings, wait=wait)
-        lock.acquire()
-    try:
-        if store is None:
-            store = open_store(settings)
-        # an alias (planvec migrate-model) names the live physical collection; else itself
-        collection = resolve_collection(store, settings.collection)
-        if embedder is None:
-            embedder = open_embedder(settings, store.read_manifest(collection), cached=write)
-        shown = (
-            settings.collection
-            if collection == settings.collection
-            else f"{settings.collection} -> {collection}"
-        )
-        location = (
-            f"{settings.qdrant_url} collection {shown!r}"
-            if settings.qdrant_url
-            else f"{settings.index_dir} (collection {shown!r})"
-        )
-        return Index(
-            store,
-            embedder,
-            collection=collection,
-            lexical=default_lexical_encoder(),
-            location=location,
-            lock=lock,
-            logical=settings.collection,
-        )
-    except BaseException:
-        if lock is not None:
-            lock.release()
-        raise
 
 
 def count_plans(paths: Sequence[Path]) -> int:

@@ -1,4 +1,4 @@
-"""The one place that turns ``Settings`` into live parts: store, embedder, write lock.
+"""The one place that turns ``Settings`` into live parts: store, embedder, lock, index.
 
 ``open_index``, the checks, the backup operations, ``planvec health`` and the interfaces
 (CLI, service) all build their parts here, so a new setting or backend is wired once.
@@ -16,6 +16,7 @@ from planvec.settings import Settings
 from planvec.store.base import VectorStore
 
 if TYPE_CHECKING:
+    from planvec.index import Index
     from planvec.store.health import HealthReport
 
 
@@ -89,3 +90,60 @@ def store_health(settings: Settings) -> HealthReport:
     from planvec.store.health import health_report
 
     return health_report(settings.store, settings.collection)
+
+
+def open_index(
+    settings: Settings,
+    *,
+    write: bool = False,
+    wait: bool = False,
+    embedder: Embedder | None = None,
+    store: VectorStore | None = None,
+) -> Index:
+    """Open the index described by ``settings``.
+
+    Args:
+        settings: where the index lives and which embedder to use.
+        write: take the index's write lock (fails fast with ``IndexLocked`` unless ``wait``).
+        wait: with ``write``, queue behind another writer instead of failing.
+        embedder: use this embedder instead of the one named in settings.
+        store: use this store instead of opening the one named in settings.
+    """
+    from planvec.index import Index
+    from planvec.store.aliases import resolve_collection
+    from planvec.text.lexical import default_lexical_encoder
+
+    lock = None
+    if write:
+        lock = write_lock(settings, wait=wait)
+        lock.acquire()
+    try:
+        if store is None:
+            store = open_store(settings)
+        # an alias (planvec migrate-model) names the live physical collection; else itself
+        collection = resolve_collection(store, settings.collection)
+        if embedder is None:
+            embedder = open_embedder(settings, store.read_manifest(collection), cached=write)
+        shown = (
+            settings.collection
+            if collection == settings.collection
+            else f"{settings.collection} -> {collection}"
+        )
+        location = (
+            f"{settings.qdrant_url} collection {shown!r}"
+            if settings.qdrant_url
+            else f"{settings.index_dir} (collection {shown!r})"
+        )
+        return Index(
+            store,
+            embedder,
+            collection=collection,
+            lexical=default_lexical_encoder(),
+            location=location,
+            lock=lock,
+            logical=settings.collection,
+        )
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
