@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planvec.backup.archive import ARCHIVE_VERSION, CHECKSUMS, HEADER, read_archive
+from planvec.backup.archive import read_archive
+from planvec.backup.archive_format import ARCHIVE_VERSION, CHECKSUMS, HEADER
 from planvec.backup.transfer import export_collection, import_archive
 from planvec.errors import ArchiveError, ConfigError
 from planvec.index import Index, sources_for

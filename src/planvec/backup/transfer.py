@@ -20,15 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from planvec.backup.archive import (
+from planvec.backup.archive import Archive, ArchiveWriter, read_archive
+from planvec.backup.archive_format import (
     CACHE_REF,
     MANIFEST,
     SYNC_STATE,
-    Archive,
-    ArchiveWriter,
     content_digest,
     point_digest,
-    read_archive,
 )
 from planvec.embedding_recipe import (
     BOOL_FIELDS,
