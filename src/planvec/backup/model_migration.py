@@ -256,7 +256,31 @@ def migrate_model(
     if not apply:
         report.seconds = time.perf_counter() - started
         return report
-    target = report.new_collection
+    _build_verify_switch(
+        store, aliases, old, embedder, report, old_embedder=old_embedder, lexical=lexical,
+        max_quality_drop=max_quality_drop, batch_size=batch_size, progress=progress,
+    )  # fmt: skip
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build_verify_switch(
+    store: VectorStore,
+    aliases: SupportsAliases,
+    old: Index,
+    embedder: Embedder,
+    report: ModelMigrationReport,
+    *,
+    old_embedder: Embedder | None,
+    lexical: LexicalEncoder | None,
+    max_quality_drop: float,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """The applied part of ``migrate_model``: build the new collection, verify, switch."""
+    manifest = old.manifest or {}
+    live, logical = old.collection, report.logical
+    target = str(report.new_collection)
     report.points, report.embedded = build_collection(
         store, live, target, embedder, batch_size=batch_size, progress=progress
     )
@@ -271,12 +295,10 @@ def migrate_model(
             f"not switched: {target!r} is kept for inspection; `planvec migrate-model "
             "--delete-old` removes it"
         )
-    if report.verified:
-        _switch(store, aliases, logical, live, target, old_manifest=manifest)
-        report.switched = True
-        report.live_after = resolve_collection(store, logical)
-    report.seconds = time.perf_counter() - started
-    return report
+        return
+    _switch(store, aliases, logical, live, target, old_manifest=manifest)
+    report.switched = True
+    report.live_after = resolve_collection(store, logical)
 
 
 def _compatible(manifest: dict[str, Any], embedder: Embedder) -> bool:
