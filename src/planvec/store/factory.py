@@ -96,17 +96,8 @@ def open_configured_store(
         ConfigError: unknown URL scheme or bad retry settings.
         IndexLocked: a local-disk store is open in another process.
     """
-    if config.retries < 1:
-        raise ConfigError("retries must be at least 1 (1 = no retry)")
-    if config.timeout <= 0:
-        raise ConfigError("timeout must be a positive number of seconds")
+    policy = _retry_policy(config, base_delay, fault_hook)
     target = config.target
-    policy = RetryPolicy(
-        attempts=config.retries,
-        ceiling=config.retry_ceiling,
-        base_delay=base_delay,
-        fault_hook=fault_hook,
-    )
     # every operation is logged (DEBUG, planvec.store) besides the caller's observer
     observer = (
         LoggingObserver() if observer is None else FanoutObserver(LoggingObserver(), observer)
@@ -125,6 +116,22 @@ def open_configured_store(
     if batch_size:
         store.batch_points = batch_size
     return store
+
+
+def _retry_policy(
+    config: StoreConfig, base_delay: float, fault_hook: Callable[[str, Phase], None] | None
+) -> RetryPolicy:
+    """The retry policy of ``config``; ``ConfigError`` for unusable retry settings."""
+    if config.retries < 1:
+        raise ConfigError("retries must be at least 1 (1 = no retry)")
+    if config.timeout <= 0:
+        raise ConfigError("timeout must be a positive number of seconds")
+    return RetryPolicy(
+        attempts=config.retries,
+        ceiling=config.retry_ceiling,
+        base_delay=base_delay,
+        fault_hook=fault_hook,
+    )
 
 
 def _client_store(
