@@ -179,41 +179,16 @@ def extract_metadata(source: str) -> dict[str, Any]:
     lowered = source.lower()
     has_digit = _ANY_DIGIT.search(source) is not None
 
-    priority = None
-    if "prio" in lowered:
-        word = _PRIORITY_WORD.search(source)
-        if word:
-            value = word.group(1)
-            priority = value.upper() if value[0] in "pP" else _PRIORITY_WORDS.get(value.lower())
-    if priority is None and "P" in source and has_digit:
-        code = _PRIORITY_CODE.search(source)
-        if code:
-            priority = f"P{code.group(1)}"
-    if priority is None and not source.isascii():
-        for table in (_PRIORITY_EMOJI, _PRIORITY_EMOJI_LOW):
-            hits = [value for emoji, value in table.items() if emoji in source]
-            if hits:
-                priority = min(hits)
-                break
+    priority = _priority(source, lowered, has_digit)
     if priority is not None:
         meta["priority"] = priority
-
     if has_digit:
-        for pattern in _ESTIMATES:
-            estimate = pattern.search(source)
-            if estimate:
-                minutes = _minutes(estimate.group(1))
-                if minutes:
-                    meta["estimate"] = " ".join(estimate.group(1).split())
-                    meta["estimate_minutes"] = minutes
-                    break
-
+        meta.update(_estimate(source))
     if "mvp" in lowered:
         if _NOT_MVP.search(source):
             meta["mvp"] = False
         elif _MVP.search(source):
             meta["mvp"] = True
-
     if "#" in source:
         tags = [t for t in _TAG.findall(source) if not _HEX_COLOUR.match(t)]
         if tags:
@@ -222,14 +197,54 @@ def extract_metadata(source: str) -> dict[str, Any]:
         owners = _OWNER.findall(source) + _OWNER_FIELD.findall(source)
         if owners:
             meta["owners"] = list(dict.fromkeys(owners))
-
     if has_digit and "-" in source:
-        dates: dict[str, str] = {}
-        for emoji, value in _DATE_EMOJI_RE.findall(source):
-            dates.setdefault(_DATE_EMOJI[emoji], value)
-        for name, value in _DATE_FIELD.findall(source):
-            key = name.lower()
-            dates.setdefault(_DATE_FIELD_NAMES.get(key, key), value)
+        dates = _dates(source)
         if dates:
             meta["dates"] = dates
     return meta
+
+
+def _priority(source: str, lowered: str, has_digit: bool) -> str | None:
+    """``P0``..``P3`` from a word (``prio: haute``), a code (``P1``) or an emoji."""
+    if "prio" in lowered:
+        word = _PRIORITY_WORD.search(source)
+        if word:
+            value = word.group(1)
+            found = value.upper() if value[0] in "pP" else _PRIORITY_WORDS.get(value.lower())
+            if found is not None:
+                return found
+    if "P" in source and has_digit:
+        code = _PRIORITY_CODE.search(source)
+        if code:
+            return f"P{code.group(1)}"
+    if not source.isascii():
+        for table in (_PRIORITY_EMOJI, _PRIORITY_EMOJI_LOW):
+            hits = [value for emoji, value in table.items() if emoji in source]
+            if hits:
+                return min(hits)
+    return None
+
+
+def _estimate(source: str) -> dict[str, Any]:
+    """``estimate`` (as written) and ``estimate_minutes`` of the first estimate found."""
+    for pattern in _ESTIMATES:
+        estimate = pattern.search(source)
+        if estimate:
+            minutes = _minutes(estimate.group(1))
+            if minutes:
+                return {
+                    "estimate": " ".join(estimate.group(1).split()),
+                    "estimate_minutes": minutes,
+                }
+    return {}
+
+
+def _dates(source: str) -> dict[str, str]:
+    """Named dates (emoji or ``field:: 2024-01-31``), the first of each name kept."""
+    dates: dict[str, str] = {}
+    for emoji, value in _DATE_EMOJI_RE.findall(source):
+        dates.setdefault(_DATE_EMOJI[emoji], value)
+    for name, value in _DATE_FIELD.findall(source):
+        key = name.lower()
+        dates.setdefault(_DATE_FIELD_NAMES.get(key, key), value)
+    return dates
