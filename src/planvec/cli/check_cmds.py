@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from planvec.checks.findings import check_must_run
 from planvec.cli.common import (
     CONTEXT_SETTINGS,
     alias_of,
@@ -26,7 +27,7 @@ from planvec.cli.common import (
     settings_from,
     store_options,
 )
-from planvec.errors import ConfigError, PlanvecError
+from planvec.errors import ConfigError
 
 
 def _write_markdown(path: Path | None, text: str) -> None:
@@ -52,12 +53,6 @@ def _read_cache(cache_dir: Path) -> Iterator[Any]:
         yield cache
     finally:
         cache.close()
-
-
-def _fail_to_run(exc: PlanvecError) -> None:
-    """A check that cannot run exits 2, whatever the error."""
-    err(f"Error: {exc}")
-    sys.exit(2)
 
 
 @click.command("check", context_settings=CONTEXT_SETTINGS)
@@ -99,14 +94,11 @@ def check_command(
     from planvec.checks.verify import CheckOptions, check_index
     from planvec.index import open_index, sources_for
 
-    try:
+    with check_must_run():  # exit 2 (handle_errors) when the check cannot run
         settings = settings_from(**opts)
         source = sources_for(paths) if paths else None
         with open_index(settings) as index, _read_cache(settings.cache_dir) as cache:
             report = check_index(index, source, CheckOptions(vector_sample=sample, cache=cache))
-    except PlanvecError as exc:
-        _fail_to_run(exc)
-        return
     _write_markdown(markdown_file, report.to_markdown())
     if json_:
         echo_json(report.to_dict())
@@ -148,14 +140,11 @@ def repair_command(
     from planvec.checks.repair import repair_index
     from planvec.index import open_index, sources_for
 
-    try:
+    with check_must_run():
         settings = settings_from(**opts)
         source = sources_for(paths) if paths else None
         with open_index(settings, write=apply, wait=wait) as index:
             result = repair_index(index, source, apply=apply, batch_size=settings.batch_size)
-    except PlanvecError as exc:
-        _fail_to_run(exc)
-        return
     if json_:
         echo_json(result.to_dict())
         sys.exit(result.exit_code)
@@ -259,7 +248,7 @@ def quality_command(
     from planvec.checks.quality import QualityOptions, measure_quality
     from planvec.index import open_index
 
-    try:
+    with check_must_run():
         settings = settings_from(**opts)
         baseline = load_baseline(baseline_file) if baseline_file else None
         options = QualityOptions(
@@ -267,9 +256,6 @@ def quality_command(
         )
         with open_index(settings) as index:
             report = measure_quality(index, options)
-    except PlanvecError as exc:
-        _fail_to_run(exc)
-        return
     if baseline is not None:
         compare_baseline(report, baseline, threshold)
     if save_file is not None:
