@@ -8,10 +8,10 @@ run (store unreachable, bad options).
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -28,6 +28,8 @@ from planvec.cli.common import (
     store_options,
 )
 from planvec.errors import ConfigError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _write_markdown(path: Path | None, text: str) -> None:
@@ -55,16 +57,19 @@ def _read_cache(cache_dir: Path) -> Iterator[Any]:
         cache.close()
 
 
+def _file_option(flag: str, dest: str, help: str) -> Callable[[F], F]:
+    """An optional file argument (a report to write, a baseline to read)."""
+    return click.option(
+        flag, dest, type=click.Path(path_type=Path, dir_okay=False), default=None, help=help
+    )
+
+
 @click.command("check", context_settings=CONTEXT_SETTINGS)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @store_options
 @embedder_option
-@click.option(
-    "--markdown",
-    "markdown_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Also write a Markdown report to this file (for a PR).",
+@_file_option(
+    "--markdown", "markdown_file", "Also write a Markdown report to this file (for a PR)."
 )
 @click.option(
     "--sample",
@@ -178,27 +183,11 @@ def repair_command(
 @click.command("quality", context_settings=CONTEXT_SETTINGS)
 @store_options
 @embedder_option
-@click.option(
-    "--markdown",
-    "markdown_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Also write a Markdown report to this file.",
+@_file_option("--markdown", "markdown_file", "Also write a Markdown report to this file.")
+@_file_option(
+    "--baseline", "baseline_file", "Compare with this saved baseline; a drop is an alert (exit 1)."
 )
-@click.option(
-    "--baseline",
-    "baseline_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Compare with this saved baseline; a drop is an alert (exit 1).",
-)
-@click.option(
-    "--save-baseline",
-    "save_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Save the metrics as a baseline to this file.",
-)
+@_file_option("--save-baseline", "save_file", "Save the metrics as a baseline to this file.")
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1),

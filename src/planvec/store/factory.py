@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from planvec.errors import ConfigError
 from planvec.settings import StoreConfig, StoreTarget
@@ -30,38 +31,18 @@ def open_store(
     retry_ceiling: float = 10,
     grpc: bool = False,
     verify_tls: bool = True,
-    observer: Observer | None = None,
-    parallel: int = 2,
-    base_delay: float = 0.2,
-    fault_hook: Callable[[str, Phase], None] | None = None,
-    batch_size: int | None = None,
-    durable_writes: bool = False,
+    **tuning: Any,
 ) -> VectorStore:
     """Keyword form of ``open_configured_store`` (tests and benchmarks name each knob).
 
     Applications go through ``planvec.wiring.open_store(settings)``, which passes
-    ``settings.store``; the arguments here are the fields of ``StoreConfig`` plus the
-    tuning knobs documented on ``open_configured_store``.
+    ``settings.store``. The arguments here are the fields of ``StoreConfig``; ``tuning``
+    takes the keyword arguments of ``open_configured_store`` (observer, batch_size...).
     """
     config = StoreConfig(
-        index_dir=Path(index_dir),
-        qdrant_url=qdrant_url,
-        api_key=api_key,
-        timeout=timeout,
-        retries=retries,
-        retry_ceiling=retry_ceiling,
-        grpc=grpc,
-        verify_tls=verify_tls,
+        Path(index_dir), qdrant_url, api_key, timeout, retries, retry_ceiling, grpc, verify_tls
     )
-    return open_configured_store(
-        config,
-        observer=observer,
-        parallel=parallel,
-        base_delay=base_delay,
-        fault_hook=fault_hook,
-        batch_size=batch_size,
-        durable_writes=durable_writes,
-    )
+    return open_configured_store(config, **tuning)
 
 
 def open_configured_store(
