@@ -163,10 +163,6 @@ def build_collection(
     return written, embedded
 
 
-def _ids(index: Index) -> set[str]:
-    return {str(p.id) for p in index.points.scroll(with_payload=False)}
-
-
 def verify_collection(
     old: Index,
     new: Index,
@@ -185,7 +181,8 @@ def verify_collection(
     from planvec.checks.verify import check_index
 
     problems: list[str] = []
-    if _ids(old) != _ids(new):
+    ids = [{str(p.id) for p in i.points.scroll(with_payload=False)} for i in (old, new)]
+    if ids[0] != ids[1]:
         problems.append("the new collection does not hold exactly the ids of the live one")
     check = check_index(new)
     check_info = {"status": check.status, "summary": check.summary(), "error": check.error}
@@ -236,7 +233,7 @@ def migrate_model(
         ConfigError: the store has no aliases, or the index already uses this model.
     """
     started = time.perf_counter()
-    aliases = _aliases(store)
+    _aliases(store)  # fail fast: a store without aliases cannot switch
     live = resolve_collection(store, logical)
     old = Index(store, old_embedder or embedder, collection=live, lexical=lexical)
     manifest = old.manifest
@@ -257,7 +254,7 @@ def migrate_model(
         report.seconds = time.perf_counter() - started
         return report
     _build_verify_switch(
-        store, aliases, old, embedder, report, old_embedder=old_embedder, lexical=lexical,
+        store, old, embedder, report, old_embedder=old_embedder, lexical=lexical,
         max_quality_drop=max_quality_drop, batch_size=batch_size, progress=progress,
     )  # fmt: skip
     report.seconds = time.perf_counter() - started
@@ -266,7 +263,6 @@ def migrate_model(
 
 def _build_verify_switch(
     store: VectorStore,
-    aliases: SupportsAliases,
     old: Index,
     embedder: Embedder,
     report: ModelMigrationReport,
@@ -296,7 +292,7 @@ def _build_verify_switch(
             "--delete-old` removes it"
         )
         return
-    _switch(store, aliases, logical, live, target, old_manifest=manifest)
+    _switch(store, _aliases(store), logical, live, target, old_manifest=manifest)
     report.switched = True
     report.live_after = resolve_collection(store, logical)
 
