@@ -20,9 +20,9 @@ from pathlib import Path
 from _common import REPO, corpus_or_exit, machine, replace_section, timed
 from planvec.backup.transfer import export_collection, import_archive
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
 from planvec.index import Index, sources_for
 from planvec.store import open_store
+from planvec.text.lexical import LexicalEncoder
 
 
 def main() -> None:

@@ -65,9 +65,9 @@ def make_plans(root: Path, tasks: int, plans: int, seed: int = 0) -> None:
 
 def _open(index_dir: Path) -> Any:
     from planvec.embed.hashing import HashingEmbedder
-    from planvec.embed.lexical import LexicalEncoder
     from planvec.index import Index
     from planvec.store import open_store
+    from planvec.text.lexical import LexicalEncoder
 
     return Index(open_store(index_dir=index_dir), HashingEmbedder(), lexical=LexicalEncoder())  # type: ignore[arg-type]
 
@@ -89,10 +89,7 @@ def phase(name: str, work: Path) -> dict[str, Any]:
         with _open(index_dir) as index:
             t = time.perf_counter()
             n = sum(
-                1
-                for _ in index.store.scroll(
-                    index.collection, with_vectors=True, with_payload=("plan", "text")
-                )
+                1 for _ in index.points.scroll(with_vectors=True, with_payload=("plan", "text"))
             )
             scroll_s = time.perf_counter() - t
         t = time.perf_counter()

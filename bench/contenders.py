@@ -77,9 +77,9 @@ def _rows(
 def run_planvec(job: dict[str, Any]) -> list[dict[str, Any]]:
     from planvec.embed.cache import CachedEmbedder, EmbeddingCache
     from planvec.embed.factory import make_embedder
-    from planvec.embed.lexical import LexicalEncoder
     from planvec.index import Index, sources_for
     from planvec.store import open_store
+    from planvec.text.lexical import LexicalEncoder
 
     work = Path(job["work"])
     embedder_name, url = CONFIGS[job["config"]]
@@ -110,7 +110,7 @@ def run_planvec(job: dict[str, Any]) -> list[dict[str, Any]]:
         with open_index() as index:
             out = [
                 (str(p.id), str(p.payload.get("text")))
-                for p in index.store.scroll(index.collection, with_payload=("text",))
+                for p in index.points.scroll(with_payload=("text",))
             ]
             if isinstance(index.embedder, CachedEmbedder):
                 index.embedder.cache.close()

@@ -236,7 +236,7 @@ _NAIVE = re.compile(r"\w+")
 
 def make_encoder(analyzer: str, **kwargs: Any) -> Any:
     """A ``LexicalEncoder`` with the named analyzer (``naive`` or a stemming mode)."""
-    from planvec.embed.lexical import Analyzer, LexicalEncoder
+    from planvec.text.lexical import Analyzer, LexicalEncoder
 
     class NaiveAnalyzer(Analyzer):
         """Lowercase ``\\w+`` tokens: no folding, elision, stop words or stemming."""

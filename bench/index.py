@@ -31,11 +31,11 @@ from pathlib import Path
 from _common import REPO, corpus_or_exit, machine, percentile, replace_section, timed
 from planvec.embed.cache import CachedEmbedder, EmbeddingCache
 from planvec.embed.factory import make_embedder
-from planvec.embed.lexical import default_lexical_encoder
+from planvec.embedding_recipe import embedding_text
 from planvec.index import Index, sources_for
-from planvec.points import embedding_text
 from planvec.sources.files import parse_paths
 from planvec.store import open_store
+from planvec.text.lexical import default_lexical_encoder
 
 LEGACY_TASK = re.compile(r"^\s*[-*+]\s+\[([ xX])\]\s+(.*)$")
 

@@ -26,9 +26,9 @@ from typing import Any
 from _common import peak_rss_mb, percentile
 from planvec.embed.cache import CachedEmbedder, EmbeddingCache
 from planvec.embed.factory import make_embedder
-from planvec.embed.lexical import LexicalEncoder
 from planvec.index import Index, sources_for
 from planvec.store import open_store
+from planvec.text.lexical import LexicalEncoder
 
 _TASK = re.compile(r"^(\s*[-*+]\s+\[[ xX]\]\s+)(.*?)(\r?\n?)$")
 
@@ -58,10 +58,7 @@ def _edit_one_percent(root: Path, seed: int) -> int:
 
 
 def _queries(index: Index, n: int, seed: int) -> list[str]:
-    texts = [
-        str(p.payload.get("text", ""))
-        for p in index.store.scroll(index.collection, with_payload=("text",))
-    ]
+    texts = [str(p.payload.get("text", "")) for p in index.points.scroll(with_payload=("text",))]
     rng = random.Random(seed)
     return [t[:60] for t in rng.sample(texts, min(n, len(texts)))]
 
@@ -118,7 +115,7 @@ def scale(job: dict[str, Any]) -> dict[str, Any]:
                 }
         if job.get("optimize"):
             start = time.perf_counter()
-            index.store.optimize(index.collection)  # type: ignore[attr-defined]
+            index.admin.optimize(index.collection)  # type: ignore[attr-defined]
             opt_s = time.perf_counter() - start
             samples = _latencies(index, queries, "hybrid", None)
             latency["hybrid, after optimize"] = {

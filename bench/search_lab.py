@@ -58,7 +58,7 @@ _MARKUP = re.compile(r"\*\*|__|`")
 
 def strip_text(text: str) -> str:
     """Drop numbering prefixes and Markdown markers (the product's recipe, if it wins)."""
-    from planvec.points import clean_task_text
+    from planvec.text.clean import clean_task_text
 
     return clean_task_text(text)
 
@@ -69,7 +69,7 @@ def _last_heading(task: Any) -> str:
 
 def make_text_variants() -> dict[str, Callable[[Any], str]]:
     """Named task -> embedded text transforms."""
-    from planvec.embed.glossary import default_glossary
+    from planvec.text.glossary import default_glossary
 
     gl = default_glossary()
 
@@ -92,7 +92,7 @@ def make_text_variants() -> dict[str, Callable[[Any], str]]:
         return f"{gl.to_english(head)} > {body}" if head else body
 
     def product(task: Any) -> str:
-        from planvec.points import embedding_text
+        from planvec.embedding_recipe import embedding_text
 
         return embedding_text(task)
 
@@ -109,7 +109,7 @@ def make_text_variants() -> dict[str, Callable[[Any], str]]:
 
 def make_query_variants() -> dict[str, Callable[[str], str]]:
     """Named query -> embedded query transforms."""
-    from planvec.embed.glossary import default_glossary
+    from planvec.text.glossary import default_glossary
 
     gl = default_glossary()
     return {"raw": lambda q: q, "trans": gl.to_english}
@@ -325,15 +325,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def lexical_variant(name: str) -> tuple[Any, Any]:
     """(document encoder, query encoder) for a named lexical variant."""
-    from planvec.embed.glossary import default_glossary
-    from planvec.embed.lexical import LexicalEncoder
+    from planvec.text.glossary import default_glossary
+    from planvec.text.lexical import LexicalEncoder
 
     if name == "product":
-        from planvec.embed.lexical import default_lexical_encoder
+        from planvec.text.lexical import default_lexical_encoder
 
         enc = default_lexical_encoder()
         return enc, enc
-    from planvec.embed.lexical import Analyzer
+    from planvec.text.lexical import Analyzer
 
     analyzer = Analyzer(accent_stem=name.startswith("acc:"))
     name = name.removeprefix("acc:")

@@ -1,6 +1,6 @@
 """The ``Index`` facade: one collection, one embedder, one store, wired together.
 
-``open_index(settings)`` builds everything from settings (the only place that does);
+``open_index(settings)`` (``planvec.wiring``, re-exported here) builds one from settings;
 ``Index(store=..., embedder=...)`` takes injected parts, so tests use the hashing embedder and
 an in-memory store. The index keeps a manifest (see ``planvec.manifest``) and refuses to mix
 models.
@@ -16,6 +16,13 @@ from pathlib import Path
 from typing import Protocol
 
 from planvec.embed.base import Embedder
+from planvec.embedding_recipe import (
+    BOOL_FIELDS,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    TEXT_FIELDS,
+    query_embedding_text,
+)
 from planvec.errors import (
     REBUILD_HINT,
     CollectionNotFound,
@@ -27,7 +34,8 @@ from planvec.errors import (
     StoreUnavailable,
 )
 from planvec.guard import DeleteGuard
-from planvec.lock import WriteLock, lock_path_for
+from planvec.index_points import IndexPoints
+from planvec.lock import WriteLock
 from planvec.manifest import (
     Manifest,
     check_compatible,
@@ -36,25 +44,14 @@ from planvec.manifest import (
     sync_started,
     upgrade_manifest,
 )
-from planvec.opening import (
-    cached_embedder,
-    collection_spec,
-    count_plans,
-    embedder_for,
-    readable_manifest,
-    sources_for,
-    store_for,
-)
-from planvec.points import KEYWORD_FIELDS, query_embedding_text
 from planvec.records import SearchHit
-from planvec.redact import redact_url
 from planvec.roots import RootedPlanSource, rooted_source
 from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
-from planvec.settings import Settings
 from planvec.sources.base import Source
-from planvec.store.base import CollectionSpec, VectorStore
+from planvec.store.base import CollectionInfo, CollectionSpec, StoreHealth, VectorStore
 from planvec.store.probe import sample_points
 from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport, dry_run_new
+from planvec.wiring import open_index
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +74,7 @@ class Index:
         lock: WriteLock | None = None,
         logical: str | None = None,
     ) -> None:
-        self.store = store
+        self._store = store  # private: operations use the methods below and ``points``
         self.embedder = embedder
         self.collection = collection
         # the name users know, when ``collection`` was resolved from an alias: lets a
@@ -93,7 +90,7 @@ class Index:
     def close(self) -> None:
         """Flush and release the store and the write lock."""
         try:
-            self.store.close()
+            self._store.close()
         finally:
             if self._lock is not None:
                 self._lock.release()
@@ -108,22 +105,30 @@ class Index:
     # -- manifest ----------------------------------------------------------------------------
 
     def spec(self) -> CollectionSpec:
-        return collection_spec(self.embedder.dimension)
+        return CollectionSpec(
+            dimension=self.embedder.dimension,
+            distance="cosine",
+            sparse=True,
+            keyword_fields=KEYWORD_FIELDS,
+            integer_fields=INTEGER_FIELDS,
+            bool_fields=BOOL_FIELDS,
+            text_fields=TEXT_FIELDS,
+        )
 
     def exists(self) -> bool:
-        return self.store.collection_info(self.collection) is not None
+        return self._store.collection_info(self.collection) is not None
 
     @property
     def manifest(self) -> Manifest | None:
         if self._manifest is None:
-            self._manifest = self.store.read_manifest(self.collection)
+            self._manifest = self._store.read_manifest(self.collection)
         return self._manifest
 
     def check_manifest(self) -> Manifest:
         """The manifest, upgraded and checked against the embedder; raises if incompatible."""
         manifest = self.manifest
         if manifest is None:
-            if self.exists() and self.store.count(self.collection) > 0:
+            if self.exists() and self._store.count(self.collection) > 0:
                 raise IndexDamaged(
                     f"{self.location} holds points but its planvec manifest is missing; "
                     f"{REBUILD_HINT}"
@@ -146,13 +151,13 @@ class Index:
     def ensure(self) -> Manifest:
         """Create the collection and its manifest if missing; check them otherwise."""
         if self.manifest is None:
-            if self.exists() and self.store.count(self.collection) > 0:
+            if self.exists() and self._store.count(self.collection) > 0:
                 raise ConfigError(
                     f"{self.location} holds points but no planvec manifest. If planvec built "
                     f"it and the manifest was lost, {REBUILD_HINT}; if another tool wrote it, "
                     "use another --collection, or `planvec migrate-legacy`."
                 )
-            self.store.ensure_collection(self.collection, self.spec())
+            self._store.ensure_collection(self.collection, self.spec())
             manifest = new_manifest(
                 model=self.embedder.family,
                 model_id=self.embedder.model_id,
@@ -160,11 +165,11 @@ class Index:
                 distance="cosine",
                 lexical=self.lexical.version if self.lexical else None,
             )
-            self.store.write_manifest(self.collection, manifest)
+            self._store.write_manifest(self.collection, manifest)
             self._manifest = manifest
             return manifest
         manifest = self.check_manifest()
-        self.store.ensure_collection(self.collection, self.spec())
+        self._store.ensure_collection(self.collection, self.spec())
         return manifest
 
     # -- operations --------------------------------------------------------------------------
@@ -190,7 +195,7 @@ class Index:
         manifest = self.ensure() if not dry_run else self.check_manifest()
         guard = guard if guard is not None else DeleteGuard()
         syncer = Syncer(
-            self.store,
+            self._store,
             self.collection,
             self.embedder,
             lexical=self.lexical,
@@ -198,7 +203,7 @@ class Index:
             progress=progress,
             guard=guard,
         )
-        sample_points(self.store, self.collection)  # damaged files: fail before writing
+        sample_points(self._store, self.collection)  # damaged files: fail before writing
         if not dry_run:
             manifest = self._mark_sync_started(manifest, source)
         report = syncer.run(source, dry_run=dry_run, delete_missing=delete_missing)
@@ -212,7 +217,7 @@ class Index:
         """Record that a sync runs (cleared by ``_record_sync``): a kill leaves it behind."""
         root = getattr(source, "root", None)
         marked = sync_started(manifest, pid=os.getpid(), root=None if root is None else str(root))
-        self.store.write_manifest(self.collection, marked)
+        self._store.write_manifest(self.collection, marked)
         self._manifest = marked
         return marked
 
@@ -228,7 +233,7 @@ class Index:
             payload_indexes=list(KEYWORD_FIELDS),  # ensure() created them all
             last_sync={k: v for k, v in report.to_dict().items() if k not in skip},
         )
-        self.store.write_manifest(self.collection, updated)
+        self._store.write_manifest(self.collection, updated)
         self._manifest = updated
 
     def drop(self) -> Manifest:
@@ -240,7 +245,7 @@ class Index:
             old = None
         if old is None:
             old = {"plans": self._readable_plan_counts()}
-        self.store.drop_collection(self.collection)
+        self._store.drop_collection(self.collection)
         self._manifest = None
         return old
 
@@ -273,7 +278,7 @@ class Index:
     def plan_counts(self) -> dict[str, int]:
         """Number of points per plan, read from the store."""
         counts: dict[str, int] = {}
-        for point in self.store.scroll(self.collection, with_payload=("plan",)):
+        for point in self._store.scroll(self.collection, with_payload=("plan",)):
             plan = point.payload.get("plan")
             if isinstance(plan, str):
                 counts[plan] = counts.get(plan, 0) + 1
@@ -323,7 +328,7 @@ class Index:
 
         assert self.logical is not None
         found = serving_collection(
-            self.store, self.logical, model=self.embedder.family, dimension=self.embedder.dimension
+            self._store, self.logical, model=self.embedder.family, dimension=self.embedder.dimension
         )
         if last:
             return False
@@ -347,7 +352,7 @@ class Index:
                 lexical.version,
             )
         searcher = Searcher(
-            self.store,
+            self._store,
             self.collection,
             self.embedder,
             lexical=lexical,
@@ -358,74 +363,56 @@ class Index:
         return searcher.search(query, limit=limit, mode=mode, filters=filters, collapse=collapse)
 
     def count(self) -> int:
-        return self.store.count(self.collection) if self.exists() else 0
+        return self._store.count(self.collection) if self.exists() else 0
+
+    # -- what operations (checks, repair, backup, migrations) use instead of the store --------
+
+    @property
+    def points(self) -> IndexPoints:
+        """The points of this index's collection: scroll, retrieve, rewrite, delete."""
+        return IndexPoints(self._store, self.collection)
+
+    @property
+    def admin(self) -> VectorStore:
+        """The store as collection admin, manifest storage and aliases (migrations only)."""
+        return self._store
+
+    def collection_info(self) -> CollectionInfo | None:
+        """Facts about the collection, or ``None`` when it does not exist."""
+        return self._store.collection_info(self.collection)
+
+    def store_health(self) -> StoreHealth:
+        """Whether the store answers (never raises)."""
+        return self._store.health()
+
+    def stored_manifest(self) -> Manifest | None:
+        """The manifest as stored now (not the cached, upgraded one)."""
+        return self._store.read_manifest(self.collection)
+
+    def syncer(self, *, batch_size: int = 256) -> Syncer:
+        """A ``Syncer`` writing points the way ``sync`` does (repair rewrites with it)."""
+        return Syncer(
+            self._store, self.collection, self.embedder, lexical=self.lexical, batch_size=batch_size
+        )
 
 
-def _write_lock(settings: Settings, wait: bool) -> WriteLock:
-    """The write lock of the index in ``settings``, acquired."""
-    path = lock_path_for(
-        settings.index_dir, settings.qdrant_url, settings.collection, settings.cache_dir
-    )
-    lock = WriteLock(path, wait=wait)
-    lock.acquire()
-    return lock
+def count_plans(paths: Sequence[Path]) -> int:
+    """How many plan files ``paths`` hold (for progress bars)."""
+    from planvec.sources.files import discover
+
+    return len(discover([Path(p) for p in paths])[0])
 
 
-def open_index(
-    settings: Settings,
-    *,
-    write: bool = False,
-    wait: bool = False,
-    embedder: Embedder | None = None,
-    store: VectorStore | None = None,
-    rebuild: bool = False,
-) -> Index:
-    """Open the index described by ``settings``.
+def sources_for(paths: Sequence[Path], kind: str = "markdown") -> Source:
+    """The source of plans under ``paths``: Markdown files by default, or a plugin's ``kind``.
 
-    Args:
-        settings: where the index lives and which embedder to use.
-        write: take the index's write lock (fails fast with ``IndexLocked`` unless ``wait``).
-        wait: with ``write``, queue behind another writer instead of failing.
-        embedder: use this embedder instead of the one named in settings.
-        store: use this store instead of opening the one named in settings.
-        rebuild: the index is about to be dropped and rebuilt: a damaged manifest is no error.
+    Raises:
+        ConfigError: two arguments would index two files under one plan name, or no
+            source is called ``kind``.
     """
-    from planvec.embed.lexical import default_lexical_encoder
-    from planvec.store.aliases import resolve_collection
+    from planvec.plugins import make_source
 
-    lock = _write_lock(settings, wait) if write else None
-    try:
-        if store is None:
-            store = store_for(settings)
-        # an alias (planvec migrate-model) names the live physical collection; else itself
-        collection = resolve_collection(store, settings.collection)
-        if embedder is None:
-            embedder = embedder_for(settings, readable_manifest(store, collection, rebuild))
-            if write:
-                embedder = cached_embedder(embedder, settings)
-        shown = (
-            settings.collection
-            if collection == settings.collection
-            else f"{settings.collection} -> {collection}"
-        )
-        location = (
-            f"{redact_url(settings.qdrant_url)} collection {shown!r}"
-            if settings.qdrant_url
-            else f"{settings.index_dir} (collection {shown!r})"
-        )
-        return Index(
-            store,
-            embedder,
-            collection=collection,
-            lexical=default_lexical_encoder(),
-            location=location,
-            lock=lock,
-            logical=settings.collection,
-        )
-    except BaseException:
-        if lock is not None:
-            lock.release()
-        raise
+    return make_source(kind, [Path(p) for p in paths])
 
 
 __all__ = ["Index", "count_plans", "open_index", "sources_for"]

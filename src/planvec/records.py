@@ -24,6 +24,18 @@ STATUS_IN_PROGRESS = "in_progress"
 STATUS_CANCELLED = "cancelled"
 
 
+@dataclass(frozen=True)
+class SparseVector:
+    """A sparse vector: sorted unique ``indices`` (u32) and their ``values``.
+
+    Shared vocabulary: the text layer builds them (``planvec.text.lexical``), the store
+    writes and searches them.
+    """
+
+    indices: tuple[int, ...]
+    values: tuple[float, ...]
+
+
 def content_hash(*parts: str) -> str:
     """A stable hex digest of text parts (sha256, parts separated by NUL)."""
     digest = hashlib.sha256()

@@ -6,13 +6,16 @@ echo the secret back: not in errors, logs, reports (``health --json``), manifest
 metric labels. ``redact_url`` cleans one URL; ``redact_text`` cleans every URL inside a
 free-form message (an exception text from a third-party library, a log line).
 ``RedactingFilter`` applies ``redact_text`` to every log record (belt and braces: the
-messages planvec builds are already clean).
+messages planvec builds are already clean). PostgreSQL DSNs (the catalogue's ``--dsn``) come in
+two forms, URLs and keyword strings (``host=db password=secret``): ``redact_dsn`` and ``scrub``
+handle both.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 MASK = "***"
 
@@ -80,3 +83,42 @@ def install_log_redaction(logger: logging.Logger | None = None) -> None:
     for handler in target.handlers:
         if not any(isinstance(f, RedactingFilter) for f in handler.filters):
             handler.addFilter(RedactingFilter())
+
+
+# -- PostgreSQL DSNs (URL and keyword forms) --------------------------------------------
+
+_URL_PASSWORD = re.compile(r"(?P<head>^[a-z][a-z0-9+.-]*://[^:@/?#]*:)(?P<pw>[^@/?#]*)(?=@)", re.I)
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<pw>[^&#]*)", re.I)
+_KEYWORD_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I)
+
+
+def redact_dsn(dsn: str) -> str:
+    """``dsn`` with every password replaced by ``***`` (user, host and database kept)."""
+    out = _URL_PASSWORD.sub(lambda m: m["head"] + MASK, dsn)
+    out = _QUERY_PASSWORD.sub(lambda m: m["head"] + MASK, out)
+    if "://" not in out:
+        out = _KEYWORD_PASSWORD.sub(lambda m: m["head"] + MASK, out)
+    return out
+
+
+def dsn_passwords(dsn: str) -> list[str]:
+    """Every password spelled in ``dsn`` (raw and URL-decoded forms), longest first."""
+    found: set[str] = set()
+    for pattern in (_URL_PASSWORD, _QUERY_PASSWORD, _KEYWORD_PASSWORD):
+        for match in pattern.finditer(dsn):
+            raw = match["pw"].strip("'")
+            found.update({raw, unquote(raw)})
+    if "://" in dsn:
+        parts = urlsplit(dsn)
+        if parts.password:
+            found.add(parts.password)
+        found.update(v for k, v in parse_qsl(parts.query) if k.lower() == "password")
+    return sorted((p for p in found if p), key=len, reverse=True)
+
+
+def scrub(message: str, dsn: str) -> str:
+    """``message`` with the DSN redacted and any of its passwords masked, wherever they sit."""
+    out = message.replace(dsn, redact_dsn(dsn)) if dsn else message
+    for password in dsn_passwords(dsn):
+        out = out.replace(password, MASK)
+    return out

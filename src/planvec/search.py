@@ -4,7 +4,7 @@ Modes: ``dense`` (the embedding model), ``sparse`` (BM25-like lexical vectors wi
 ``hybrid`` (both, fused by reciprocal rank fusion; the default). Hybrid closes the gap between
 French plans and an English model: lexical matching finds what shares words with the query,
 the model finds paraphrases and translations. The index renders queries in pseudo-English
-(``query_text``, the glossary of ``planvec.embed.glossary``) before embedding them, as it
+(``query_text``, the glossary of ``planvec.text.glossary``) before embedding them, as it
 does for task texts.
 """
 
@@ -45,7 +45,7 @@ STATUSES = ("todo", "done", "in_progress", "cancelled")
 
 
 class LexicalQueryEncoder(Protocol):
-    """What search needs from a lexical encoder (see ``planvec.embed.lexical``)."""
+    """What search needs from a lexical encoder (see ``planvec.text.lexical``)."""
 
     version: str
 

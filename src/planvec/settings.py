@@ -11,16 +11,108 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from planvec.errors import ConfigError
-from planvec.redact import redact_url
+from planvec.redact import redact_dsn, redact_url
 
+#: The built-in embedder names: the one list (``planvec.embed.factory`` and the CLI use it).
 EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch", "hashing")
+
+#: Embedder names added by plugins (``planvec.plugins`` fills it when it builds its registry).
+_PLUGIN_EMBEDDERS: list[str] = []
+
+
+def allow_embedders(names: Iterable[str]) -> None:
+    """Accept exactly these embedder names besides the built-in ones (the plugin registry
+    calls it each time it is built; users do not)."""
+    _PLUGIN_EMBEDDERS[:] = [n for n in dict.fromkeys(names) if n not in EMBEDDERS]
+
+
+def known_embedders() -> tuple[str, ...]:
+    """The built-in embedder names, then those of loaded plugins."""
+    return EMBEDDERS + tuple(_PLUGIN_EMBEDDERS)
+
+
+#: What ``--qdrant-url`` may start with (no URL: the embedded Qdrant Edge store).
+URL_SCHEMES = ("http://", "https://", "memory://", "local://")
+
+StoreKind = Literal["edge", "server", "memory", "local"]
+
+
+@dataclass(frozen=True)
+class StoreTarget:
+    """A parsed ``--qdrant-url``: which backend, and its address (URL or path)."""
+
+    kind: StoreKind
+    address: str = ""
+
+
+def parse_store_url(url: str | None, option: str = "--qdrant-url") -> StoreTarget:
+    """The one parser of ``--qdrant-url``: ``None``/empty, http(s), ``memory://``, ``local://``.
+
+    Raises:
+        ConfigError: an unknown scheme or a malformed server URL (credentials redacted; the
+            message lists the accepted forms).
+    """
+    if not url:
+        return StoreTarget("edge")
+    if url.startswith("memory://"):
+        return StoreTarget("memory", url)
+    if url.startswith("local://"):
+        return StoreTarget("local", url[len("local://") :])
+    shown = f"{option} {redact_url(url)!r}"
+    example = "e.g. http://localhost:6333, memory:// or local://PATH"
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"{shown} must start with http://, https://, memory:// or local:// ({example})"
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        host = parts.hostname
+    except ValueError as exc:
+        raise ConfigError(f"{shown} is not a valid URL ({exc}): {example}") from exc
+    if not host or any(ch.isspace() for ch in url):
+        raise ConfigError(f"{shown} has no valid host name: {example}")
+    if port == 0:
+        raise ConfigError(f"{shown}: port 0 is not a valid port ({example})")
+    return StoreTarget("server", url)
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """How to reach the vector store: one value instead of eight loose arguments.
+
+    Built from ``Settings`` (``settings.store``); ``planvec.wiring.open_store`` and
+    ``planvec.store.factory.open_store`` take it.
+    """
+
+    index_dir: Path = Path(".planvec")
+    qdrant_url: str | None = None
+    api_key: str | None = None
+    timeout: float = 30.0
+    retries: int = 5
+    retry_ceiling: float = 10.0
+    grpc: bool = False
+    verify_tls: bool = True
+
+    def __repr__(self) -> str:
+        key = "***" if self.api_key else None
+        return (
+            f"StoreConfig(index_dir={self.index_dir!r}, qdrant_url={self.qdrant_url!r}, "
+            f"api_key={key!r}, timeout={self.timeout!r}, retries={self.retries!r}, "
+            f"retry_ceiling={self.retry_ceiling!r}, grpc={self.grpc!r}, "
+            f"verify_tls={self.verify_tls!r})"
+        )
+
+    @property
+    def target(self) -> StoreTarget:
+        return parse_store_url(self.qdrant_url)
 
 
 def _default_cache_dir(env: Mapping[str, str]) -> Path:
@@ -59,10 +151,22 @@ class Settings:
         if shown["api_key"]:
             shown["api_key"] = "***"
         if shown["catalogue_dsn"]:
-            from planvec.catalogue.dsn import redact_dsn
-
             shown["catalogue_dsn"] = redact_dsn(shown["catalogue_dsn"])
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+    @property
+    def store(self) -> StoreConfig:
+        """The store part of these settings."""
+        return StoreConfig(
+            index_dir=self.index_dir,
+            qdrant_url=self.qdrant_url,
+            api_key=self.api_key,
+            timeout=self.timeout,
+            retries=self.retries,
+            retry_ceiling=self.retry_ceiling,
+            grpc=self.grpc,
+            verify_tls=self.verify_tls,
+        )
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the non-``None`` overrides applied (flags)."""
@@ -104,40 +208,22 @@ def _coerce(settings: Settings) -> Settings:
         kind = str(f.type).split(" | ")[0]
         values[f.name] = raw if raw is None else _convert(f.name, raw, kind)
     result = Settings(**values)  # type: ignore[arg-type]  # each value was converted above
-    if result.embedder not in EMBEDDERS:
+    if result.embedder not in known_embedders():
         raise ConfigError(
-            f"unknown embedder {result.embedder!r}: choose one of {', '.join(EMBEDDERS)}"
+            f"unknown embedder {result.embedder!r}: choose one of {', '.join(known_embedders())}"
         )
     if not 0.0 <= result.max_delete <= 1.0:
         raise ConfigError(
             f"max_delete {result.max_delete} must be a fraction between 0 and 1 (0.5 = 50 %)"
         )
-    if result.qdrant_url:
-        check_qdrant_url(result.qdrant_url)
+    parse_store_url(result.qdrant_url)  # raises on a malformed URL
     _check_ranges(result)
     return result
 
 
 def check_qdrant_url(url: str, option: str = "--qdrant-url") -> None:
     """Raise ``ConfigError`` (credentials redacted) when ``url`` cannot name a Qdrant store."""
-    shown = f"{option} {redact_url(url)!r}"
-    example = "e.g. http://localhost:6333, memory:// or local://PATH"
-    if not url.startswith(("http://", "https://", "memory://", "local://")):
-        raise ConfigError(
-            f"{shown} must start with http://, https://, memory:// or local:// ({example})"
-        )
-    if not url.startswith(("http://", "https://")):
-        return
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-        host = parts.hostname
-    except ValueError as exc:
-        raise ConfigError(f"{shown} is not a valid URL ({exc}): {example}") from exc
-    if not host or any(ch.isspace() for ch in url):
-        raise ConfigError(f"{shown} has no valid host name: {example}")
-    if port == 0:
-        raise ConfigError(f"{shown}: port 0 is not a valid port ({example})")
+    parse_store_url(url, option)
 
 
 def _check_ranges(settings: Settings) -> None:

@@ -32,11 +32,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from planvec.embed.base import Embedder, Vectors
-from planvec.errors import ConfigError
-from planvec.guard import DeleteGuard
-from planvec.pipeline import OrderedWorker, prefetch
-from planvec.points import (
+from planvec.embed.base import Embedder, Vectors, embed_keyed
+from planvec.embedding_recipe import (
     blank_task_warnings,
     embed_hash,
     embedding_text,
@@ -46,6 +43,9 @@ from planvec.points import (
     payload_hash,
     task_payload,
 )
+from planvec.errors import ConfigError
+from planvec.guard import DeleteGuard
+from planvec.pipeline import OrderedWorker, prefetch
 from planvec.records import ParseWarning, Plan, SourceFailure, Task
 from planvec.sources.base import Source
 from planvec.store.base import (
@@ -72,7 +72,7 @@ _DELETE_BATCH = 1024
 
 
 class LexicalEncoderLike(Protocol):
-    """What sync needs from a lexical encoder (see ``planvec.embed.lexical``)."""
+    """What sync needs from a lexical encoder (see ``planvec.text.lexical``)."""
 
     version: str
 
@@ -201,11 +201,7 @@ class Syncer:
 
     def _embed(self, tasks: Sequence[Task]) -> tuple[Vectors, int]:
         items = [(embed_hash(t, self._family), embedding_text(t)) for t in tasks]
-        embed_hashed = getattr(self.embedder, "embed_hashed", None)
-        if embed_hashed is not None:
-            vectors, computed = embed_hashed(items)
-            return vectors, int(computed)
-        return self.embedder.embed([text for _, text in items]), len(items)
+        return embed_keyed(self.embedder, items)
 
     def write(
         self,

@@ -12,10 +12,10 @@ import pytest
 
 from planvec.embed.base import Embedder
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
 from planvec.index import Index, sources_for
 from planvec.store import open_store
 from planvec.store.base import VectorStore
+from planvec.text.lexical import LexicalEncoder
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"

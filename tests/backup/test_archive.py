@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planvec.backup.archive import ARCHIVE_VERSION, CHECKSUMS, HEADER, read_archive
+from planvec.backup.archive import read_archive
+from planvec.backup.archive_format import ARCHIVE_VERSION, CHECKSUMS, HEADER
 from planvec.backup.transfer import export_collection, import_archive
 from planvec.errors import ArchiveError, ConfigError
 from planvec.index import Index, sources_for
@@ -63,7 +64,7 @@ def test_round_trip_gives_identical_points_and_searches(
     plan_tree: Path,
 ) -> None:
     out = tmp_path / "backup.planvec.tar"
-    exported = export_collection(indexed.store, indexed.collection, out)
+    exported = export_collection(indexed.admin, indexed.collection, out)
     assert exported.points == indexed.count() > 10
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert exported.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
@@ -73,7 +74,7 @@ def test_round_trip_gives_identical_points_and_searches(
     assert report.ok, report.to_dict()
     assert report.points == exported.points and report.vectors_checked == exported.points
 
-    before, after = _points(indexed.store), _points(store)
+    before, after = _points(indexed.admin), _points(store)
     assert before.keys() == after.keys()
     for pid, (payload, vector, sparse) in before.items():
         assert after[pid][0] == payload
@@ -154,7 +155,7 @@ def good_archive(
     index = make_index(store_at("memory", "good"))
     index.sync(sources_for([plan_tree]))
     out = tmp_path / "good.tar"
-    export_collection(index.store, index.collection, out)
+    export_collection(index.admin, index.collection, out)
     return out
 
 
@@ -275,7 +276,7 @@ def test_newer_manifest_schema_and_bad_vectors_are_refused(
 
 
 def test_read_archive_reports_counts(indexed: Index, tmp_path: Path) -> None:
-    export_collection(indexed.store, indexed.collection, tmp_path / "a.tar")
+    export_collection(indexed.admin, indexed.collection, tmp_path / "a.tar")
     archive = read_archive(tmp_path / "a.tar")
     assert archive.points == indexed.count()
     assert archive.dimension == 384

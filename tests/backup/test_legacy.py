@@ -84,7 +84,7 @@ def test_mapping_uses_the_parser_id_scheme() -> None:
 def _all_tasks_present(index: object, expected: dict[str, Any]) -> None:
     stored = {
         (p.payload.get("file_path"), p.payload.get("key"), p.payload.get("description"))
-        for p in index.store.scroll(index.collection)  # type: ignore[attr-defined]
+        for p in index.points.scroll()  # type: ignore[attr-defined]
     }
     for file_path, task_id, text in expected["tasks"]:  # type: ignore[attr-defined]
         plan = file_path or "legacy/no-file.md"

@@ -14,12 +14,12 @@ from planvec.backup.model_migration import (
     rollback_model,
 )
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
 from planvec.errors import ConfigError
 from planvec.index import Index, open_index, sources_for
 from planvec.settings import Settings
 from planvec.store.aliases import resolve_collection
 from planvec.store.base import VectorStore
+from planvec.text.lexical import LexicalEncoder
 
 from .conftest import make_index
 
@@ -33,7 +33,7 @@ def _live(store: VectorStore, embedder: HashingEmbedder) -> Index:
 
 
 def test_switch_serves_searches_throughout_then_rolls_back(indexed: Index, plan_tree: Path) -> None:
-    store = indexed.store
+    store = indexed.admin
     baseline = [h.id for h in indexed.search(QUERY, limit=5)]
     served: list[list[str]] = []
 
@@ -87,7 +87,7 @@ def test_switch_serves_searches_throughout_then_rolls_back(indexed: Index, plan_
 def test_a_worse_model_is_not_switched(indexed: Index) -> None:
     worse = HashingEmbedder(16)
     report = migrate_model(
-        indexed.store,
+        indexed.admin,
         "planvec_tasks",
         worse,
         apply=True,
@@ -96,13 +96,13 @@ def test_a_worse_model_is_not_switched(indexed: Index) -> None:
     )
     assert not report.switched and report.problems
     assert any("quality" in p for p in report.problems)
-    assert resolve_collection(indexed.store, "planvec_tasks") == report.live_before
+    assert resolve_collection(indexed.admin, "planvec_tasks") == report.live_before
     assert [h.key for h in indexed.search(QUERY, limit=1)] == ["1.1.2"]
 
 
 def test_same_model_is_refused(indexed: Index) -> None:
     with pytest.raises(ConfigError, match="nothing to migrate"):
-        migrate_model(indexed.store, "planvec_tasks", HashingEmbedder(384), apply=True)
+        migrate_model(indexed.admin, "planvec_tasks", HashingEmbedder(384), apply=True)
 
 
 def test_open_index_follows_the_embedded_alias(
@@ -125,7 +125,7 @@ def test_open_index_follows_the_embedded_alias(
 def test_restoring_an_aliased_index_keeps_the_alias(indexed: Index, tmp_path: Path) -> None:
     from planvec.backup.transfer import export_collection, import_archive
 
-    store = indexed.store
+    store = indexed.admin
     report = migrate_model(store, "planvec_tasks", NEW, apply=True, lexical=LexicalEncoder())
     live = resolve_collection(store, "planvec_tasks")
     export_collection(store, live, tmp_path / "a.tar", logical="planvec_tasks")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from planvec.catalogue.dsn import redact_dsn, scrub
 from planvec.catalogue.status import AGREED, CONFLICT, FROM_DB, FROM_PLAN, UNCHANGED, reconcile
+from planvec.redact import redact_dsn, scrub
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
+from planvec.embedding_recipe import VOLATILE_FIELDS
 from planvec.index import Index, sources_for
-from planvec.points import VOLATILE_FIELDS
 from planvec.store import open_store
 from planvec.store.base import VectorStore
+from planvec.text.lexical import LexicalEncoder
 
 ROADMAP = """\
 # Roadmap v3
@@ -85,7 +85,7 @@ Snapshot = dict[str, tuple[Any, ...]]
 def _snapshot(index: Index) -> Snapshot:
     """Every point: payload without volatile fields, dense vector rounded, sparse vector."""
     out: Snapshot = {}
-    for p in index.store.scroll(index.collection, with_vectors=True):
+    for p in index.points.scroll(with_vectors=True):
         payload = {k: v for k, v in p.payload.items() if k not in VOLATILE_FIELDS}
         vector = tuple(round(x, 5) for x in p.vector or [])
         sparse = None

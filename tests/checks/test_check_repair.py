@@ -23,7 +23,7 @@ class Points:
     """The points of an index, looked up by a fragment of their text."""
 
     def __init__(self, index: Index) -> None:
-        self.all = list(index.store.scroll(index.collection, with_vectors=True))
+        self.all = list(index.points.scroll(with_vectors=True))
 
     def __getitem__(self, fragment: str) -> PointRecord:
         (match,) = [p for p in self.all if fragment in str(p.payload["text"])]
@@ -73,7 +73,7 @@ def test_check_names_every_damage_and_repair_restores_a_clean_index(
     base = pts["Traduire l'interface en espagnol"]
     orphan_id, dup_id = point_id("test", "orphan"), point_id("test", "duplicate")
     ghost_ids = [point_id("test", "ghost", str(i)) for i in range(2)]
-    index.store.delete(index.collection, ids=[gone.id])  # missing
+    index.points.delete([gone.id])  # missing
     damage = [  # one upsert: every store write flushes
         changed(status, payload=dict(status.payload, status="done")),  # stale payload
         changed(text, payload=dict(text.payload, text="other", embed_hash="0" * 64)),
@@ -92,7 +92,7 @@ def test_check_names_every_damage_and_repair_restores_a_clean_index(
             for gid in ghost_ids
         ],  # orphan plan
     ]
-    index.store.upsert(index.collection, damage)
+    index.points.upsert(damage)
 
     report = check_index(index, sources_for([plan_tree]))
     found = kinds_by_id(report)
@@ -174,12 +174,12 @@ def test_vector_is_compared_with_the_embedding_cache(
     from planvec.checks.verify import CheckOptions
     from planvec.embed.cache import EmbeddingCache
 
-    pts = list(index.store.scroll(index.collection, with_vectors=True))
+    pts = list(index.points.scroll(with_vectors=True))
     cache = EmbeddingCache(tmp_path / "emb.sqlite")
     model_id = index.embedder.model_id
-    from planvec.points import embedding_text_of
+    from planvec.embedding_recipe import embedding_text_of
 
-    # what the index embedded for each task: the recipe of planvec.points, not the raw text
+    # what the index embedded for each task: the embedding recipe, not the raw text
     refs = index.embedder.embed([embedding_text_of(str(p.payload["text"])) for p in pts])
     cache.put_many(
         model_id,
@@ -216,7 +216,7 @@ def test_missing_collection_is_a_problem_not_a_crash(
     assert report.summary() == {"collection_missing": 1} and report.exit_code == 1
     result = repair_index(index, sources_for([plan_tree]), apply=True)
     assert result.after is not None and result.after.status == "ok"
-    assert index.store.count(index.collection) == 12
+    assert index.points.count() == 12
 
 
 def test_plans_that_fail_to_parse_keep_their_points(index: Index, plan_tree: Path) -> None:
@@ -249,10 +249,10 @@ def test_without_plans_repair_only_deletes(index: Index) -> None:
         pts["Review security policies"], id=point_id("test", "stray"), payload={"text": "no plan"}
     )
     zero = changed(pts["Archive old dashboards"], vector=[0.0] * 384)
-    index.store.upsert(index.collection, [stray, zero])
+    index.points.upsert([stray, zero])
     dry = repair_index(index, None)
     assert dry.plan.delete == {str(stray.id): "orphan_task"}
     assert [f.kind for f in dry.plan.unrepairable] == ["vector_zero"]
     done = repair_index(index, None, apply=True)
     assert done.after is not None and done.after.summary() == {"vector_zero": 1}
-    assert index.store.count(index.collection) == 12
+    assert index.points.count() == 12

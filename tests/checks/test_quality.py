@@ -9,15 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from planvec.checks.quality import (
-    METRICS,
-    QualityOptions,
-    compare_baseline,
-    load_baseline,
-    load_probes,
-    measure_quality,
-    save_baseline,
-)
+from planvec.checks.baseline import compare_baseline, load_baseline, save_baseline
+from planvec.checks.quality import METRICS, QualityOptions, load_probes, measure_quality
 from planvec.cli.main import cli
 from planvec.errors import CheckFailed, ConfigError
 from planvec.index import Index, sources_for
@@ -68,10 +61,8 @@ def test_a_drop_beyond_the_threshold_is_an_alert(index: Index, tmp_path: Path) -
 
 def test_damaged_vectors_show_in_statistics_and_alert(index: Index) -> None:
     baseline = measure_quality(index).baseline_dict()
-    point = next(index.store.scroll(index.collection, with_vectors=True))
-    index.store.upsert(
-        index.collection, [PointRecord(point.id, [0.0] * 384, point.payload, point.sparse)]
-    )
+    point = next(index.points.scroll(with_vectors=True))
+    index.points.upsert([PointRecord(point.id, [0.0] * 384, point.payload, point.sparse)])
     report = measure_quality(index)
     assert report.vectors["zero"] == 1
     assert any("damaged vectors" in a for a in compare_baseline(report, baseline))
@@ -97,8 +88,8 @@ def test_swapping_in_a_worse_model_raises_the_alert(plan_tree: Path, tmp_path: P
     """Baseline with the real model; the same plans indexed with the hashing embedder fall
     below it on the paraphrase probes: alert, exit code 1."""
     from planvec.embed.factory import make_embedder
-    from planvec.embed.lexical import LexicalEncoder
     from planvec.store import open_store
+    from planvec.text.lexical import LexicalEncoder
 
     store = open_store(index_dir=tmp_path / "real")
     try:

@@ -55,8 +55,8 @@ def test_reembedding_sample_is_bounded() -> None:
 
 def test_payload_comparison_agrees_with_payload_hash() -> None:
     """Pass 2 compares payloads as JSON values instead of hashing each stored payload."""
-    from planvec.checks.verify import _same_payload
-    from planvec.points import payload_hash
+    from planvec.checks.compare import _same_payload
+    from planvec.embedding_recipe import payload_hash
 
     expected = {
         "checked": True,

@@ -17,11 +17,11 @@ from click.testing import CliRunner
 
 from planvec.cli.main import cli
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
 from planvec.index import Index
 from planvec.records import Plan, SourceFailure
 from planvec.roots import RootedPlanSource
 from planvec.store import open_store
+from planvec.text.lexical import LexicalEncoder
 
 REPO = Path(__file__).resolve().parents[2]
 PLANS = REPO / "examples" / "plans"

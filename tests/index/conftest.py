@@ -9,9 +9,9 @@ import pytest
 
 from planvec.embed.cache import CachedEmbedder, EmbeddingCache
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
 from planvec.index import Index
 from planvec.store import open_store
+from planvec.text.lexical import LexicalEncoder
 
 ROADMAP = """\
 # Roadmap v3

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 
 from planvec.cli.main import cli
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
 from planvec.errors import DeleteRefused
 from planvec.guard import DeleteGuard, trips
 from planvec.index import Index
 from planvec.store import open_store
+from planvec.text.lexical import LexicalEncoder
 
 EXTRA = "# Extra\n\n" + "".join(f"- [ ] Tâche supplémentaire numéro {i}\n" for i in range(12))
 

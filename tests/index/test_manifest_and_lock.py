@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
 from planvec.errors import CollectionNotFound, IndexLocked, IndexMismatch
 from planvec.index import Index, open_index, sources_for
 from planvec.manifest import SCHEMA_VERSION
 from planvec.settings import load_settings
 from planvec.store import open_store
+from planvec.text.lexical import LexicalEncoder
 
 
 def test_other_dimension_is_refused_with_the_fix(plan_tree: Path, tmp_path: Path) -> None:

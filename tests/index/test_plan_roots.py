@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 from planvec.cli.main import cli
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
 from planvec.index import Index, sources_for
 from planvec.roots import project_root, resolve_root
 from planvec.store import open_store
+from planvec.text.lexical import LexicalEncoder
 
 PHASE = "# Phase {n}\n\n- [ ] Tâche A de la phase {n}\n- [ ] Tâche B de la phase {n}\n"
 

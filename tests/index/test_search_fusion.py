@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planvec.embed.lexical import LexicalEncoder
 from planvec.errors import ConfigError
 from planvec.index import Index, sources_for
 from planvec.search import Searcher
+from planvec.text.lexical import LexicalEncoder
 
 # word -> concept weights over 3 dimensions; a text with no known word points along a 4th
 _CONCEPTS = {
@@ -107,7 +107,7 @@ def test_fusion_weights_order_the_sides(
     fleet_index: Index, weights: tuple[float, float], first: str
 ) -> None:
     searcher = Searcher(
-        fleet_index.store,
+        fleet_index.admin,
         fleet_index.collection,
         fleet_index.embedder,
         lexical=fleet_index.lexical,
@@ -123,7 +123,7 @@ def test_fusion_weights_order_the_sides(
 def test_bad_fusion_settings_are_rejected(fleet_index: Index) -> None:
     with pytest.raises(ConfigError):
         Searcher(
-            fleet_index.store,
+            fleet_index.admin,
             fleet_index.collection,
             fleet_index.embedder,
             lexical=None,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from planvec.embedding_recipe import VOLATILE_FIELDS
 from planvec.index import Index, sources_for
-from planvec.points import VOLATILE_FIELDS
 
 IndexFactory = Callable[..., Index]
 
@@ -17,7 +17,7 @@ IndexFactory = Callable[..., Index]
 def snapshot(index: Index) -> dict[str, tuple[Any, ...]]:
     """Every point: payload without volatile fields, its vector rounded, its sparse vector."""
     out = {}
-    for p in index.store.scroll(index.collection, with_vectors=True):
+    for p in index.points.scroll(with_vectors=True):
         payload = {k: v for k, v in p.payload.items() if k not in VOLATILE_FIELDS}
         assert p.vector is not None
         sparse = (
@@ -33,8 +33,8 @@ def sync(index: Index, root: Path, **kw: Any) -> dict[str, Any]:
 
 def clean_state(root: Path, make_index: IndexFactory, tmp_path: Path) -> dict[str, Any]:
     from planvec.embed.hashing import HashingEmbedder
-    from planvec.embed.lexical import LexicalEncoder
     from planvec.store import open_store
+    from planvec.text.lexical import LexicalEncoder
 
     store = open_store(index_dir=tmp_path / "clean-index")
     try:

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
+from planvec.embedding_recipe import VOLATILE_FIELDS
 from planvec.index import Index, sources_for
-from planvec.points import VOLATILE_FIELDS
 from planvec.store import open_store
+from planvec.text.lexical import LexicalEncoder
 
 IndexFactory = Callable[..., Index]
 

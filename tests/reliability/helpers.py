@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
+from planvec.embedding_recipe import VOLATILE_FIELDS
 from planvec.index import Index
-from planvec.points import VOLATILE_FIELDS
 from planvec.store.base import VectorStore
+from planvec.text.lexical import LexicalEncoder
 
 from .conftest import CORPUS, REPO
 

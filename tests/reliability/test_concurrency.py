@@ -26,14 +26,14 @@ import pytest
 
 from planvec.backup.model_migration import migrate_model
 from planvec.embed.hashing import HashingEmbedder
-from planvec.embed.lexical import LexicalEncoder
+from planvec.embedding_recipe import embedding_text_of, text_embed_hash
 from planvec.errors import CollectionNotFound
 from planvec.index import Index, sources_for
 from planvec.lock import WriteLock, lock_path_for
-from planvec.points import embedding_text_of, text_embed_hash
 from planvec.store import open_store
 from planvec.store.aliases import resolve_collection
 from planvec.store.base import VectorStore
+from planvec.text.lexical import LexicalEncoder
 
 from .conftest import Figures, full_run
 from .helpers import diff_counts, make_index, plan_slice, snapshot

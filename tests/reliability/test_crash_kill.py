@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from planvec.points import VOLATILE_FIELDS
+from planvec.embedding_recipe import VOLATILE_FIELDS
 from planvec.store import open_store
 
 from .conftest import Figures

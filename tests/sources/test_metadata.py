@@ -8,7 +8,7 @@ import pytest
 
 from planvec.sources.markdown_plans import parse_plan
 from planvec.sources.metadata import extract_metadata, task_key
-from planvec.sources.text_clean import clean_text
+from planvec.text.clean import clean_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "plans"
 

@@ -4,7 +4,8 @@ switching an index to another embedding model (see docs/backup.md).
 Importing this package is cheap; the store and the models load on first use.
 """
 
-from planvec.backup.archive import ARCHIVE_VERSION, Archive, read_archive
+from planvec.backup.archive import Archive, read_archive
+from planvec.backup.archive_format import ARCHIVE_VERSION
 from planvec.backup.ops import (
     export_index,
     import_index,

@@ -22,133 +22,51 @@ regular files with the expected names, no duplicates), sizes are bounded, every 
 hashed against SHA256SUMS, SHA256SUMS against the header, and every point line is parsed and
 validated, all before the caller writes anything. A newer ``archive_version`` is refused.
 API keys are never written: an archive holds points and the manifest only.
+
+The format itself (names, limits, point encoding, safe tar reading) is in
+``planvec.backup.archive_format``.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import gzip
 import hashlib
 import io
 import json
 import os
-import re
 import tarfile
 import tempfile
-import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
-
+from planvec.backup.archive_format import (
+    _JSON_MEMBERS,
+    ARCHIVE_VERSION,
+    CACHE_REF,
+    CHECKSUMS,
+    CHUNK_POINTS,
+    FORMAT,
+    HEADER,
+    MANIFEST,
+    MAX_CHUNK_BYTES,
+    MAX_JSON_BYTES,
+    SYNC_STATE,
+    _checked_members,
+    _json,
+    _open_tar,
+    _parse_chunk,
+    _parse_sums,
+    _read_member,
+    content_digest,
+    encode_point,
+    point_digest,
+)
 from planvec.errors import ArchiveError, ConfigError
 from planvec.manifest import SCHEMA_VERSION, now_iso
-from planvec.records import stable_json
-from planvec.store.base import PointId, PointRecord, SparseVector
-
-FORMAT = "planvec-archive"
-#: Bump when the layout changes; readers refuse archives with a larger version.
-ARCHIVE_VERSION = 1
-HEADER = "planvec-archive.json"
-CHECKSUMS = "SHA256SUMS"
-MANIFEST = "manifest.json"
-SYNC_STATE = "sync_state.json"
-CACHE_REF = "embedding_cache.json"
-CHUNK_POINTS = 2048
-_CHUNK_NAME = re.compile(r"^points/(\d{6})\.jsonl\.gz$")
-_JSON_MEMBERS = (HEADER, CHECKSUMS, MANIFEST, SYNC_STATE, CACHE_REF)
-#: Bounds that stop a hostile archive from exhausting memory.
-MAX_JSON_BYTES = 64 << 20
-MAX_CHUNK_BYTES = 512 << 20
-MAX_CHUNK_INFLATED = 1 << 30
-
-
-# -- encoding ---------------------------------------------------------------------------------
-
-
-def _b64_floats(values: Iterable[float], dtype: str = "<f4") -> str:
-    return base64.b64encode(np.asarray(list(values), dtype=dtype).tobytes()).decode("ascii")
-
-
-def _floats_b64(text: Any, where: str, dtype: str = "<f4") -> list[float]:
-    if not isinstance(text, str):
-        raise ArchiveError(f"{where}: vector is not base64 text")
-    try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except (ValueError, UnicodeEncodeError) as exc:
-        raise ArchiveError(f"{where}: vector is not valid base64") from exc
-    width = np.dtype(dtype).itemsize
-    if len(raw) % width:
-        raise ArchiveError(f"{where}: vector bytes are not a whole number of floats")
-    return np.frombuffer(raw, dtype=dtype).tolist()  # type: ignore[no-any-return]
-
-
-def encode_point(point: PointRecord) -> dict[str, Any]:
-    """The JSON object of one point in a chunk."""
-    out: dict[str, Any] = {"id": point.id, "payload": point.payload}
-    if point.vector is not None:
-        out["vector"] = _b64_floats(point.vector)
-    if point.sparse is not None:
-        out["sparse"] = {
-            "indices": list(point.sparse.indices),
-            "values": _b64_floats(point.sparse.values, "<f8"),
-        }
-    return out
-
-
-def decode_point(obj: Any, where: str, dimension: int) -> PointRecord:
-    """A ``PointRecord`` from one chunk line, validated; ``ArchiveError`` otherwise."""
-    if not isinstance(obj, dict):
-        raise ArchiveError(f"{where}: a point line is not a JSON object")
-    pid = obj.get("id")
-    if (
-        isinstance(pid, bool)
-        or not isinstance(pid, (str, int))
-        or (isinstance(pid, int) and pid < 0)
-    ):
-        raise ArchiveError(f"{where}: invalid point id {pid!r}")
-    payload = obj.get("payload")
-    if not isinstance(payload, dict):
-        raise ArchiveError(f"{where}: point {pid} has no payload object")
-    vector = None
-    if "vector" in obj:
-        vector = _floats_b64(obj["vector"], where)
-        if len(vector) != dimension:
-            raise ArchiveError(
-                f"{where}: point {pid} has a {len(vector)}-d vector, the archive says {dimension}"
-            )
-    sparse = None
-    if obj.get("sparse") is not None:
-        sp = obj["sparse"]
-        indices = sp.get("indices") if isinstance(sp, dict) else None
-        if not isinstance(indices, list) or not all(
-            isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 2**32 for i in indices
-        ):
-            raise ArchiveError(f"{where}: point {pid} has invalid sparse indices")
-        values = _floats_b64(sp.get("values"), where, "<f8")
-        if len(values) != len(indices):
-            raise ArchiveError(f"{where}: point {pid} sparse indices/values differ in length")
-        sparse = SparseVector(tuple(indices), tuple(values))
-    return PointRecord(id=pid, vector=vector, payload=payload, sparse=sparse)
-
-
-def point_digest(pid: PointId, payload: Mapping[str, Any]) -> str:
-    """Hash of one point's id and payload (the unit of ``content_digest``)."""
-    return hashlib.sha256(f"{pid}\x00{stable_json(dict(payload))}".encode()).hexdigest()
-
-
-def content_digest(digests: Iterable[str]) -> str:
-    """Order-independent digest of a collection: sha256 of its sorted point digests."""
-    total = hashlib.sha256()
-    for item in sorted(digests):
-        total.update(item.encode("ascii"))
-    return total.hexdigest()
-
-
-# -- writing ----------------------------------------------------------------------------------
+from planvec.store.base import PointRecord
 
 
 @dataclass
@@ -276,106 +194,6 @@ class Archive:
                 yield _parse_chunk(data, name, self.dimension)
 
 
-@contextlib.contextmanager
-def _open_tar(path: Path) -> Iterator[tarfile.TarFile]:
-    try:
-        with tarfile.open(path, mode="r:") as tar:
-            yield tar
-    except FileNotFoundError as exc:
-        raise ArchiveError(f"archive {path} does not exist") from exc
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        raise ArchiveError(
-            f"{path} is truncated or not a planvec archive ({exc}): use the complete file "
-            "written by `planvec export`"
-        ) from exc
-
-
-def _safe_name(name: str) -> bool:
-    if name.startswith(("/", "\\")) or "\\" in name or "\x00" in name:
-        return False
-    parts = name.split("/")
-    if any(p in ("", ".", "..") for p in parts):
-        return False
-    return name in _JSON_MEMBERS or bool(_CHUNK_NAME.match(name))
-
-
-def _checked_members(tar: tarfile.TarFile) -> dict[str, tarfile.TarInfo]:
-    """Every member, after checking names, types and sizes; ``ArchiveError`` otherwise."""
-    members: dict[str, tarfile.TarInfo] = {}
-    for info in tar.getmembers():
-        if not _safe_name(info.name):
-            raise ArchiveError(
-                f"archive member {info.name!r} is not allowed (absolute path, '..', or an "
-                "unknown name): refusing the archive"
-            )
-        if not info.isreg():
-            raise ArchiveError(
-                f"archive member {info.name!r} is a link, device or directory: refusing it"
-            )
-        if info.name in members:
-            raise ArchiveError(f"archive member {info.name!r} occurs twice: refusing it")
-        limit = MAX_JSON_BYTES if info.name in _JSON_MEMBERS else MAX_CHUNK_BYTES
-        if info.size > limit:
-            raise ArchiveError(f"archive member {info.name!r} is too large ({info.size} bytes)")
-        members[info.name] = info
-    return members
-
-
-def _read_member(tar: tarfile.TarFile, info: tarfile.TarInfo, limit: int) -> bytes:
-    handle = tar.extractfile(info)
-    if handle is None:
-        raise ArchiveError(f"archive member {info.name!r} cannot be read")
-    data = handle.read(limit + 1)
-    if len(data) != info.size:
-        raise ArchiveError(f"archive member {info.name!r} is truncated")
-    return data
-
-
-def _json(data: bytes, name: str) -> dict[str, Any]:
-    try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ArchiveError(f"archive member {name} is not valid JSON") from exc
-    if not isinstance(value, dict):
-        raise ArchiveError(f"archive member {name} is not a JSON object")
-    return value
-
-
-def _inflate(data: bytes, name: str) -> bytes:
-    inflater = zlib.decompressobj(wbits=31)
-    try:
-        out = inflater.decompress(data, MAX_CHUNK_INFLATED)
-    except zlib.error as exc:
-        raise ArchiveError(f"archive member {name} is not valid gzip") from exc
-    if inflater.unconsumed_tail or not inflater.eof:
-        raise ArchiveError(f"archive member {name} is truncated or too large once inflated")
-    return out
-
-
-def _parse_chunk(data: bytes, name: str, dimension: int) -> list[PointRecord]:
-    points = []
-    for number, line in enumerate(_inflate(data, name).splitlines(), 1):
-        where = f"{name} line {number}"
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            raise ArchiveError(f"{where}: not valid JSON") from exc
-        points.append(decode_point(obj, where, dimension))
-    return points
-
-
-def _parse_sums(data: bytes) -> dict[str, tuple[str, int]]:
-    sums: dict[str, tuple[str, int]] = {}
-    for line in data.decode("ascii", "replace").splitlines():
-        parts = line.split("  ")
-        if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{64}", parts[0]):
-            raise ArchiveError(f"{CHECKSUMS} has a malformed line: {line[:80]!r}")
-        if not parts[1].isdigit() or not _safe_name(parts[2]):
-            raise ArchiveError(f"{CHECKSUMS} has a malformed line: {line[:80]!r}")
-        sums[parts[2]] = (parts[0], int(parts[1]))
-    return sums
-
-
 def read_archive(path: Path) -> Archive:
     """Open and fully verify an archive before anything is written anywhere.
 
@@ -391,38 +209,8 @@ def read_archive(path: Path) -> Archive:
     path = Path(path)
     with _open_tar(path) as tar:
         members = _checked_members(tar)
-        for required in _JSON_MEMBERS:
-            if required not in members:
-                raise ArchiveError(f"{path} has no {required}: truncated or not a planvec archive")
-        header = _json(_read_member(tar, members[HEADER], MAX_JSON_BYTES), HEADER)
-        if header.get("format") != FORMAT:
-            raise ArchiveError(f"{path} is not a planvec archive (format {header.get('format')!r})")
-        version = header.get("archive_version")
-        if not isinstance(version, int) or version > ARCHIVE_VERSION:
-            raise ArchiveError(
-                f"{path} was written by a newer planvec (archive version {version}, this planvec "
-                f"reads up to {ARCHIVE_VERSION}): upgrade planvec (pip install -U planvec)"
-            )
-        sums_data = _read_member(tar, members[CHECKSUMS], MAX_JSON_BYTES)
-        if hashlib.sha256(sums_data).hexdigest() != header.get("checksums_sha256"):
-            raise ArchiveError(f"{path}: {CHECKSUMS} does not match the header: tampered with")
-        sums = _parse_sums(sums_data)
-        listed = set(sums) | {HEADER, CHECKSUMS}
-        if set(members) != listed:
-            extra = sorted(set(members) ^ listed)
-            raise ArchiveError(f"{path}: members and {CHECKSUMS} disagree ({', '.join(extra[:5])})")
-        small: dict[str, dict[str, Any]] = {}
-        chunk_sums: dict[str, str] = {}
-        for name, (digest, size) in sorted(sums.items()):
-            info = members[name]
-            limit = MAX_JSON_BYTES if name in _JSON_MEMBERS else MAX_CHUNK_BYTES
-            data = _read_member(tar, info, limit)
-            if len(data) != size or hashlib.sha256(data).hexdigest() != digest:
-                raise ArchiveError(f"{path}: checksum of {name} does not match: tampered with")
-            if name in _JSON_MEMBERS:
-                small[name] = _json(data, name)
-            else:
-                chunk_sums[name] = digest
+        header, sums = _read_header(path, tar, members)
+        small, chunk_sums = _verify_members(path, tar, members, sums)
         archive = Archive(
             path=path,
             header=header,
@@ -434,9 +222,8 @@ def read_archive(path: Path) -> Archive:
         _check_manifest(archive)
         count, digests = 0, []
         for name in sorted(chunk_sums):
-            for point in _parse_chunk(
-                _read_member(tar, members[name], MAX_CHUNK_BYTES), name, archive.dimension
-            ):
+            data = _read_member(tar, members[name], MAX_CHUNK_BYTES)
+            for point in _parse_chunk(data, name, archive.dimension):
                 count += 1
                 digests.append(point_digest(point.id, point.payload))
     if count != archive.points or len(chunk_sums) != header.get("chunks"):
@@ -444,6 +231,53 @@ def read_archive(path: Path) -> Archive:
     if content_digest(digests) != header.get("content_digest"):
         raise ArchiveError(f"{path}: the points do not match the header digest: tampered with")
     return archive
+
+
+def _read_header(
+    path: Path, tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo]
+) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
+    """The header (format and version checked) and SHA256SUMS (checked against it)."""
+    for required in _JSON_MEMBERS:
+        if required not in members:
+            raise ArchiveError(f"{path} has no {required}: truncated or not a planvec archive")
+    header = _json(_read_member(tar, members[HEADER], MAX_JSON_BYTES), HEADER)
+    if header.get("format") != FORMAT:
+        raise ArchiveError(f"{path} is not a planvec archive (format {header.get('format')!r})")
+    version = header.get("archive_version")
+    if not isinstance(version, int) or version > ARCHIVE_VERSION:
+        raise ArchiveError(
+            f"{path} was written by a newer planvec (archive version {version}, this planvec "
+            f"reads up to {ARCHIVE_VERSION}): upgrade planvec (pip install -U planvec)"
+        )
+    sums_data = _read_member(tar, members[CHECKSUMS], MAX_JSON_BYTES)
+    if hashlib.sha256(sums_data).hexdigest() != header.get("checksums_sha256"):
+        raise ArchiveError(f"{path}: {CHECKSUMS} does not match the header: tampered with")
+    return header, _parse_sums(sums_data)
+
+
+def _verify_members(
+    path: Path,
+    tar: tarfile.TarFile,
+    members: dict[str, tarfile.TarInfo],
+    sums: dict[str, tuple[str, int]],
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Every member hashed against SHA256SUMS: the small JSON ones, and the chunk digests."""
+    listed = set(sums) | {HEADER, CHECKSUMS}
+    if set(members) != listed:
+        extra = sorted(set(members) ^ listed)
+        raise ArchiveError(f"{path}: members and {CHECKSUMS} disagree ({', '.join(extra[:5])})")
+    small: dict[str, dict[str, Any]] = {}
+    chunk_sums: dict[str, str] = {}
+    for name, (digest, size) in sorted(sums.items()):
+        limit = MAX_JSON_BYTES if name in _JSON_MEMBERS else MAX_CHUNK_BYTES
+        data = _read_member(tar, members[name], limit)
+        if len(data) != size or hashlib.sha256(data).hexdigest() != digest:
+            raise ArchiveError(f"{path}: checksum of {name} does not match: tampered with")
+        if name in _JSON_MEMBERS:
+            small[name] = _json(data, name)
+        else:
+            chunk_sums[name] = digest
+    return small, chunk_sums
 
 
 def _check_manifest(archive: Archive) -> None:

@@ -168,8 +168,7 @@ def _migrate(
     tasks = [t for plan in plans for t in plan.tasks]
     ids = [t.id for t in tasks]
     report.present = sum(
-        len(index.store.retrieve(index.collection, ids[i : i + 512]))
-        for i in range(0, len(ids), 512)
+        len(index.points.retrieve(ids[i : i + 512])) for i in range(0, len(ids), 512)
     )
     check = check_index(index, source)
     report.check = {"status": check.status, "exit_code": check.exit_code,
@@ -212,7 +211,7 @@ def _would_delete(index: Index, plans: list[Plan]) -> dict[str, int]:
     for plan in plans:
         ids = {t.id for t in plan.tasks}
         flt = Filter(must=(MatchValue("plan", plan.path),))
-        stored = index.store.scroll(index.collection, filter=flt, with_payload=("plan",))
+        stored = index.points.scroll(filter=flt, with_payload=("plan",))
         extra = sum(1 for p in stored if str(p.id) not in ids)
         if extra:
             out[plan.path] = extra

@@ -31,10 +31,10 @@ from planvec.backup.legacy_stored import (
     stored_plan,
     stored_task,
 )
-from planvec.points import clean_task_text
 from planvec.records import Plan, SourceFailure, Task
 from planvec.sources.files import decode, discover, read_plan
 from planvec.sources.markdown_plans import IdMaker  # the parser's id scheme, not a copy
+from planvec.text.clean import clean_task_text
 
 #: Folder for tasks of an unresolved name that is also a real plan's path.
 UNRESOLVED_DIR = "legacy-unresolved"

@@ -37,11 +37,11 @@ from typing import Any
 
 import numpy as np
 
-from planvec.embed.base import Embedder
+from planvec.embed.base import Embedder, embed_keyed
+from planvec.embedding_recipe import embedding_text_of, payload_hash, text_embed_hash
 from planvec.errors import ConfigError, StoreError
 from planvec.index import Index, LexicalEncoder
 from planvec.manifest import new_manifest, now_iso
-from planvec.points import embedding_text_of, payload_hash, text_embed_hash
 from planvec.store.aliases import resolve_collection
 from planvec.store.base import PointRecord, SupportsAliases, VectorStore
 
@@ -129,11 +129,7 @@ def build_collection(
             (text_embed_hash(str(p.payload.get("text", "")), embedder.family), t)
             for p, t in zip(page, texts, strict=True)
         ]
-        embed_hashed = getattr(embedder, "embed_hashed", None)
-        if embed_hashed is not None:
-            vectors, computed = embed_hashed(items)
-        else:
-            vectors, computed = embedder.embed(texts), len(texts)
+        vectors, computed = embed_keyed(embedder, items)
         points = []
         for point, (digest, _), vector in zip(page, items, vectors, strict=True):
             payload = dict(point.payload)
@@ -167,10 +163,6 @@ def build_collection(
     return written, embedded
 
 
-def _ids(store: VectorStore, name: str) -> set[str]:
-    return {str(p.id) for p in store.scroll(name, with_payload=False)}
-
-
 def verify_collection(
     old: Index,
     new: Index,
@@ -184,11 +176,13 @@ def verify_collection(
     Returns:
         (check summary, quality summary, problems) - no problem means "safe to switch".
     """
-    from planvec.checks.quality import QualityOptions, compare_baseline, measure_quality
+    from planvec.checks.baseline import compare_baseline
+    from planvec.checks.quality import QualityOptions, measure_quality
     from planvec.checks.verify import check_index
 
     problems: list[str] = []
-    if _ids(old.store, old.collection) != _ids(new.store, new.collection):
+    ids = [{str(p.id) for p in i.points.scroll(with_payload=False)} for i in (old, new)]
+    if ids[0] != ids[1]:
         problems.append("the new collection does not hold exactly the ids of the live one")
     check = check_index(new)
     check_info = {"status": check.status, "summary": check.summary(), "error": check.error}
@@ -239,7 +233,7 @@ def migrate_model(
         ConfigError: the store has no aliases, or the index already uses this model.
     """
     started = time.perf_counter()
-    aliases = _aliases(store)
+    _aliases(store)  # fail fast: a store without aliases cannot switch
     live = resolve_collection(store, logical)
     old = Index(store, old_embedder or embedder, collection=live, lexical=lexical)
     manifest = old.manifest
@@ -259,7 +253,30 @@ def migrate_model(
     if not apply:
         report.seconds = time.perf_counter() - started
         return report
-    target = report.new_collection
+    _build_verify_switch(
+        store, old, embedder, report, old_embedder=old_embedder, lexical=lexical,
+        max_quality_drop=max_quality_drop, batch_size=batch_size, progress=progress,
+    )  # fmt: skip
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build_verify_switch(
+    store: VectorStore,
+    old: Index,
+    embedder: Embedder,
+    report: ModelMigrationReport,
+    *,
+    old_embedder: Embedder | None,
+    lexical: LexicalEncoder | None,
+    max_quality_drop: float,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """The applied part of ``migrate_model``: build the new collection, verify, switch."""
+    manifest = old.manifest or {}
+    live, logical = old.collection, report.logical
+    target = str(report.new_collection)
     report.points, report.embedded = build_collection(
         store, live, target, embedder, batch_size=batch_size, progress=progress
     )
@@ -274,12 +291,10 @@ def migrate_model(
             f"not switched: {target!r} is kept for inspection; `planvec migrate-model "
             "--delete-old` removes it"
         )
-    if report.verified:
-        _switch(store, aliases, logical, live, target, old_manifest=manifest)
-        report.switched = True
-        report.live_after = resolve_collection(store, logical)
-    report.seconds = time.perf_counter() - started
-    return report
+        return
+    _switch(store, _aliases(store), logical, live, target, old_manifest=manifest)
+    report.switched = True
+    report.live_after = resolve_collection(store, logical)
 
 
 def _compatible(manifest: dict[str, Any], embedder: Embedder) -> bool:

@@ -25,25 +25,22 @@ from planvec.backup.model_migration import (
 )
 from planvec.backup.transfer import ExportReport, ImportReport, export_collection, import_archive
 from planvec.errors import ConfigError, EmbedError
-from planvec.lock import WriteLock, lock_path_for
 from planvec.redact import redact_url
 from planvec.settings import Settings, check_qdrant_url
 from planvec.store.base import VectorStore
+from planvec.wiring import open_embedder, open_store, write_lock
 
 log = logging.getLogger(__name__)
 
 
 def open_settings_store(settings: Settings, qdrant_url: str | None = None) -> VectorStore:
     """The store named by ``settings`` (or by ``qdrant_url``, for a legacy source)."""
-    from planvec.opening import store_for
-
-    return store_for(settings, qdrant_url)
+    return open_store(settings, qdrant_url=qdrant_url)
 
 
 @contextlib.contextmanager
 def _locked(settings: Settings, collection: str, wait: bool = False) -> Iterator[None]:
-    path = lock_path_for(settings.index_dir, settings.qdrant_url, collection, settings.cache_dir)
-    with WriteLock(path, wait=wait):
+    with write_lock(settings, collection, wait=wait):
         yield
 
 
@@ -195,8 +192,7 @@ def migrate_model_index(
     Returns:
         A ``ModelMigrationReport``, or the status dict when no action was asked.
     """
-    from planvec.embed.lexical import default_lexical_encoder
-    from planvec.opening import cached_embedder, embedder_for
+    from planvec.text.lexical import default_lexical_encoder
 
     with _locked(settings, settings.collection):
         store = open_settings_store(settings)
@@ -207,16 +203,16 @@ def migrate_model_index(
                 return delete_old(store, settings.collection)
             if to is None:
                 return migration_status(store, settings.collection)
-            from planvec.embed.factory import make_embedder
             from planvec.store.aliases import resolve_collection
 
             manifest = store.read_manifest(resolve_collection(store, settings.collection))
             try:  # the live model, to compare quality; optional
-                old: Any = embedder_for(settings.with_overrides(embedder="auto"), manifest)
+                old: Any = open_embedder(settings, manifest, name="auto")
             except EmbedError as exc:
                 log.warning("live model unavailable (%s): quality is not compared", exc)
                 old = None
-            new = cached_embedder(make_embedder(to, settings.cache_dir), settings)
+            # the target model is a setting like any other (validated, cache dir, plugins)
+            new = open_embedder(settings.with_overrides(embedder=to), cached=True)
             return migrate_model(
                 store, settings.collection, new, apply=apply, old_embedder=old,
                 lexical=default_lexical_encoder(), max_quality_drop=max_quality_drop,

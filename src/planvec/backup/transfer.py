@@ -20,19 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from planvec.backup.archive import (
+from planvec.backup.archive import Archive, ArchiveWriter, read_archive
+from planvec.backup.archive_format import (
     CACHE_REF,
     MANIFEST,
     SYNC_STATE,
-    Archive,
-    ArchiveWriter,
     content_digest,
     point_digest,
-    read_archive,
 )
-from planvec.errors import ArchiveError, CollectionNotFound, ConfigError
-from planvec.manifest import now_iso
-from planvec.points import (
+from planvec.embedding_recipe import (
     BOOL_FIELDS,
     EMBED_RECIPE,
     INTEGER_FIELDS,
@@ -40,8 +36,16 @@ from planvec.points import (
     PAYLOAD_SCHEMA,
     TEXT_FIELDS,
 )
+from planvec.errors import ArchiveError, CollectionNotFound, ConfigError
+from planvec.manifest import now_iso
 from planvec.store.aliases import resolve_collection
-from planvec.store.base import CollectionSpec, PointRecord, SupportsAliases, VectorStore
+from planvec.store.base import (
+    CollectionInfo,
+    CollectionSpec,
+    PointRecord,
+    SupportsAliases,
+    VectorStore,
+)
 
 log = logging.getLogger(__name__)
 
@@ -138,19 +142,7 @@ def export_collection(
         points = store.scroll(collection, with_vectors=True)
         writer.add_points(points if progress is None else _counted(points, info.points, progress))
         writer.add_json(
-            MANIFEST,
-            {
-                "collection": logical or collection,
-                "physical": collection,
-                "backend": store.backend,
-                "info": {
-                    "dimension": info.dimension,
-                    "distance": info.distance,
-                    "sparse": info.sparse,
-                    "named_vectors": info.named_vectors,
-                },
-                "manifest": manifest,
-            },
+            MANIFEST, _manifest_member(store, collection, logical or collection, info, manifest)
         )
         writer.add_json(SYNC_STATE, _sync_state(manifest))
         writer.add_json(CACHE_REF, _cache_ref(manifest, cache_entries))
@@ -183,6 +175,28 @@ def _counted(
         if done % 1000 == 0:
             progress(done, total)
     progress(done, total)
+
+
+def _manifest_member(
+    store: VectorStore,
+    collection: str,
+    logical: str,
+    info: CollectionInfo,
+    manifest: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The archive's ``manifest.json``: names, collection shape and the index manifest."""
+    return {
+        "collection": logical,
+        "physical": collection,
+        "backend": store.backend,
+        "info": {
+            "dimension": info.dimension,
+            "distance": info.distance,
+            "sparse": info.sparse,
+            "named_vectors": info.named_vectors,
+        },
+        "manifest": manifest,
+    }
 
 
 def _sync_state(manifest: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -261,23 +275,47 @@ def import_archive(
         backend=store.backend,
         expected_points=archive.points,
     )
-    existing = store.collection_info(target)
-    if existing is not None and existing.points > 0:
-        if not force:
-            raise ConfigError(
-                f"collection {logical!r} already holds {existing.points} points: import into "
-                "another --collection, or pass --force to replace it"
-            )
-        report.replaced = True
-    if existing is not None and (force or existing.dimension != archive.dimension):
-        store.drop_collection(target)
-    store.ensure_collection(target, archive_spec(archive))
+    report.replaced = _prepare_target(store, target, logical, archive, force=force)
     written = 0
     for chunk in archive.iter_chunks():  # each chunk is read back right after it is written
         written += store.upsert(target, chunk)
         _verify_chunk(store, target, chunk, report, _is_cosine(archive))
         if progress is not None:
             progress(written)
+    _restore_manifest(store, target, archive)
+    aliases = store if isinstance(store, SupportsAliases) else None
+    if target != logical and aliases is not None and aliases.aliases().get(logical) != target:
+        aliases.set_alias(logical, target)  # a server drops aliases with their collection
+    _verify_totals(store, target, archive, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _prepare_target(
+    store: VectorStore, target: str, logical: str, archive: Archive, *, force: bool
+) -> bool:
+    """Create (or, with ``force``, empty) the target; whether existing points were replaced.
+
+    Raises:
+        ConfigError: the target holds points and ``force`` is not set.
+    """
+    existing = store.collection_info(target)
+    replaced = False
+    if existing is not None and existing.points > 0:
+        if not force:
+            raise ConfigError(
+                f"collection {logical!r} already holds {existing.points} points: import into "
+                "another --collection, or pass --force to replace it"
+            )
+        replaced = True
+    if existing is not None and (force or existing.dimension != archive.dimension):
+        store.drop_collection(target)
+    store.ensure_collection(target, archive_spec(archive))
+    return replaced
+
+
+def _restore_manifest(store: VectorStore, target: str, archive: Archive) -> None:
+    """The archived index manifest, with where it was restored from (planvec data only)."""
     index_manifest = archive.manifest.get("manifest")
     if isinstance(index_manifest, dict):
         restored = dict(index_manifest)
@@ -287,12 +325,6 @@ def import_archive(
             "restored_at": now_iso(),
         }
         store.write_manifest(target, restored)
-    aliases = store if isinstance(store, SupportsAliases) else None
-    if target != logical and aliases is not None and aliases.aliases().get(logical) != target:
-        aliases.set_alias(logical, target)  # a server drops aliases with their collection
-    _verify_totals(store, target, archive, report)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def verify_import(store: VectorStore, target: str, archive: Archive, report: ImportReport) -> None:

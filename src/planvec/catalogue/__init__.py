@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from planvec.catalogue.connector import sync_catalogue
 from planvec.catalogue.db import connect, latest_version, migrate, schema_version
-from planvec.catalogue.dsn import redact_dsn
 from planvec.catalogue.report import CatalogueReport, StatusChange, WriteBack
+from planvec.redact import redact_dsn
 
 __all__ = [
     "CatalogueReport",

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from planvec.catalogue import db
-from planvec.catalogue.dsn import redact_dsn
 from planvec.catalogue.report import (
     CatalogueReport,
     Refusal,
@@ -52,6 +51,7 @@ from planvec.catalogue.writeback import (
     unified_diff,
 )
 from planvec.records import ParseWarning, Plan, Task, content_hash, stable_json
+from planvec.redact import redact_dsn
 from planvec.sources.files import discover, read_plan
 
 log = logging.getLogger(__name__)

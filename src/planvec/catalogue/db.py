@@ -2,7 +2,7 @@
 
 Only ``planvec.catalogue`` imports psycopg, lazily, so ``planvec --help`` works without the
 ``catalogue`` extra. Every error raised from here is a ``CatalogueError`` whose message has
-the DSN's password masked (``planvec.catalogue.dsn``).
+the DSN's password masked (``planvec.redact``).
 
 Migrations are the numbered SQL files of ``planvec/catalogue/migrations`` (``001_*.sql``,
 ``002_*.sql``...). Each is applied once, in its own transaction, under a transaction-level
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from planvec.catalogue.dsn import redact_dsn, scrub
 from planvec.errors import CatalogueError
+from planvec.redact import redact_dsn, scrub
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

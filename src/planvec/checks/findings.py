@@ -12,9 +12,13 @@ Every finding has a ``kind`` from ``KINDS`` and says what ``planvec repair`` wou
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from planvec.errors import CheckFailed, PlanvecError
 
 #: Version of the JSON report layout (``schema_version``).
 REPORT_SCHEMA = 1
@@ -208,3 +212,15 @@ class CheckReport:
 
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")[:200]
+
+
+@contextlib.contextmanager
+def check_must_run() -> Iterator[None]:
+    """Any ``PlanvecError`` inside becomes ``CheckFailed`` (exit code 2): a check that
+    cannot run (bad settings, unreachable store, missing index) is not a failed check."""
+    try:
+        yield
+    except CheckFailed:
+        raise
+    except PlanvecError as exc:
+        raise CheckFailed(str(exc)) from exc

@@ -14,28 +14,27 @@ Metrics (all "higher is better" except the vector counters):
 * near-duplicates: sampled tasks whose nearest neighbours in *other* plans score at or above
   ``near_duplicate_threshold`` (listed, capped).
 
-``save_baseline`` keeps the metrics in a small JSON file; ``compare_baseline`` raises an
-alert for every metric that dropped by more than ``alert_drop`` (absolute).
+Baselines (``planvec.checks.baseline``): ``save_baseline`` keeps the metrics in a small JSON
+file; ``compare_baseline`` raises an alert for every metric that dropped by more than
+``alert_drop`` (absolute).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from planvec.errors import CheckFailed, ConfigError, PlanvecError
+from planvec.checks.norms import NormStats
+from planvec.embedding_recipe import embedding_text_of
+from planvec.errors import CheckFailed, PlanvecError
 from planvec.index import Index
 from planvec.manifest import now_iso
-from planvec.points import embedding_text_of
 from planvec.store.base import SearchRequest
 
 #: Version of the baseline/report JSON layout.
@@ -259,40 +258,13 @@ def _scan(index: Index, report: QualityReport, opts: QualityOptions) -> list[_Sa
     """One scroll with vectors: norm/dimension statistics and a reservoir sample."""
     rng = random.Random(opts.seed)
     sample: list[_Sample] = []
-    dims: Counter[int] = Counter()
-    stats = {"n": 0, "zero": 0, "nan": 0, "not_norm": 0, "sum": 0.0, "min": math.inf, "max": 0.0}
-    page: list[list[float]] = []
-
-    def flush() -> None:
-        """Norm statistics of one page of same-sized vectors, vectorized."""
-        if not page:
-            return
-        with np.errstate(invalid="ignore", over="ignore"):
-            norms = np.linalg.norm(np.asarray(page, dtype=np.float32), axis=1)
-        finite = norms[np.isfinite(norms)]
-        stats["nan"] += int(norms.size - finite.size)
-        if finite.size:
-            stats["zero"] += int(np.sum(finite == 0.0))
-            stats["not_norm"] += int(np.sum((finite != 0.0) & (np.abs(finite - 1.0) > 1e-3)))
-            stats["sum"] += float(finite.sum())
-            stats["min"] = min(stats["min"], float(finite.min()))
-            stats["max"] = max(stats["max"], float(finite.max()))
-        page.clear()
-
-    n = 0
-    for point in index.store.scroll(
-        index.collection,
+    stats = NormStats(index.embedder.dimension, opts.page_size)
+    for point in index.points.scroll(
         with_vectors=True,
         with_payload=("plan", "line", "text"),
         batch_size=opts.page_size,
     ):
-        n += 1
-        vector = point.vector or []
-        dims[len(vector)] += 1
-        if len(vector) == index.embedder.dimension:
-            page.append(vector)
-            if len(page) >= opts.page_size:
-                flush()
+        stats.add(point.vector or [])
         p = point.payload
         item = (
             str(point.id),
@@ -303,25 +275,12 @@ def _scan(index: Index, report: QualityReport, opts: QualityOptions) -> list[_Sa
         if len(sample) < opts.sample:
             sample.append(item)
         else:
-            j = rng.randrange(n)
+            j = rng.randrange(stats.count)
             if j < opts.sample:
                 sample[j] = item
-    flush()
-    nan, zero, not_norm = int(stats["nan"]), int(stats["zero"]), int(stats["not_norm"])
-    norm_sum, norm_min, norm_max = stats["sum"], stats["min"], stats["max"]
-    finite = sum(c for d, c in dims.items() if d == index.embedder.dimension) - nan
-    report.points = n
-    report.vectors = {
-        "count": n,
-        "dimensions": {str(d): c for d, c in sorted(dims.items())},
-        "norm_min": round(norm_min, 6) if finite else None,
-        "norm_mean": round(norm_sum / finite, 6) if finite else None,
-        "norm_max": round(norm_max, 6) if finite else None,
-        "not_normalized": int(not_norm),
-        "zero": int(zero),
-        "nan": nan,
-        "wrong_dimension": n - dims.get(index.embedder.dimension, 0),
-    }
+    stats.flush()
+    report.points = stats.count
+    report.vectors = stats.summary()
     return sample
 
 
@@ -332,13 +291,12 @@ def _self_retrieval(
     if not sample:
         report.metrics.update({"self_retrieval_at1": 0.0, "self_retrieval_mrr": 0.0})
         return
-    # embed what the index embedded for these tasks (the recipe of planvec.points)
+    # embed what the index embedded for these tasks (the recipe of planvec.embedding_recipe)
     vectors = index.embedder.embed([embedding_text_of(s[3]) for s in sample])
     at1, rr = 0, 0.0
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for (pid, plan, line, text), vec in zip(sample, vectors, strict=True):
-        hits = index.store.search(
-            index.collection,
+        hits = index.points.search(
             SearchRequest(dense=np.asarray(vec, dtype=np.float32).tolist(), limit=opts.top_k),
         )
         own = next((h.score for h in hits if str(h.id) == pid), None)
@@ -373,80 +331,6 @@ def _self_retrieval(
     report.near_duplicate_pairs = len(pairs)
     ranked = sorted(pairs.values(), key=lambda d: -float(d["score"]))
     report.near_duplicates = ranked[: opts.near_duplicate_limit]
-
-
-def compare_baseline(
-    report: QualityReport, baseline: dict[str, Any], max_drop: float = 0.05
-) -> list[str]:
-    """Compare with a saved baseline; fills ``report.comparison`` and ``report.alerts``.
-
-    Args:
-        report: the current measurement.
-        baseline: a dict written by ``save_baseline``.
-        max_drop: largest acceptable absolute drop of a metric.
-
-    Returns:
-        The alert messages (empty when nothing dropped).
-    """
-    report.baseline = {k: baseline.get(k) for k in ("model", "model_id", "created_at")}
-    metrics = baseline.get("metrics") or {}
-    for name in METRICS:
-        if name not in metrics or name not in report.metrics:
-            continue
-        base, cur = float(metrics[name]), float(report.metrics[name])
-        report.comparison[name] = {"baseline": base, "current": cur, "drop": round(base - cur, 6)}
-        if base - cur > max_drop:
-            report.alerts.append(
-                f"{name} dropped from {base:.3f} to {cur:.3f} (more than {max_drop:.3f}); "
-                f"baseline model {baseline.get('model_id')}, now {report.model_id}"
-            )
-    bad_now = sum(int(report.vectors.get(k, 0) or 0) for k in ("not_normalized", "zero", "nan"))
-    bad_then = sum(
-        int((baseline.get("vectors") or {}).get(k, 0) or 0)
-        for k in ("not_normalized", "zero", "nan")
-    )
-    if bad_now > bad_then:
-        report.alerts.append(
-            f"{bad_now} damaged vectors (zero, NaN or not normalized), "
-            f"baseline had {bad_then}: run `planvec check`"
-        )
-    return report.alerts
-
-
-def save_baseline(report: QualityReport, path: Path) -> None:
-    """Write the report's metrics as a baseline JSON file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            json.dumps(report.baseline_dict(), indent=2, ensure_ascii=False) + "\n",
-            encoding="utf-8",
-        )
-    except OSError as exc:
-        raise ConfigError(f"cannot write the baseline {path}: {exc}") from exc
-
-
-def load_baseline(path: Path) -> dict[str, Any]:
-    """Read a baseline written by ``save_baseline``."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"cannot read the baseline {path}: {exc}; save one with "
-            "`planvec quality --save-baseline FILE`"
-        ) from exc
-    fix = "save a new one with `planvec quality --save-baseline FILE`"
-    if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
-        raise ConfigError(f"{path} is not a planvec quality baseline (no 'metrics'): {fix}")
-    version = data.get("schema_version", 0)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ConfigError(f"{path}: schema_version {version!r} is not an integer: {fix}")
-    if version > QUALITY_SCHEMA:
-        raise ConfigError(f"{path} was written by a newer planvec: upgrade planvec")
-    for name, value in data["metrics"].items():
-        number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-        if name in METRICS and (number is None or not math.isfinite(number)):
-            raise ConfigError(f"{path}: metric {name!r} is {value!r}, not a number: {fix}")
-    return data
 
 
 def _md(text: Any) -> str:

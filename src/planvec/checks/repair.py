@@ -24,12 +24,11 @@ from typing import Any
 
 from planvec.checks.findings import CheckReport, Finding
 from planvec.checks.verify import CheckOptions, check_index
+from planvec.embedding_recipe import finalize_payload, indexable_tasks, task_payload
 from planvec.errors import CheckFailed
 from planvec.index import Index
-from planvec.points import finalize_payload, indexable_tasks, task_payload
 from planvec.records import Plan, Task
 from planvec.sources.base import Source
-from planvec.store.base import Filter, MatchAny
 from planvec.sync import Syncer, SyncReport
 
 log = logging.getLogger(__name__)
@@ -214,31 +213,15 @@ def _apply(
     if repair.rebuild:
         assert source is not None  # plan_repair only plans a rebuild with plans
         log.warning("rebuilding collection %s: %s", index.collection, "; ".join(repair.rebuild))
-        index.store.drop_collection(index.collection)
-        fresh = Index(
-            index.store,
-            index.embedder,
-            collection=index.collection,
-            lexical=index.lexical,
-            location=index.location,
-        )
-        report = fresh.sync(source, batch_size=batch_size)
+        index.drop()
+        report = index.sync(source, batch_size=batch_size)
         written["rebuilt"] = report.added
         return written
-    syncer = Syncer(
-        index.store, index.collection, index.embedder, lexical=index.lexical, batch_size=batch_size
-    )
+    syncer = index.syncer(batch_size=batch_size)
     if source is not None and (repair.upsert or repair.payload):
         _rewrite(syncer, index, source, repair, written, batch_size)
-    ids = list(repair.delete)
-    for start in range(0, len(ids), 1024):
-        index.store.delete(index.collection, ids=ids[start : start + 1024])
-    written["deleted"] = len(ids)
-    for start in range(0, len(repair.delete_plans), 64):
-        names = tuple(repair.delete_plans[start : start + 64])
-        flt = Filter(must=(MatchAny("plan", names),))
-        written["deleted"] += index.store.count(index.collection, flt)
-        index.store.delete(index.collection, filter=flt)
+    written["deleted"] = index.points.delete(list(repair.delete))
+    written["deleted"] += index.points.delete_plans(list(repair.delete_plans))
     return written
 
 
@@ -272,7 +255,7 @@ def _rewrite(
                 else:
                     payloads[task.id] = finalize_payload(payload)
         if payloads:
-            index.store.set_payload(index.collection, payloads)
+            index.points.set_payloads(payloads)
             written["payloads"] += len(payloads)
         if len(batch) >= batch_size:
             written["upserted"] += len(batch)

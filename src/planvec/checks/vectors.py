@@ -20,7 +20,7 @@ import numpy as np
 
 from planvec.checks.findings import CheckReport, Finding
 from planvec.embed.base import Embedder
-from planvec.points import embedding_text_of, text_embed_hash
+from planvec.embedding_recipe import embedding_text_of, text_embed_hash
 from planvec.store.base import PointRecord
 
 

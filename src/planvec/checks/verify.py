@@ -1,15 +1,15 @@
 """``planvec check``: does the index hold exactly the plans, with sound vectors?
 
 The expected state is computed with the very functions sync writes with
-(``planvec.points.task_payload`` / ``payload_hash`` / ``embed_hash``), so "check passes"
+(``planvec.embedding_recipe.task_payload`` / ``payload_hash`` / ``embed_hash``), so "check passes"
 means "a sync would write nothing". The check is read-only and runs in two passes:
 
 1. one scroll of the whole collection, page by page, *with* vectors: vector sanity
    (``planvec.checks.vectors``), required payload fields, points per plan. Only counters
    and a bounded sample of vectors are kept.
 2. for each plan given (parsed in order), one filtered scroll of that plan's points,
-   *without* vectors: missing tasks, stale text/payload, orphans and duplicates. Memory is
-   bounded by the largest plan.
+   *without* vectors (``planvec.checks.compare``): missing tasks, stale text/payload,
+   orphans and duplicates. Memory is bounded by the largest plan.
 
 Plans present in the index but not among the plans given are orphans (the index mirrors
 its PATHS, as ``planvec index`` does); plans that fail to parse keep their points (as in
@@ -24,21 +24,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from planvec.checks.compare import compare_plans, to_int
 from planvec.checks.findings import CheckReport, Finding
 from planvec.checks.vectors import VectorChecker
+from planvec.embedding_recipe import REQUIRED_FIELDS
 from planvec.errors import REBUILD_HINT, PlanvecError
 from planvec.index import Index
 from planvec.manifest import SCHEMA_VERSION
-from planvec.points import (
-    REQUIRED_FIELDS,
-    VOLATILE_FIELDS,
-    indexable_tasks,
-    payload_hash,
-    task_payload,
-)
-from planvec.records import Plan, SourceFailure
+from planvec.records import Plan
 from planvec.sources.base import Source
-from planvec.store.base import Filter, MatchValue
 
 log = logging.getLogger(__name__)
 
@@ -66,18 +60,6 @@ class CheckOptions:
     page_size: int = 1024
     seed: int = 0
     cache: Any = None
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What sync would write for one task (held for one plan at a time)."""
-
-    id: str
-    line: int
-    key: str | None
-    embed_hash: str
-    payload: dict[str, Any]
-    payload_hash: str
 
 
 def check_index(
@@ -114,7 +96,7 @@ def check_index(
         if _check_store(index, report):
             _scan_points(index, report, opts)
             if source is not None:
-                _compare_plans(index, source, report, on_plan)
+                compare_plans(index, source, report, on_plan)
     except PlanvecError as exc:
         report.error = str(exc)
     report.seconds = time.perf_counter() - started
@@ -123,18 +105,9 @@ def check_index(
 
 def _check_store(index: Index, report: CheckReport) -> bool:
     """Store health, collection and manifest; ``False`` when points cannot be read."""
-    health = index.store.health()
-    report.store = {
-        "backend": health.backend,
-        "location": health.location,
-        "ok": health.ok,
-        "detail": health.detail,
-    }
-    if not health.ok:
-        report.error = f"the store does not answer: {health.detail}"
-        report.add(Finding("store_unreachable", report.error))
+    if not _check_health(index, report):
         return False
-    info = index.store.collection_info(index.collection)
+    info = index.collection_info()
     if info is None:
         report.add(
             Finding(
@@ -145,46 +118,8 @@ def _check_store(index: Index, report: CheckReport) -> bool:
         )
         return False
     report.points = info.points
-    manifest = index.store.read_manifest(index.collection)
-    report.manifest = manifest
-    expected = report.config
-    if manifest is None:
-        report.add(
-            Finding(
-                "manifest_missing",
-                "the collection has no planvec manifest (lost, or written by another tool); "
-                f"{REBUILD_HINT}",
-            )
-        )
-    else:
-        for key in ("model", "dimension", "distance", "lexical"):
-            if manifest.get(key) != expected[key]:
-                report.add(
-                    Finding(
-                        "manifest_mismatch",
-                        f"manifest {key} is {manifest.get(key)!r}, this configuration uses "
-                        f"{expected[key]!r}",
-                        detail={
-                            "field": key,
-                            "manifest": manifest.get(key),
-                            "config": expected[key],
-                        },
-                    )
-                )
-        version = int(manifest.get("schema_version", 0) or 0)
-        if version > SCHEMA_VERSION:
-            report.add(
-                Finding(
-                    "manifest_mismatch",
-                    f"manifest schema {version} is newer than this planvec ({SCHEMA_VERSION}): "
-                    "upgrade planvec",
-                    detail={
-                        "field": "schema_version",
-                        "manifest": version,
-                        "config": SCHEMA_VERSION,
-                    },
-                )
-            )
+    report.manifest = index.stored_manifest()
+    _check_manifest(report.manifest, report)
     if info.dimension != index.embedder.dimension or info.distance != "cosine":
         report.add(
             Finding(
@@ -199,6 +134,55 @@ def _check_store(index: Index, report: CheckReport) -> bool:
             )
         )
     return True
+
+
+def _check_health(index: Index, report: CheckReport) -> bool:
+    """Whether the store answers (recorded in ``report.store``)."""
+    health = index.store_health()
+    report.store = {
+        "backend": health.backend,
+        "location": health.location,
+        "ok": health.ok,
+        "detail": health.detail,
+    }
+    if not health.ok:
+        report.error = f"the store does not answer: {health.detail}"
+        report.add(Finding("store_unreachable", report.error))
+    return health.ok
+
+
+def _check_manifest(manifest: dict[str, Any] | None, report: CheckReport) -> None:
+    """The manifest against this configuration (``report.config``) and this planvec."""
+    if manifest is None:
+        report.add(
+            Finding(
+                "manifest_missing",
+                "the collection has no planvec manifest (lost, or written by another tool); "
+                f"{REBUILD_HINT}",
+            )
+        )
+        return
+    expected = report.config
+    for key in ("model", "dimension", "distance", "lexical"):
+        if manifest.get(key) != expected[key]:
+            report.add(
+                Finding(
+                    "manifest_mismatch",
+                    f"manifest {key} is {manifest.get(key)!r}, this configuration uses "
+                    f"{expected[key]!r}",
+                    detail={"field": key, "manifest": manifest.get(key), "config": expected[key]},
+                )
+            )
+    version = int(manifest.get("schema_version", 0) or 0)
+    if version > SCHEMA_VERSION:
+        report.add(
+            Finding(
+                "manifest_mismatch",
+                f"manifest schema {version} is newer than this planvec ({SCHEMA_VERSION}): "
+                "upgrade planvec",
+                detail={"field": "schema_version", "manifest": version, "config": SCHEMA_VERSION},
+            )
+        )
 
 
 def _scan_points(index: Index, report: CheckReport, opts: CheckOptions) -> None:
@@ -219,8 +203,7 @@ def _scan_points(index: Index, report: CheckReport, opts: CheckOptions) -> None:
     )
     total = 0
     page: list[Any] = []
-    for point in index.store.scroll(
-        index.collection,
+    for point in index.points.scroll(
         with_vectors=True,
         with_payload=REQUIRED_FIELDS,  # presence is all pass 1 needs (and text for vectors)
         batch_size=opts.page_size,
@@ -240,7 +223,7 @@ def _scan_points(index: Index, report: CheckReport, opts: CheckOptions) -> None:
                     "missing_fields",
                     f"payload lacks {', '.join(absent)}",
                     plan=plan,
-                    line=_int(payload.get("line")),
+                    line=to_int(payload.get("line")),
                     id=str(point.id),
                     detail={"fields": absent},
                 )
@@ -253,162 +236,3 @@ def _scan_points(index: Index, report: CheckReport, opts: CheckOptions) -> None:
         checker.check_page(page, report)
     checker.finish(report)
     report.points = total
-
-
-def _compare_plans(
-    index: Index,
-    source: Source,
-    report: CheckReport,
-    on_plan: Callable[[Plan], None] | None,
-) -> None:
-    """Pass 2: each parsed plan against the points stored for it."""
-    family = index.embedder.family
-    lexical_version = index.lexical.version if index.lexical else None
-    seen_plans: set[str] = set()
-    for item in source.iter_plans():
-        if isinstance(item, SourceFailure):
-            seen_plans.add(item.path)
-            report.add(Finding("unparsed_plan", f"cannot parse: {item.message}", plan=item.path))
-            continue
-        seen_plans.add(item.path)
-        report.plans_checked += 1
-        if on_plan is not None:
-            on_plan(item)
-        counts = report.plan(item.path)
-        tasks = indexable_tasks(item)
-        counts.tasks = len(tasks)
-        report.tasks += len(tasks)
-        expected: dict[str, Expected] = {}
-        for task in tasks:
-            if task.id in expected:
-                continue  # sync skips it too (with a parse warning)
-            payload = task_payload(task, model_family=family, lexical_version=lexical_version)
-            expected[task.id] = Expected(
-                task.id,
-                task.line,
-                task.key,
-                payload["embed_hash"],
-                payload,
-                payload_hash(payload),
-            )
-        _compare_one(index, item.path, expected, lexical_version, report)
-    in_scope = getattr(source, "in_scope", None)  # a rooted source over part of the tree
-    for plan, counts in sorted(report.plans.items()):
-        if plan in seen_plans or not counts.points:
-            continue
-        if in_scope is None or in_scope(plan):
-            report.add(
-                Finding(
-                    "orphan_plan",
-                    f"{counts.points} point(s) of a plan that is not among the plans given",
-                    plan=plan,
-                    detail={"points": counts.points},
-                )
-            )
-
-
-def _compare_one(
-    index: Index,
-    plan: str,
-    expected: dict[str, Expected],
-    lexical_version: str | None,
-    report: CheckReport,
-) -> None:
-    by_line = {e.line: e.id for e in expected.values()}
-    by_key = {e.key: e.id for e in expected.values() if e.key}
-    stored: set[str] = set()
-    flt = Filter(must=(MatchValue("plan", plan),))
-    for point in index.store.scroll(index.collection, filter=flt, with_payload=True):
-        pid = str(point.id)
-        payload = point.payload
-        line = _int(payload.get("line"))
-        want = expected.get(pid)
-        if want is None:
-            key = payload.get("key")
-            twin = by_line.get(line) if line is not None else None
-            if twin is None and isinstance(key, str) and key:
-                twin = by_key.get(key)
-            if twin is not None:
-                report.add(
-                    Finding(
-                        "duplicate",
-                        f"second point for the task at line {expected[twin].line} (kept id {twin})",
-                        plan=plan,
-                        line=line,
-                        id=pid,
-                        detail={"duplicate_of": twin},
-                    )
-                )
-            else:
-                report.add(
-                    Finding(
-                        "orphan_task",
-                        f"no task of the plan matches this point ({_short(payload.get('text'))})",
-                        plan=plan,
-                        line=line,
-                        id=pid,
-                    )
-                )
-            continue
-        stored.add(pid)
-        if (
-            payload.get("embed_hash") != want.embed_hash
-            or payload.get("lexical_version") != lexical_version
-        ):
-            report.add(
-                Finding(
-                    "stale_text",
-                    f"indexed text or recipe differs from the plan ({_short(payload.get('text'))})",
-                    plan=plan,
-                    line=want.line,
-                    id=pid,
-                )
-            )
-        elif payload.get("payload_hash") != want.payload_hash or not _same_payload(
-            payload, want.payload
-        ):
-            report.add(
-                Finding(
-                    "stale_payload",
-                    "payload differs from the plan (status, section, metadata...)",
-                    plan=plan,
-                    line=want.line,
-                    id=pid,
-                )
-            )
-    for pid in sorted(expected.keys() - stored, key=lambda i: expected[i].line):
-        want = expected[pid]
-        report.add(
-            Finding("missing", "task is not in the index", plan=plan, line=want.line, id=pid)
-        )
-
-
-def _same_payload(stored: dict[str, Any], expected: dict[str, Any]) -> bool:
-    """Stored payload equals the expected one, volatile fields aside.
-
-    Same answer as comparing the ``payload_hash`` of both (equal stable JSON), at a fraction
-    of the cost of hashing every stored payload.
-    """
-    if len(stored.keys() - VOLATILE_FIELDS) != len(expected):
-        return False
-    return all(k in stored and _json_equal(stored[k], v) for k, v in expected.items())
-
-
-def _json_equal(a: Any, b: Any) -> bool:
-    """Equal as JSON: ``True`` is not ``1``, ``1`` is not ``1.0``, a tuple is a list."""
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
-    return bool(a == b)
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _short(text: Any, size: int = 60) -> str:
-    s = str(text or "")
-    return s if len(s) <= size else s[: size - 1] + "…"

@@ -19,7 +19,7 @@ from planvec.cli.common import (
     settings_from,
     store_options,
 )
-from planvec.settings import EMBEDDERS
+from planvec.settings import known_embedders
 
 
 @click.command("export", context_settings=CONTEXT_SETTINGS)
@@ -202,7 +202,7 @@ def _render_legacy(report: Any) -> None:
 
 
 @click.command("migrate-model", context_settings=CONTEXT_SETTINGS)
-@click.option("--to", "to", type=click.Choice(EMBEDDERS), default=None,
+@click.option("--to", "to", type=click.Choice(known_embedders()), default=None,
               help="The new embedding model (backend name).")  # fmt: skip
 @click.option("--apply", is_flag=True, help="Build, verify and switch (default: plan only).")
 @click.option("--rollback", is_flag=True, help="Switch back to the previous collection.")

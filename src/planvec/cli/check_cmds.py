@@ -8,13 +8,14 @@ run (store unreachable, bad options).
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from planvec.checks.findings import check_must_run
 from planvec.cli.common import (
     CONTEXT_SETTINGS,
     activity,
@@ -22,13 +23,14 @@ from planvec.cli.common import (
     echo_json,
     embedder_option,
     err,
-    fail,
     handle_errors,
     json_option,
     settings_from,
     store_options,
 )
-from planvec.errors import ConfigError, PlanvecError
+from planvec.errors import ConfigError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from planvec.index import Index
@@ -61,21 +63,19 @@ def _read_cache(cache_dir: Path) -> Iterator[Any]:
         cache.close()
 
 
-def _fail_to_run(exc: PlanvecError) -> None:
-    """A check that cannot run exits 2, whatever the error."""
-    fail(str(exc), 2)
+def _file_option(flag: str, dest: str, help: str) -> Callable[[F], F]:
+    """An optional file argument (a report to write, a baseline to read)."""
+    return click.option(
+        flag, dest, type=click.Path(path_type=Path, dir_okay=False), default=None, help=help
+    )
 
 
 @click.command("check", context_settings=CONTEXT_SETTINGS)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @store_options
 @embedder_option
-@click.option(
-    "--markdown",
-    "markdown_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Also write a Markdown report to this file (for a PR).",
+@_file_option(
+    "--markdown", "markdown_file", "Also write a Markdown report to this file (for a PR)."
 )
 @click.option(
     "--sample",
@@ -105,7 +105,7 @@ def check_command(
     from planvec.checks.verify import CheckOptions, check_index
     from planvec.index import open_index
 
-    try:
+    with check_must_run():  # exit 2 (handle_errors) when the check cannot run
         settings = settings_from(**opts)
         with (
             open_index(settings) as index,
@@ -115,9 +115,6 @@ def check_command(
             source = _source(index, paths, settings)
             options = CheckOptions(vector_sample=sample, cache=cache)
             report = check_index(index, source, options, on_plan=lambda p: update(p.path))
-    except PlanvecError as exc:
-        _fail_to_run(exc)
-        return
     _write_markdown(markdown_file, report.to_markdown())
     if json_:
         echo_json(report.to_dict())
@@ -166,7 +163,7 @@ def repair_command(
     from planvec.checks.repair import repair_index
     from planvec.index import open_index
 
-    try:
+    with check_must_run():
         settings = settings_from(**opts)
         with (
             open_index(settings, write=apply, wait=wait) as index,
@@ -176,9 +173,6 @@ def repair_command(
             result = repair_index(
                 index, source, apply=apply, batch_size=settings.batch_size, progress=update
             )
-    except PlanvecError as exc:
-        _fail_to_run(exc)
-        return
     if json_:
         echo_json(result.to_dict())
         sys.exit(result.exit_code)
@@ -212,27 +206,11 @@ def repair_command(
 @click.command("quality", context_settings=CONTEXT_SETTINGS)
 @store_options
 @embedder_option
-@click.option(
-    "--markdown",
-    "markdown_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Also write a Markdown report to this file.",
+@_file_option("--markdown", "markdown_file", "Also write a Markdown report to this file.")
+@_file_option(
+    "--baseline", "baseline_file", "Compare with this saved baseline; a drop is an alert (exit 1)."
 )
-@click.option(
-    "--baseline",
-    "baseline_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Compare with this saved baseline; a drop is an alert (exit 1).",
-)
-@click.option(
-    "--save-baseline",
-    "save_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Save the metrics as a baseline to this file.",
-)
+@_file_option("--save-baseline", "save_file", "Save the metrics as a baseline to this file.")
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1),
@@ -278,16 +256,11 @@ def quality_command(
       planvec quality --save-baseline quality-baseline.json
       planvec quality --baseline quality-baseline.json --markdown quality.md
     """
-    from planvec.checks.quality import (
-        QualityOptions,
-        compare_baseline,
-        load_baseline,
-        measure_quality,
-        save_baseline,
-    )
+    from planvec.checks.baseline import compare_baseline, load_baseline, save_baseline
+    from planvec.checks.quality import QualityOptions, measure_quality
     from planvec.index import open_index
 
-    try:
+    with check_must_run():
         settings = settings_from(**opts)
         baseline = load_baseline(baseline_file) if baseline_file else None
         options = QualityOptions(
@@ -295,9 +268,6 @@ def quality_command(
         )
         with open_index(settings) as index:
             report = measure_quality(index, options)
-    except PlanvecError as exc:
-        _fail_to_run(exc)
-        return
     if baseline is not None:
         compare_baseline(report, baseline, threshold)
     if save_file is not None:

@@ -19,7 +19,7 @@ import click
 
 from planvec.errors import PlanvecError
 from planvec.redact import redact_text
-from planvec.settings import EMBEDDERS, Settings, load_settings
+from planvec.settings import Settings, known_embedders, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -82,7 +82,7 @@ def embedder_option(func: F) -> F:
     )(func)
     return click.option(
         "--embedder",
-        type=click.Choice(EMBEDDERS),
+        type=click.Choice(known_embedders()),
         default=None,
         help="Embedding backend (default auto: ONNX Runtime fp32). Env PLANVEC_EMBEDDER.",
     )(func)

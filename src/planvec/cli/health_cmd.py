@@ -15,7 +15,6 @@ from planvec.cli.common import (
     settings_from,
     store_options,
 )
-from planvec.settings import Settings
 
 
 @click.command("health", context_settings=CONTEXT_SETTINGS)
@@ -42,23 +41,13 @@ def health(
       planvec health --index .planvec
       planvec health --qdrant-url http://localhost:6333 --json
     """
-    from planvec.lock import lock_path_for, writer_pid
-    from planvec.store.health import health_report
+    from planvec.wiring import store_health
 
     settings = settings_from(
         index_dir=index_dir, qdrant_url=qdrant_url, collection=collection, config_file=config_file,
         timeout=timeout,
     )  # fmt: skip
-    report = health_report(
-        index_dir=settings.index_dir,
-        collection=settings.collection,
-        qdrant_url=settings.qdrant_url,
-        api_key=settings.api_key,
-        timeout=min(settings.timeout, 10.0),
-        grpc=settings.grpc,
-        verify_tls=settings.verify_tls,
-        writer=writer_pid(lock_path_for(*_lock_parts(settings))),
-    )
+    report = store_health(settings)
     if json_:
         echo_json(report.to_dict())
     else:
@@ -82,10 +71,6 @@ def health(
             err(f"Error: {problem}")
     if not report.ok:
         raise SystemExit(1)
-
-
-def _lock_parts(settings: Settings) -> tuple[Path, str | None, str, Path]:
-    return settings.index_dir, settings.qdrant_url, settings.collection, settings.cache_dir
 
 
 COMMANDS = [health]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
@@ -33,6 +34,12 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 def _register() -> None:
+    from planvec import plugins
+
+    # plugins first: their embedder names become valid --embedder choices of the commands
+    # imported below (click fixes the choices when a command module is imported)
+    plugins.load_plugins(os.environ.get("PLANVEC_PLUGINS"))
+    plugins.registry()
     from planvec.cli import (
         backup_cmds,
         catalogue_cmd,
@@ -40,11 +47,14 @@ def _register() -> None:
         health_cmd,
         index_cmds,
         parse_cmd,
+        plugins_cmd,
     )
 
-    for module in (parse_cmd, index_cmds, health_cmd, check_cmds, backup_cmds, catalogue_cmd):
+    commands = (parse_cmd, index_cmds, health_cmd, check_cmds, backup_cmds, catalogue_cmd)
+    for module in (*commands, plugins_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
+    plugins.register_commands(cli)
 
 
 _register()

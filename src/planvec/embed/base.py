@@ -35,3 +35,26 @@ class Embedder(Protocol):
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed a batch of texts."""
+
+
+@runtime_checkable
+class HashedEmbedder(Embedder, Protocol):
+    """Optional capability: embed texts keyed by content hash (``CachedEmbedder`` has it)."""
+
+    def embed_hashed(self, items: Sequence[tuple[str, str]]) -> tuple[Vectors, int]:
+        """Embed ``(content_hash, text)`` pairs, reusing cached vectors.
+
+        Returns the vectors in order and how many texts were actually embedded.
+        """
+
+
+def embed_keyed(embedder: Embedder, items: Sequence[tuple[str, str]]) -> tuple[Vectors, int]:
+    """Embed ``(content_hash, text)`` pairs: through the cache when ``embedder`` has one.
+
+    Returns:
+        The vectors in order, and how many texts were computed (not found in a cache).
+    """
+    if isinstance(embedder, HashedEmbedder):
+        vectors, computed = embedder.embed_hashed(items)
+        return vectors, int(computed)
+    return embedder.embed([text for _, text in items]), len(items)

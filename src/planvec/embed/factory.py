@@ -15,11 +15,12 @@ from planvec.embed.base import Embedder
 from planvec.embed.cache import CachedEmbedder, EmbeddingCache, default_cache_path
 from planvec.embed.hashing import HashingEmbedder
 from planvec.errors import ConfigError, ModelNotAvailable
+from planvec.settings import EMBEDDERS
 
 log = logging.getLogger(__name__)
 
-#: Names accepted by ``make_embedder`` (the same list as ``settings.EMBEDDERS``).
-EMBEDDER_NAMES = ("auto", "onnx", "onnx-int8", "torch", "hashing")
+#: Names accepted by ``make_embedder``: the one list, ``settings.EMBEDDERS``.
+EMBEDDER_NAMES = EMBEDDERS
 
 
 def make_embedder(name: str, cache_dir: Path) -> Embedder:

@@ -18,10 +18,14 @@ from planvec.embed.base import Vectors
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+#: The manifest ``model`` of indexes built with this embedder (no model files needed).
+HASHING_FAMILY = "planvec-hashing"
+
+
 class HashingEmbedder:
     """Deterministic feature-hashing embedder (see module docstring)."""
 
-    family = "planvec-hashing"
+    family = HASHING_FAMILY
 
     def __init__(self, dimension: int = 384) -> None:
         if dimension < 8:

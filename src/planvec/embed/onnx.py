@@ -78,6 +78,23 @@ def load_tokenizer(model_dir: Path) -> Any:
     return tokenizer
 
 
+def _quantize(source: Path, target: Path) -> None:
+    """Dynamic int8 quantization of the MatMul weights (per channel)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.disable(logging.WARNING)  # it nags on the root logger about preprocessing
+    try:
+        quantize_dynamic(
+            source,
+            target,
+            op_types_to_quantize=["MatMul"],
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+        )
+    finally:
+        logging.disable(logging.NOTSET)
+
+
 def export_model(target: Path, variant: str, model_dir: Path) -> None:
     """Export the bundled model to ONNX at ``target``, atomically (needs torch once).
 
@@ -109,20 +126,8 @@ def export_model(target: Path, variant: str, model_dir: Path) -> None:
         reference = _export_fp32(temp(".raw.onnx"), model_dir)
         source = temps[0]
         if variant == "int8":
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
             source = temp(".int8.onnx")
-            logging.disable(logging.WARNING)  # it nags on the root logger about preprocessing
-            try:
-                quantize_dynamic(
-                    temps[0],
-                    source,
-                    op_types_to_quantize=["MatMul"],
-                    per_channel=True,
-                    weight_type=QuantType.QInt8,
-                )
-            finally:
-                logging.disable(logging.NOTSET)
+            _quantize(temps[0], source)
         import onnx
 
         model = onnx.load(str(source))

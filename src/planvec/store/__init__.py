@@ -23,7 +23,7 @@ from planvec.store.base import (
     StoreHealth,
     VectorStore,
 )
-from planvec.store.factory import open_store
+from planvec.store.factory import open_configured_store, open_store
 from planvec.store.observe import MetricsObserver, Observer, OperationEvent
 from planvec.store.retry import FaultInjector, RetryPolicy
 
@@ -49,5 +49,6 @@ __all__ = [
     "SparseVector",
     "StoreHealth",
     "VectorStore",
+    "open_configured_store",
     "open_store",
 ]

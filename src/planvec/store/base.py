@@ -35,18 +35,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+# SparseVector lives in records.py (the text layer builds them, below the store); re-exported
+from planvec.records import SparseVector as SparseVector
+
 PointId = str | int
 
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "lexical"
-
-
-@dataclass(frozen=True)
-class SparseVector:
-    """A sparse vector: sorted unique ``indices`` (u32) and their ``values``."""
-
-    indices: tuple[int, ...]
-    values: tuple[float, ...]
 
 
 @dataclass
@@ -161,25 +156,12 @@ class StoreHealth:
 
 
 @runtime_checkable
-class VectorStore(Protocol):
-    """Everything planvec needs from Qdrant. See the module docstring for the contract."""
+class DataStore(Protocol):
+    """The data calls: points of a named collection, written durably and read in pages.
 
-    backend: str
-
-    def ensure_collection(self, name: str, spec: CollectionSpec) -> None:
-        """Create ``name`` if missing (with payload indexes); else check dimension/distance.
-
-        Raises ``IndexMismatch`` when an existing collection has another dimension/distance.
-        """
-
-    def collection_info(self, name: str) -> CollectionInfo | None:
-        """Facts about ``name``, or ``None`` when it does not exist."""
-
-    def list_collections(self) -> list[str]:
-        """Names of all collections."""
-
-    def drop_collection(self, name: str) -> None:
-        """Delete ``name`` and its manifest (no error when missing)."""
+    Contract (module docstring): ids canonical; writes durable and idempotent when they
+    return; transient failures retried inside; every error a ``StoreError``.
+    """
 
     def upsert(self, name: str, points: Iterable[PointRecord]) -> int:
         """Insert or replace points, batched by count and bytes; returns how many."""
@@ -221,11 +203,54 @@ class VectorStore(Protocol):
     def count(self, name: str, filter: Filter | None = None) -> int:
         """Exact number of points (matching ``filter``)."""
 
+
+@runtime_checkable
+class CollectionAdmin(Protocol):
+    """Collection admin: create/validate, describe, list and drop collections.
+
+    Used by ``Index.ensure`` and by the migrations (model switch, import, legacy).
+    """
+
+    def ensure_collection(self, name: str, spec: CollectionSpec) -> None:
+        """Create ``name`` if missing (with payload indexes); else check dimension/distance.
+
+        Raises ``IndexMismatch`` when an existing collection has another dimension/distance.
+        """
+
+    def collection_info(self, name: str) -> CollectionInfo | None:
+        """Facts about ``name``, or ``None`` when it does not exist."""
+
+    def list_collections(self) -> list[str]:
+        """Names of all collections."""
+
+    def drop_collection(self, name: str) -> None:
+        """Delete ``name`` and its manifest (no error when missing)."""
+
+
+@runtime_checkable
+class ManifestStore(Protocol):
+    """Manifest storage: one small JSON document per collection, written atomically.
+
+    The manifest (model, dimension, schema version...) is read on open and checked.
+    """
+
     def read_manifest(self, name: str) -> dict[str, Any] | None:
         """The manifest stored for ``name``, or ``None``."""
 
     def write_manifest(self, name: str, manifest: Mapping[str, Any]) -> None:
         """Store the manifest of ``name`` atomically."""
+
+
+@runtime_checkable
+class VectorStore(DataStore, CollectionAdmin, ManifestStore, Protocol):
+    """Everything planvec needs from Qdrant: the three seams above, plus lifecycle.
+
+    A backend implements this whole protocol; a caller should ask for the narrowest seam
+    it uses (``DataStore`` for sync and search, ``CollectionAdmin`` for migrations...).
+    See the module docstring for the contract.
+    """
+
+    backend: str
 
     def health(self) -> StoreHealth:
         """Reachability and a short description; never raises."""
@@ -235,7 +260,7 @@ class VectorStore(Protocol):
 
 
 @runtime_checkable
-class SupportsAliases(Protocol):
+class AliasStore(Protocol):
     """Optional: stores that map logical collection names to physical collections.
 
     Used by ``planvec migrate-model`` to switch an index to a new collection atomically, and
@@ -252,3 +277,7 @@ class SupportsAliases(Protocol):
 
     def delete_alias(self, alias: str) -> None:
         """Remove ``alias`` (no error when missing); the collection stays."""
+
+
+#: The former name of ``AliasStore``.
+SupportsAliases = AliasStore

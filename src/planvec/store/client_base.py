@@ -35,6 +35,7 @@ from planvec.store.common import (
     Instrumented,
     check_vector,
     normalize_id,
+    observed,
     rrf_fuse,
 )
 from planvec.store.observe import Observer
@@ -238,27 +239,24 @@ class ClientStoreBase(Instrumented):
         self, name: str, ids: Sequence[PointId], *, with_vectors: bool = False
     ) -> list[PointRecord]:
         """The existing points among ``ids``."""
-        wanted: list[Any] = [normalize_id(i) for i in ids]
+        return self._retrieve(name, [normalize_id(i) for i in ids], with_vectors)
 
-        def run() -> list[PointRecord]:
-            if not wanted:
-                return []
-            self._info(name)
-            records = self._req(
-                "retrieve",
-                lambda: self.client.retrieve(
-                    name, ids=wanted, with_payload=True, with_vectors=with_vectors
-                ),
-            )
-            return [client_record(r) for r in records]
+    @observed("retrieve", points=lambda found, *_, **__: len(found))
+    def _retrieve(self, name: str, wanted: list[Any], with_vectors: bool) -> list[PointRecord]:
+        if not wanted:
+            return []
+        self._info(name)
+        records = self._req(
+            "retrieve",
+            lambda: self.client.retrieve(
+                name, ids=wanted, with_payload=True, with_vectors=with_vectors
+            ),
+        )
+        return [client_record(r) for r in records]
 
-        return self._observe("retrieve", run, len)
-
+    @observed("search", points=lambda hits, *_, **__: len(hits))
     def search(self, name: str, request: SearchRequest) -> list[ScoredPoint]:
         """Dense, sparse or hybrid (server-side weighted RRF, else fused here) search."""
-        return self._observe("search", lambda: self._search(name, request), len)
-
-    def _search(self, name: str, request: SearchRequest) -> list[ScoredPoint]:
         from qdrant_client import models
 
         if request.dense is None and request.sparse is None:
@@ -366,16 +364,11 @@ class ClientStoreBase(Instrumented):
             if offset is None or not page:
                 return
 
+    @observed("count")
     def count(self, name: str, filter: Filter | None = None) -> int:
         """Exact count of points matching ``filter``."""
-
-        def run() -> int:
-            self._info(name)
-            flt = client_filter(filter)
-            return int(
-                self._req(
-                    "count", lambda: self.client.count(name, count_filter=flt, exact=True).count
-                )
-            )
-
-        return self._observe("count", run, lambda _: 0)
+        self._info(name)
+        flt = client_filter(filter)
+        return int(
+            self._req("count", lambda: self.client.count(name, count_filter=flt, exact=True).count)
+        )

@@ -7,12 +7,13 @@ only imports its own client.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from planvec.errors import IndexMismatch, StoreError
 from planvec.store.base import (
@@ -26,6 +27,8 @@ from planvec.store.observe import Observer, OperationEvent, span
 from planvec.store.retry import RetryPolicy
 
 T = TypeVar("T")
+P = ParamSpec("P")
+S = TypeVar("S", bound="Instrumented")
 
 #: Qdrant rejects requests above 32 MiB; stay far below it.
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
@@ -206,3 +209,31 @@ class Instrumented:
                 )
                 with contextlib.suppress(Exception):  # observers never break a store call
                     self.observer.on_operation(event)
+
+
+def _no_points(result: Any, *args: Any, **kwargs: Any) -> int:
+    return 0
+
+
+def observed(
+    operation: str, points: Callable[..., int] = _no_points
+) -> Callable[[Callable[Concatenate[S, P], T]], Callable[Concatenate[S, P], T]]:
+    """Decorator: run a public store method as one observed operation (``_observe``).
+
+    Args:
+        operation: the operation name in events, logs and spans.
+        points: ``points(result, *args, **kwargs)``: how many points the call touched.
+    """
+
+    def decorate(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+        @functools.wraps(method)
+        def run(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            return self._observe(
+                operation,
+                lambda: method(self, *args, **kwargs),
+                lambda result: points(result, *args, **kwargs),
+            )
+
+        return run
+
+    return decorate

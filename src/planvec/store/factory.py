@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from planvec.errors import ConfigError
-from planvec.redact import redact_text
+from planvec.settings import StoreConfig, StoreTarget
 from planvec.store.base import VectorStore
 from planvec.store.observe import FanoutObserver, LoggingObserver, Observer
 from planvec.store.retry import Phase, RetryPolicy
@@ -30,6 +31,23 @@ def open_store(
     retry_ceiling: float = 10,
     grpc: bool = False,
     verify_tls: bool = True,
+    **tuning: Any,
+) -> VectorStore:
+    """Keyword form of ``open_configured_store`` (tests and benchmarks name each knob).
+
+    Applications go through ``planvec.wiring.open_store(settings)``, which passes
+    ``settings.store``. The arguments here are the fields of ``StoreConfig``; ``tuning``
+    takes the keyword arguments of ``open_configured_store`` (observer, batch_size...).
+    """
+    config = StoreConfig(
+        Path(index_dir), qdrant_url, api_key, timeout, retries, retry_ceiling, grpc, verify_tls
+    )
+    return open_configured_store(config, **tuning)
+
+
+def open_configured_store(
+    config: StoreConfig,
+    *,
     observer: Observer | None = None,
     parallel: int = 2,
     base_delay: float = 0.2,
@@ -37,18 +55,12 @@ def open_store(
     batch_size: int | None = None,
     durable_writes: bool = False,
 ) -> VectorStore:
-    """Open the vector store chosen by ``qdrant_url``.
+    """Open the vector store chosen by ``config.qdrant_url``.
 
     Args:
-        index_dir: the embedded index directory (Edge) or base of ``local://``.
-        qdrant_url: ``None``, ``http(s)://...``, ``memory://`` or ``local://[path]``.
-        api_key: server API key (never logged or shown).
-        timeout: the deadline of one store operation, retries included (seconds): also
-            each request's timeout in server mode.
-        retries: total attempts per request for transient failures (>= 1).
-        retry_ceiling: largest backoff between attempts (seconds).
-        grpc: prefer gRPC (server mode).
-        verify_tls: verify TLS certificates (server mode).
+        config: where the store is and how to reach it (``Settings.store``; its ``timeout`` is
+            the deadline of one store operation, retries included, and each request's
+            timeout in server mode); see ``planvec.settings.StoreConfig``.
         observer: receives one ``OperationEvent`` per operation (metrics, logs).
         parallel: upload threads (server mode).
         base_delay: first backoff (seconds).
@@ -66,79 +78,68 @@ def open_store(
         ConfigError: unknown URL scheme or bad retry settings.
         IndexLocked: a local-disk store is open in another process.
     """
-    if retries < 1:
-        raise ConfigError("retries must be at least 1 (1 = no retry)")
-    if not timeout > 0:
-        raise ConfigError("timeout must be a positive number of seconds")
     if batch_size is not None and batch_size < 1:
         raise ConfigError(f"batch size must be at least 1, not {batch_size}")
-    policy = RetryPolicy(
-        attempts=retries,
-        ceiling=retry_ceiling,
-        base_delay=base_delay,
-        fault_hook=fault_hook,
-        deadline=timeout,
-    )
+    policy = _retry_policy(config, base_delay, fault_hook)
+    target = config.target
     # every operation is logged (DEBUG, planvec.store) besides the caller's observer
     observer = (
         LoggingObserver() if observer is None else FanoutObserver(LoggingObserver(), observer)
     )
-    if qdrant_url is None or qdrant_url == "":
+    if target.kind == "edge":
         from planvec.store.edge import EdgeStore
 
         return EdgeStore(
-            Path(index_dir),
+            Path(config.index_dir),
             policy=policy,
             observer=observer,
             batch_points=batch_size or 1024,
             durable_writes=durable_writes,
         )
-    store = _client_store(
-        qdrant_url,
-        index_dir=Path(index_dir),
-        api_key=api_key,
-        timeout=timeout,
-        grpc=grpc,
-        verify_tls=verify_tls,
-        policy=policy,
-        observer=observer,
-        parallel=parallel,
-    )
+    store = _client_store(config, target, policy=policy, observer=observer, parallel=parallel)
     if batch_size:
         store.batch_points = batch_size
     return store
 
 
+def _retry_policy(
+    config: StoreConfig, base_delay: float, fault_hook: Callable[[str, Phase], None] | None
+) -> RetryPolicy:
+    """The retry policy of ``config``; ``ConfigError`` for unusable retry settings."""
+    if config.retries < 1:
+        raise ConfigError("retries must be at least 1 (1 = no retry)")
+    if not config.timeout > 0:
+        raise ConfigError("timeout must be a positive number of seconds")
+    return RetryPolicy(
+        attempts=config.retries,
+        ceiling=config.retry_ceiling,
+        base_delay=base_delay,
+        fault_hook=fault_hook,
+        deadline=config.timeout,
+    )
+
+
 def _client_store(
-    qdrant_url: str,
+    config: StoreConfig,
+    target: StoreTarget,
     *,
-    index_dir: Path,
-    api_key: str | None,
-    timeout: float,
-    grpc: bool,
-    verify_tls: bool,
     policy: RetryPolicy,
     observer: Observer | None,
     parallel: int,
 ) -> QdrantServerStore:
-    if qdrant_url.startswith("memory://"):
+    if target.kind == "memory":
         return QdrantServerStore.in_memory(policy=policy, observer=observer)
-    if qdrant_url.startswith("local://"):
-        rest = qdrant_url[len("local://") :]
-        path = Path(rest) if rest else Path(index_dir) / "qdrant_local"
+    if target.kind == "local":
+        path = Path(target.address) if target.address else Path(config.index_dir) / "qdrant_local"
         path.mkdir(parents=True, exist_ok=True)
         return QdrantServerStore.local(str(path), policy=policy, observer=observer)
-    if qdrant_url.startswith(("http://", "https://")):
-        return QdrantServerStore.connect(
-            qdrant_url,
-            api_key=api_key,
-            timeout=timeout,
-            grpc=grpc,
-            verify_tls=verify_tls,
-            policy=policy,
-            observer=observer,
-            parallel=parallel,
-        )
-    raise ConfigError(
-        f"--qdrant-url {redact_text(qdrant_url)!r} must start with http://, https://, memory:// or local://"
+    return QdrantServerStore.connect(
+        target.address,
+        api_key=config.api_key,
+        timeout=config.timeout,
+        grpc=config.grpc,
+        verify_tls=config.verify_tls,
+        policy=policy,
+        observer=observer,
+        parallel=parallel,
     )

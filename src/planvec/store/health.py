@@ -10,13 +10,14 @@ CLI can print it and exit 1.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from planvec.errors import REBUILD_HINT, IndexLocked, PlanvecError
 from planvec.redact import redact_text
-from planvec.store.factory import open_store
+from planvec.settings import StoreConfig, StoreTarget
+from planvec.store.factory import open_configured_store
 from planvec.store.probe import sample_points
 
 #: the manifest key a running sync sets (``planvec.manifest.SYNC_MARKER``)
@@ -105,43 +106,37 @@ def summarize_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _location(index_dir: Path, qdrant_url: str | None) -> tuple[str, str]:
-    if not qdrant_url:
+def _location(target: StoreTarget, index_dir: Path) -> tuple[str, str]:
+    if target.kind == "edge":
         return "edge", str(index_dir)
-    if qdrant_url.startswith("memory://"):
+    if target.kind == "memory":
         return "memory", "memory://"
-    if qdrant_url.startswith("local://"):
-        return "local", redact_text(qdrant_url)
-    return "server", redact_text(qdrant_url)
+    if target.kind == "local":
+        return "local", redact_text(f"local://{target.address}")
+    return "server", redact_text(target.address)
 
 
 def health_report(
-    *,
-    index_dir: Path,
-    collection: str,
-    qdrant_url: str | None = None,
-    api_key: str | None = None,
-    timeout: float = 10,
-    grpc: bool = False,
-    verify_tls: bool = True,
-    writer: str | None = None,
+    config: StoreConfig, collection: str, *, writer: str | None = None
 ) -> HealthReport:
     """Check the store and one collection; never raises for an unhealthy store.
 
+    One attempt per request and at most 10 s each: a health check answers fast.
+
     Args:
-        index_dir: embedded index directory.
+        config: where the store is (``Settings.store``; the API key is never reported).
         collection: the collection that should be there.
-        qdrant_url: server URL, ``memory://``, ``local://`` or ``None`` (embedded).
-        api_key: server API key (never reported).
-        timeout: per-request timeout (seconds).
-        grpc: prefer gRPC.
-        verify_tls: verify TLS certificates.
         writer: pid of the process holding the index's write lock, if one does.
 
     Returns:
         The report; ``report.ok`` says whether everything is fine.
     """
-    backend, location = _location(index_dir, qdrant_url)
+    try:
+        backend, location = _location(config.target, config.index_dir)
+    except PlanvecError as exc:
+        report = HealthReport(backend="?", location="?", collection=collection)
+        report.problems.append(str(exc))
+        return report
     report = HealthReport(backend=backend, location=location, collection=collection)
     if writer is not None:
         report.busy = True
@@ -150,20 +145,12 @@ def health_report(
             " is done for a full check"
         )
     try:
-        store = open_store(
-            index_dir=index_dir,
-            qdrant_url=qdrant_url,
-            api_key=api_key,
-            timeout=timeout,
-            retries=1,
-            grpc=grpc,
-            verify_tls=verify_tls,
-        )
+        store = open_configured_store(replace(config, retries=1, timeout=min(config.timeout, 10.0)))
     except PlanvecError as exc:
         report.problems.append(redact_text(str(exc)))
         return report
     try:
-        _fill(report, store, index_dir)
+        _fill(report, store, config.index_dir)
     except IndexLocked as exc:  # an Edge shard open in another process
         if not report.busy:
             report.busy = True

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from planvec.embed.lexical import ENGLISH_STOP_WORDS, FRENCH_STOP_WORDS, _fold, _stemmer
+from planvec.text.folding import ENGLISH_STOP_WORDS, FRENCH_STOP_WORDS, fold, stemmer
 
 #: Bump when the glossary file or the matching changes (embedded texts and sparse vectors
 #: built with it change).
@@ -68,17 +68,17 @@ _DROP = frozenset(FRENCH_STOP_WORDS - ENGLISH_STOP_WORDS - {"via"})
 @lru_cache(maxsize=200_000)
 def _fr_key(word: str) -> str:
     # the French stemmer needs the accents (it reads -é/-ée/-és as endings): stem, then fold
-    return _fold(_stemmer("french")(unicodedata.normalize("NFC", word).casefold()))
+    return fold(stemmer("french")(unicodedata.normalize("NFC", word).casefold()))
 
 
 @lru_cache(maxsize=200_000)
 def _en_key(word: str) -> str:
-    return _stemmer("english")(_fold(word))
+    return stemmer("english")(fold(word))
 
 
 def _content_words(phrase: str, stop: frozenset[str]) -> list[str]:
     phrase = _ELISION.sub("", phrase.translate(_APOSTROPHES))
-    return [w for w in re.findall(r"[^\W_]+", phrase) if _fold(w) not in stop]
+    return [w for w in re.findall(r"[^\W_]+", phrase) if fold(w) not in stop]
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class Glossary:
         self._en: dict[tuple[str, ...], _Entry] = {}
         for fr, en in pairs:
             entry = _Entry(fr.strip(), en.strip())
-            if _fold(entry.french) == _fold(entry.english):
+            if fold(entry.french) == fold(entry.english):
                 continue  # same word in both languages: nothing to translate
             fr_key = tuple(_fr_key(w) for w in _content_words(entry.french, FRENCH_STOP_WORDS))
             en_key = tuple(_en_key(w) for w in _content_words(entry.english, ENGLISH_STOP_WORDS))
@@ -143,11 +143,11 @@ class Glossary:
         out: list[str] = []
         covered: set[str] = set()
         for start, end, e in self._matches(fr_words, self._fr, english=False):
-            covered.update(_fold(w) for w in fr_words[start:end])
+            covered.update(fold(w) for w in fr_words[start:end])
             out.append(e.english)
         # French words already matched are not looked up again as English ("intégrer"
         # would meet "integrity" through the English stemmer)
-        en_words = [w for w in _content_words(text, ENGLISH_STOP_WORDS) if _fold(w) not in covered]
+        en_words = [w for w in _content_words(text, ENGLISH_STOP_WORDS) if fold(w) not in covered]
         out += [e.french for _, _, e in self._matches(en_words, self._en, english=True)]
         return out
 
@@ -171,7 +171,7 @@ class Glossary:
         content = [
             i
             for i, tok in enumerate(tokens)
-            if _WORD.fullmatch(tok) and _fold(tok) not in FRENCH_STOP_WORDS
+            if _WORD.fullmatch(tok) and fold(tok) not in FRENCH_STOP_WORDS
         ]
         replaced: dict[int, tuple[int, str]] = {}  # token start -> (token end, English)
         for start, end, entry in self._matches(
@@ -187,7 +187,7 @@ class Glossary:
                 out.append(english)
                 continue
             tok = tokens[i]
-            folded = _fold(tok)
+            folded = fold(tok)
             if folded in _FUNCTION_WORDS:
                 out.append(_FUNCTION_WORDS[folded])
             elif folded not in _DROP:
@@ -209,7 +209,7 @@ class Glossary:
             ``"original (rendering)"`` or ``text`` itself.
         """
         english = self.to_english(text)
-        if _fold(english) == _fold(" ".join(text.split())):
+        if fold(english) == fold(" ".join(text.split())):
             return text
         return f"{text} ({english})"
 

@@ -18,17 +18,17 @@ consumers keep working.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from planvec.records import ParseWarning, Plan, Task, content_hash, stable_json
+from planvec.text.clean import clean_task_text
 
 #: Bump when the payload layout changes (a migration rewrites payloads).
 PAYLOAD_SCHEMA = 1
 #: Bump when ``embedding_text`` changes: every task is re-embedded (cache keys change).
 #: ``en-gloss-1``: numbering stripped, then rendered in pseudo-English with the built-in
-#: FR/EN glossary (``planvec.embed.glossary``); see docs/benchmarks.md, "Search quality".
+#: FR/EN glossary (``planvec.text.glossary``); see docs/benchmarks.md, "Search quality".
 EMBED_RECIPE = "en-gloss-1"
 
 #: Payload fields that do not take part in ``payload_hash``.
@@ -57,29 +57,6 @@ REQUIRED_FIELDS = (
 )
 
 
-_NUM_LABEL = re.compile(
-    r"^(?:(?:micro|sous|nano)[- ]?)?(?:[ée]tape|t[âa]che|task|step|phase|action)\s*"
-    r"\d+(?:\.\d+)*\s*[:.\-–—]?\s*",
-    re.I,
-)
-_NUM_PREFIX = re.compile(r"^(?:\d+(?:\.\d+)+[.)]?|\d+[.)])\s*[:\-–—]?\s*")
-_MARKUP = re.compile(r"\*\*|__|`")
-_SPACES = re.compile(r"\s+")
-
-
-def clean_task_text(text: str) -> str:
-    """``text`` without its numbering prefix and Markdown markers, for the embedding model.
-
-    ``**1.2.3** Créer X``, ``Micro-étape 1.1 : Créer X`` and ``3.2) Créer X`` all become
-    ``Créer X``: numbering carries no meaning for the model and dilutes short texts.
-    Text that is nothing but a number is kept as is.
-    """
-    out = _SPACES.sub(" ", _MARKUP.sub("", text)).strip()
-    for _ in range(2):  # "Étape 2 : 2.1 Créer" has two prefixes
-        out = _NUM_PREFIX.sub("", _NUM_LABEL.sub("", out)).strip()
-    return out or text.strip()
-
-
 def embedding_text_of(text: str) -> str:
     """The text given to the embedding model for a task whose text is ``text``.
 
@@ -89,7 +66,7 @@ def embedding_text_of(text: str) -> str:
     0.74, with queries rendered the same way, see ``planvec.search``). Deterministic, so
     ``planvec check`` can recompute it from the stored payload.
     """
-    from planvec.embed.glossary import default_glossary
+    from planvec.text.glossary import default_glossary
 
     clean = clean_task_text(text)
     return default_glossary().to_english(clean) or clean
@@ -101,7 +78,7 @@ def query_embedding_text(query: str) -> str:
     Queries are rendered like tasks (``embedding_text_of``) so that both sides meet in
     the model's language; English queries come back nearly unchanged.
     """
-    from planvec.embed.glossary import default_glossary
+    from planvec.text.glossary import default_glossary
 
     return default_glossary().to_english(query) or query
 
@@ -118,7 +95,7 @@ def text_embed_hash(text: str, model_family: str) -> str:
     rather than the rendering itself, so a no-op sync renders nothing: the rendering
     (``embedding_text_of``) is a pure function of these inputs.
     """
-    from planvec.embed.glossary import default_glossary
+    from planvec.text.glossary import default_glossary
 
     return content_hash(EMBED_RECIPE, default_glossary().version, model_family, text)
 

@@ -1,4 +1,4 @@
-"""The French/English lexical analyzer and the BM25 sparse encoder (planvec.embed.lexical)."""
+"""The French/English lexical analyzer and the BM25 sparse encoder (planvec.text.lexical)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planvec.embed.lexical import (
+from planvec.store import open_store
+from planvec.store.base import CollectionSpec, PointRecord, SearchRequest, SparseVector
+from planvec.text.lexical import (
     ANALYZER_VERSION,
     STOP_WORDS,
     Analyzer,
@@ -23,8 +25,6 @@ from planvec.embed.lexical import (
     analyze,
     token_index,
 )
-from planvec.store import open_store
-from planvec.store.base import CollectionSpec, PointRecord, SearchRequest, SparseVector
 
 
 def shares_token(a: str, b: str) -> bool:
@@ -177,7 +177,7 @@ def test_indices_are_sorted_unique_u32() -> None:
 def test_token_index_is_stable_across_processes() -> None:
     words = ["sauvegard", "1.2.3", "api", "déploiement"]
     code = (
-        "import json, sys; from planvec.embed.lexical import LexicalEncoder, token_index;"
+        "import json, sys; from planvec.text.lexical import LexicalEncoder, token_index;"
         "e = LexicalEncoder(); v = e.encode_document('Implémenter l\\'API 1.2.3', ['Plan']);"
         f"print(json.dumps([[token_index(w) for w in {words!r}], list(v.indices), list(v.values)]))"
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from planvec.embed.glossary import Glossary, default_glossary, parse_glossary
-from planvec.embed.lexical import LexicalEncoder, default_lexical_encoder
-from planvec.points import clean_task_text
+from planvec.text.clean import clean_task_text
+from planvec.text.glossary import Glossary, default_glossary, parse_glossary
+from planvec.text.lexical import LexicalEncoder, default_lexical_encoder
 
 
 def test_shipped_glossary_loads() -> None:
@@ -84,7 +84,7 @@ def test_clean_task_text(text: str, clean: str) -> None:
 
 
 def test_embedding_recipe_strips_numbering_and_renders_english() -> None:
-    from planvec.points import embedding_text_of, query_embedding_text
+    from planvec.embedding_recipe import embedding_text_of, query_embedding_text
 
     assert embedding_text_of("**1.2** Créer le tableau de bord") == "create dashboard"
     assert embedding_text_of("1.2.3") == "1.2.3"  # nothing left: the text itself

@@ -1,0 +1,207 @@
+"""The shard cache of the Edge backend: open, create, lay out, flush and close shards.
+
+``EdgeStore`` (``planvec.store.edge``) builds the ``VectorStore`` calls on top of it; the
+durability and locking rules are described there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from planvec.errors import (
+    REBUILD_HINT,
+    CollectionNotFound,
+    IndexDamaged,
+    IndexLocked,
+    StoreError,
+)
+from planvec.store.base import (
+    DENSE_VECTOR,
+    SPARSE_VECTOR,
+    CollectionInfo,
+    CollectionSpec,
+)
+from planvec.store.common import Instrumented
+from planvec.store.edge_convert import (
+    check_name,
+    edge_config,
+    index_schemas,
+)
+from planvec.store.observe import Observer
+from planvec.store.retry import RetryPolicy
+
+
+class EdgeShards(Instrumented):
+    """Open Edge shards by collection name, their layouts, and the flush policy."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        policy: RetryPolicy | None = None,
+        observer: Observer | None = None,
+        batch_points: int = 1024,
+        durable_writes: bool = False,
+        flush_interval: float = 30.0,
+    ) -> None:
+        """Open (lazily) the collections under ``index_dir``.
+
+        Args:
+            index_dir: the index directory (created on first write).
+            policy: retry policy (Edge failures are rarely transient; faults can be injected).
+            observer: receives one event per operation.
+            batch_points: most points per update call.
+            durable_writes: flush after every write call (power-loss safe, slow).
+            flush_interval: otherwise flush when this many seconds passed since the last.
+        """
+        self.index_dir = Path(index_dir)
+        self.root = self.index_dir / "collections"
+        self.location = str(self.index_dir)
+        self.policy = policy or RetryPolicy(attempts=1)
+        self.observer = observer
+        self.batch_points = batch_points
+        self._shards: dict[str, Any] = {}
+        self._layouts: dict[str, dict[str, Any]] = {}
+        self._lock = threading.RLock()
+        self._closed = False
+        self.durable_writes = durable_writes
+        self.flush_interval = flush_interval
+        self._last_flush = time.monotonic()
+        self._dirty: set[int] = set()
+
+    def _after_write(self, shard: Any) -> None:
+        """Flush when writes must be durable or the last flush is old (bounds WAL replay)."""
+        now = time.monotonic()
+        if self.durable_writes or now - self._last_flush >= self.flush_interval:
+            shard.flush()
+            self._last_flush = now
+            self._dirty.discard(id(shard))
+        else:
+            self._dirty.add(id(shard))
+
+    def _path(self, name: str) -> Path:
+        return self.root / check_name(name)
+
+    def _manifest_path(self, name: str) -> Path:
+        return self.root / f"{check_name(name)}.manifest.json"
+
+    def _layout(self, name: str) -> dict[str, Any] | None:
+        if name in self._layouts:
+            return self._layouts[name]
+        config = self._path(name) / "edge_config.json"
+        try:
+            data = json.loads(config.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise IndexDamaged(f"cannot read {config}: {exc}; {REBUILD_HINT}") from exc
+        if not isinstance(data, dict):
+            raise IndexDamaged(f"{config} is not a JSON object; {REBUILD_HINT}")
+        self._layouts[name] = data
+        return data
+
+    def _open(self, name: str) -> Any:
+        if self._closed:
+            raise StoreError("the store is closed")
+        with self._lock:
+            shard = self._shards.get(name)
+            if shard is not None:
+                return shard
+            if self._layout(name) is None:
+                raise CollectionNotFound(
+                    f"collection {name!r} does not exist in {self.index_dir}: run `planvec index`"
+                    " first or check --index/--collection"
+                )
+            import qdrant_edge as qe
+
+            try:
+                shard = qe.EdgeShard.load(str(self._path(name)))
+            except Exception as exc:
+                raise self._open_error(name, exc) from exc
+            self._shards[name] = shard
+            return shard
+
+    def _open_error(self, name: str, exc: Exception) -> Exception:
+        text = str(exc)
+        if "WouldBlock" in text or "lock" in text.lower():
+            return IndexLocked(
+                f"collection {name!r} in {self.index_dir} is open in another process:"
+                " wait for it to finish or use another --index"
+            )
+        return IndexDamaged(
+            f"cannot open collection {name!r} in {self.index_dir}, its files are damaged "
+            f"({text}); {REBUILD_HINT}"
+        )
+
+    def _create(self, name: str, spec: CollectionSpec) -> None:
+        import qdrant_edge as qe
+
+        path = self._path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            try:
+                shard = qe.EdgeShard.create(str(path), edge_config(spec))
+            except Exception as exc:
+                raise self._open_error(name, exc) from exc
+            self._shards[name] = shard
+            self._layouts.pop(name, None)
+
+    def _ensure_indexes(self, name: str, spec: CollectionSpec) -> None:
+        import qdrant_edge as qe
+
+        shard = self._open(name)
+        existing = set(shard.info().payload_schema)
+        missing = [(f, schema) for f, schema in index_schemas(spec) if f not in existing]
+        if not missing:
+            return
+
+        def apply() -> None:
+            for field_name, schema in missing:
+                shard.update(qe.UpdateOperation.create_field_index(field_name, schema))
+            shard.flush()
+
+        self._call("ensure_collection", apply)
+
+    def _static_info(self, name: str) -> CollectionInfo | None:
+        """Dimension/distance/sparse from ``edge_config.json`` (points left at 0)."""
+        layout = self._layout(name)
+        if layout is None:
+            return None
+        vectors = layout.get("vectors") or {}
+        dense: dict[str, Any] = (
+            vectors.get(DENSE_VECTOR) or vectors.get("") or next(iter(vectors.values()), {})
+        )
+        return CollectionInfo(
+            name=name,
+            points=0,
+            dimension=int(dense.get("size", 0)),
+            distance=str(dense.get("distance", "")).lower(),
+            sparse=SPARSE_VECTOR in (layout.get("sparse_vectors") or {}),
+            named_vectors="" not in vectors,
+        )
+
+    def flush(self) -> None:
+        """Flush every open shard to disk (fsync); ``close`` does it too."""
+        with self._lock:
+            for shard in self._shards.values():
+                shard.flush()
+            self._dirty.clear()
+            self._last_flush = time.monotonic()
+
+    def close(self) -> None:
+        """Flush and close every shard; idempotent."""
+        with self._lock:
+            shards, self._shards = self._shards, {}
+            self._closed = True
+            for shard in shards.values():
+                if id(shard) in self._dirty:  # a read-only session skips the costly flush
+                    with contextlib.suppress(Exception):
+                        shard.flush()
+                with contextlib.suppress(Exception):
+                    shard.close()
+            self._dirty.clear()
