@@ -234,7 +234,7 @@ def test_realistic_migration_passes_and_the_index_then_continues_incrementally(
     try:
         assert report.verified, report.problems
         assert report.integrity.points == 285 and report.check["status"] == "ok"
-        points = list(index.store.scroll(index.collection))
+        points = list(index.points.scroll())
         stored = {(p.payload["plan"], p.payload["key"]): p.payload for p in points}
         ids = {(p.payload["plan"], p.payload["key"]): str(p.id) for p in points}
         assert {plan for plan, _ in stored} == {V8, V20, V56, "plan-dev-v0-archive.md"}
@@ -281,12 +281,12 @@ def test_a_target_that_already_indexed_the_plans_loses_nothing(
     try:
         index = make_index(store_at("edge", "target"))
         index.sync(sources_for([PLANS]))
-        before = index.store.count(index.collection)
+        before = index.points.count()
         report = migrate_legacy(
             LegacyPoints(store=source), index, tmp_path / "out", plans_root=PLANS
         )
         assert not report.verified and "already holds points" in report.problems[0]
-        assert index.store.count(index.collection) == before
+        assert index.points.count() == before
     finally:
         source.close()
 

@@ -35,7 +35,7 @@ def snapshot(index: Index) -> dict[str, dict[str, Any]]:
     """Every point's payload, without the fields that record when it was written."""
     return {
         str(p.id): {k: v for k, v in p.payload.items() if k not in VOLATILE_FIELDS}
-        for p in index.store.scroll(index.collection)
+        for p in index.points.scroll()
     }
 
 
