@@ -16,7 +16,8 @@ Messages say what went wrong *and how to fix it*: the CLI prints them as they ar
     ├── IndexMismatch          the index was built with another model / dimension / schema
     ├── IndexLocked            another planvec process is writing this index
     ├── ArchiveError           a backup archive is invalid, tampered or too new
-    └── CheckFailed            a check could not run
+    ├── CheckFailed            a check could not run
+    └── TaskNotFound           no task (or plan) with this id (or name) in the index
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ class CheckFailed(PlanvecError):
     """A check could not run (the index could not be read)."""
 
     exit_code = 2
+
+
+class TaskNotFound(PlanvecError):
+    """No task with this id (or no plan with this name) is in the index."""
 
 
 TRANSIENT_ERRORS: tuple[type[PlanvecError], ...] = (StoreUnavailable, StoreTimeout)
