@@ -96,14 +96,25 @@ def check_command(
       planvec check docs/plans
       planvec check docs/plans --json --markdown check.md
     """
-    from planvec.checks.verify import CheckOptions, check_index
-    from planvec.index import open_index, sources_for
+    from planvec.cli import owner
 
     try:
         settings = settings_from(**opts)
+        routed = owner.routed_check(settings, paths, sample)
+        if routed is not None:
+            _render_routed_check(routed, markdown_file, json_)
+            return
+        from planvec.checks.verify import CheckOptions, check_index
+        from planvec.index import open_index, sources_for
+
         source = sources_for(paths) if paths else None
-        with open_index(settings) as index, _read_cache(settings.cache_dir) as cache:
-            report = check_index(index, source, CheckOptions(vector_sample=sample, cache=cache))
+
+        def run() -> Any:
+            with open_index(settings) as index, _read_cache(settings.cache_dir) as cache:
+                options = CheckOptions(vector_sample=sample, cache=cache)
+                return check_index(index, source, options)
+
+        report = owner.wait_if_held(run)
     except PlanvecError as exc:
         _fail_to_run(exc)
         return
@@ -115,6 +126,22 @@ def check_command(
     if report.error:
         err(f"Error: {report.error}")
     sys.exit(report.exit_code)
+
+
+def _render_routed_check(answer: dict[str, Any], markdown_file: Path | None, json_: bool) -> None:
+    """Print a check report answered by the index owner exactly as a local one."""
+    report = {k: v for k, v in answer.items() if k not in _RENDERED}
+    _write_markdown(markdown_file, answer["markdown"])
+    if json_:
+        echo_json(report)
+    else:
+        click.echo(answer["markdown_short"], nl=False)
+    if answer.get("error"):
+        err(f"Error: {answer['error']}")
+    sys.exit(int(answer["exit_code"]))
+
+
+_RENDERED = ("markdown", "markdown_short", "exit_code", "error")
 
 
 validate_vectors_command = alias_of(
@@ -262,6 +289,7 @@ def quality_command(
         measure_quality,
         save_baseline,
     )
+    from planvec.cli import owner
     from planvec.index import open_index
 
     try:
@@ -270,8 +298,14 @@ def quality_command(
         options = QualityOptions(
             sample=sample, near_duplicate_threshold=dup_threshold, alert_drop=threshold
         )
-        with open_index(settings) as index:
-            report = measure_quality(index, options)
+        report = owner.routed_quality(settings, sample, dup_threshold)
+        if report is None:
+
+            def run() -> Any:
+                with open_index(settings) as index:
+                    return measure_quality(index, options)
+
+            report = owner.wait_if_held(run)
     except PlanvecError as exc:
         _fail_to_run(exc)
         return

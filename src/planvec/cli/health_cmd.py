@@ -38,19 +38,22 @@ def health(
       planvec health --index .planvec
       planvec health --qdrant-url http://localhost:6333 --json
     """
+    from planvec.cli import owner
     from planvec.store.health import health_report
 
     settings = settings_from(
         index_dir=index_dir, qdrant_url=qdrant_url, collection=collection, config_file=config_file
     )
-    report = health_report(
-        index_dir=settings.index_dir,
-        collection=settings.collection,
-        qdrant_url=settings.qdrant_url,
-        api_key=settings.api_key,
-        timeout=min(settings.timeout, 10.0),
-        grpc=settings.grpc,
-        verify_tls=settings.verify_tls,
+    report = owner.routed_health(settings) or owner.wait_if_held(
+        lambda: health_report(
+            index_dir=settings.index_dir,
+            collection=settings.collection,
+            qdrant_url=settings.qdrant_url,
+            api_key=settings.api_key,
+            timeout=min(settings.timeout, 10.0),
+            grpc=settings.grpc,
+            verify_tls=settings.verify_tls,
+        )
     )
     if json_:
         echo_json(report.to_dict())

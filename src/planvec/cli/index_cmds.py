@@ -6,10 +6,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from planvec.cli import owner
 from planvec.cli.common import (
     CONTEXT_SETTINGS,
     alias_of,
@@ -21,9 +22,12 @@ from planvec.cli.common import (
     settings_from,
     store_options,
 )
-from planvec.index import count_plans, open_index, sources_for
-from planvec.search import SEARCH_MODES
-from planvec.sync import SyncProgress, SyncReport
+
+if TYPE_CHECKING:
+    from planvec.sync import SyncProgress, SyncReport
+
+#: ``planvec.search.SEARCH_MODES``, repeated so that a routed search does not import numpy
+SEARCH_MODES = ("hybrid", "dense", "sparse")
 
 
 @contextmanager
@@ -128,18 +132,25 @@ def index_command(
       planvec index docs/plans --qdrant-url http://localhost:6333 --json
     """
     settings = settings_from(batch_size=batch_size, **opts)
-    source = sources_for(paths)
-    with (
-        open_index(settings, write=not dry_run, wait=wait) as index,
-        _progress(not (silent or json_), count_plans(paths)) as progress,
-    ):
-        report = index.sync(
-            source,
-            dry_run=dry_run,
-            delete_missing=not keep_missing,
-            batch_size=settings.batch_size,
-            progress=progress,
-        )
+    report = owner.routed_sync(
+        settings, paths, wait=wait, dry_run=dry_run, keep_missing=keep_missing,
+        batch_size=batch_size,
+    )  # fmt: skip
+    if report is None:  # no owner serves this index: run here
+        from planvec.index import count_plans, open_index, sources_for
+
+        source = sources_for(paths)
+        with (
+            open_index(settings, write=not dry_run, wait=wait) as index,
+            _progress(not (silent or json_), count_plans(paths)) as progress,
+        ):
+            report = index.sync(
+                source,
+                dry_run=dry_run,
+                delete_missing=not keep_missing,
+                batch_size=settings.batch_size,
+                progress=progress,
+            )
     for failure in report.failures:
         err(f"error: {failure.path}: {failure.message}")
     for warning in report.warnings[:200]:
@@ -199,16 +210,17 @@ def search_command(
       planvec search "write API docs" --status todo --plan 'phase-2/*' --json
     """
     settings = settings_from(**opts)
-    with open_index(settings) as index:
-        hits = index.search(
-            query,
-            limit=limit,
-            mode=mode,
-            plan=plan,
-            status=status,
-            section=section,
-            priority=priority,
-        )
+    filters = {"plan": plan, "status": status, "section": section, "priority": priority}
+    hits = owner.routed_search(settings, query, limit=limit, mode=mode, **filters)
+    if hits is None:  # no owner serves this index: open it here
+
+        def run() -> list[Any]:
+            from planvec.index import open_index
+
+            with open_index(settings) as index:
+                return index.search(query, limit=limit, mode=mode, **filters)
+
+        hits = owner.wait_if_held(run)
     if json_:
         echo_json([hit.to_dict() for hit in hits])
         return

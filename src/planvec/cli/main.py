@@ -29,9 +29,9 @@ def cli(verbose: int) -> None:
 
 
 def _register() -> None:
-    from planvec.cli import backup_cmds, check_cmds, health_cmd, index_cmds, parse_cmd
+    from planvec.cli import backup_cmds, check_cmds, health_cmd, index_cmds, parse_cmd, serve_cmd
 
-    for module in (parse_cmd, index_cmds, health_cmd, check_cmds, backup_cmds):
+    for module in (parse_cmd, index_cmds, health_cmd, check_cmds, backup_cmds, serve_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -181,3 +181,13 @@ def _fill(report: HealthReport, store: Any, index_dir: Path) -> None:
                 f"manifest says {built_dim}-d vectors but the collection holds"
                 f" {info.dimension}-d: rebuild with `planvec index --rebuild`"
             )
+
+
+def store_health_report(
+    store: Any, *, index_dir: Path, collection: str, qdrant_url: str | None = None
+) -> HealthReport:
+    """``health_report`` for a store that is already open (the owner's, in ``planvec serve``)."""
+    backend, location = _location(index_dir, qdrant_url)
+    report = HealthReport(backend=backend, location=location, collection=collection)
+    _fill(report, store, index_dir)
+    return report
