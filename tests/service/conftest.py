@@ -115,9 +115,10 @@ class Owner:
 def start_owner(
     cwd: Path, *args: str, index_dir: Path | None = None, wait: float = 60, **env: str
 ) -> Owner:
+    given = str(index_dir) if index_dir else ".planvec"  # relative: as a user in cwd types it
     index_dir = index_dir or cwd / ".planvec"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "planvec", "serve", "--index", str(index_dir), *args],
+        [sys.executable, "-m", "planvec", "serve", "--index", given, *args],
         cwd=cwd,
         env=cli_env(**env),
         stdout=subprocess.PIPE,

@@ -141,7 +141,7 @@ def _render_routed_check(answer: dict[str, Any], markdown_file: Path | None, jso
     sys.exit(int(answer["exit_code"]))
 
 
-_RENDERED = ("markdown", "markdown_short", "exit_code", "error")
+_RENDERED = ("markdown", "markdown_short")
 
 
 validate_vectors_command = alias_of(

@@ -129,8 +129,6 @@ def _add_check_routes(router: APIRouter, state: ServiceState) -> None:
         if render:
             out["markdown"] = report.to_markdown()
             out["markdown_short"] = report.to_markdown(max_per_kind=10)
-            out["exit_code"] = report.exit_code
-            out["error"] = report.error
         return out
 
     @router.get("/quality", tags=["checks"], summary="Embedding quality (planvec quality).")

@@ -11,13 +11,16 @@ sync converges (every write is idempotent).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
+import signal
 import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -70,6 +73,20 @@ class OwnerServer(uvicorn.Server):
         if not self.should_exit:
             self.announce.publish()
 
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Handle SIGINT/SIGTERM as a clean stop (uvicorn re-raises them: exit code -15)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.announce.withdraw()
         self.state.request_stop()
@@ -99,8 +116,8 @@ class Announcement:
 
 def serve(config: ServiceSettings, *, log_level: str = "warning") -> int:
     """Run ``planvec serve`` until a signal (or the idle timeout); returns the exit code."""
+    config.check()  # before a token is generated: off loopback the user must choose one
     config = replace(config, token=config.token or secrets.token_urlsafe(32))
-    config.check()
     s = config.index
     path: Path | None = discovery_path(s.index_dir, s.qdrant_url, s.collection, s.cache_dir)
     assert path is not None

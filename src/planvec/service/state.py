@@ -87,7 +87,9 @@ class ServiceState:
             store.close()
             raise
         manifest = self._index.manifest or {}
-        self.last_sync_ok = _timestamp(manifest.get("updated_at"))
+        # only a finished sync records "last_sync" (a cancelled one leaves just the creation)
+        synced = "last_sync" in manifest
+        self.last_sync_ok = _timestamp(manifest.get("updated_at")) if synced else None
         self.metrics.last_sync.set(self.last_sync_ok or 0)
         with contextlib.suppress(PlanvecError):
             self.refresh_index_gauges()
