@@ -67,13 +67,13 @@ def test_reader_waits_for_a_held_shard_without_owner(plan_dir: Path, tmp_path: P
     assert waited.returncode == 0, waited.stderr
     assert "held by another planvec process; waiting" in waited.stderr
     assert time.monotonic() - started >= 0.5
-    holder.wait(timeout=30)
+    holder.communicate(timeout=30)
     holder2 = subprocess.Popen(holder.args, cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE,
                                text=True)  # fmt: skip
     assert holder2.stdout is not None and holder2.stdout.readline().strip() == "held"
     bounded = run_cli("search", "sauvegarde", cwd=tmp_path, PLANVEC_WAIT_HELD="0.3")
     assert bounded.returncode == 2 and "open in another process" in bounded.stderr
-    holder2.wait(timeout=30)
+    holder2.communicate(timeout=30)
 
 
 def test_alert_rules_use_exported_metrics() -> None:

@@ -110,9 +110,9 @@ def _wait_ready(owner: Owner, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status, body = _http(owner, "GET", "/readyz")
-        if status == 200 and isinstance(body, dict) and body["fresh"] and body["last_sync_at"]:
-            if not body["sync_running"]:
-                return
+        ok = status == 200 and isinstance(body, dict)
+        if ok and body["fresh"] and body["last_sync_at"] and not body["sync_running"]:  # type: ignore[index]
+            return
         time.sleep(0.1)
     raise AssertionError("owner never became ready")
 

@@ -42,19 +42,18 @@ def _plan_count(owner: Owner) -> int:
 def test_watch_follows_edits_atomic_saves_and_deletions(
     plan_dir: Path, tmp_path: Path, owner_factory: list[Owner]
 ) -> None:
-    owner = start_owner(tmp_path, str(plan_dir), "--watch", "--debounce", "0.2")
+    owner = start_owner(tmp_path, str(plan_dir), "--watch", "--debounce", "0.5")
     owner_factory.append(owner)
     _eventually(lambda: _plan_count(owner) == 2)
     new = plan_dir / "new.md"
     new.write_text("# New\n\n- [ ] first task\n", encoding="utf-8")
     _eventually(lambda: _texts(owner, "new.md") == ["first task"])
-    # a burst of saves gives one sync (or a few), not one per save
-    runs_before = _sync_runs(owner)
+    # a burst of saves gives one sync (or two on a loaded machine), not one per save
+    runs_before = _quiet_sync_runs(owner)
     for i in range(10):
         new.write_text(f"# New\n\n- [ ] first task\n- [ ] burst task {i}\n", encoding="utf-8")
-        time.sleep(0.01)
     _eventually(lambda: "burst task 9" in _texts(owner, "new.md"))
-    assert _sync_runs(owner) - runs_before <= 3
+    assert _quiet_sync_runs(owner) - runs_before <= 2
     # an editor's atomic save: write a temp file, rename it over the plan
     tmp = plan_dir / ".new.md.swp"
     tmp.write_text("# New\n\n- [x] first task\n- [ ] saved atomically\n", encoding="utf-8")
@@ -65,6 +64,17 @@ def test_watch_follows_edits_atomic_saves_and_deletions(
     status, metrics = owner_metrics(owner)
     assert status == 200 and "planvec_watch_events_total" in metrics
     assert owner.stop() == 0
+
+
+def _quiet_sync_runs(owner: Owner, quiet: float = 1.5) -> float:
+    """The sync count once it stopped moving for ``quiet`` seconds."""
+    last, since = _sync_runs(owner), time.monotonic()
+    while time.monotonic() - since < quiet:
+        time.sleep(0.2)
+        now = _sync_runs(owner)
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
 
 
 def _sync_runs(owner: Owner) -> float:

@@ -68,23 +68,27 @@ def watch_body(state: ServiceState) -> Callable[[threading.Event], None]:
     """The watch job: an initial sync, then one debounced sync per burst of changes."""
 
     def body(stop: threading.Event) -> None:
-        _sync_until_done(state, stop, "watch")
         roots, files = watch_roots(state.config.paths)
         step = max(50, int(state.config.debounce * 1000))
         log.info("watching %s", ", ".join(map(str, roots)))
+        started = False
         for changes in watch(
             *roots,
             watch_filter=PlanFilter(files),
             stop_event=stop,
             debounce=max(step * 10, 2000),
             step=step,
+            rust_timeout=300,
+            yield_on_timeout=True,
             raise_interrupt=False,
         ):
-            for change, _ in changes:
-                state.metrics.watch_events.labels(change.name).inc()
             if state.stopping.is_set():
                 return
-            _sync_until_done(state, stop, "watch")
+            for change, _ in changes:
+                state.metrics.watch_events.labels(change.name).inc()
+            if changes or not started:  # the first sync once the watcher is in place:
+                started = True  # nothing changed between it and the watch goes unseen
+                _sync_until_done(state, stop, "watch")
 
     return body
 
