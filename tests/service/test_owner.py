@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from planvec.service.discovery import discovery_path
+from planvec.service.discovery import discovery_path, read_discovery
 
 from .conftest import Owner, big_plan, cli_env, run_cli, start_owner
 
@@ -211,3 +211,24 @@ def test_token_enforced_off_loopback(
     assert owner.stop() == 0
     assert owner.proc.stderr is not None
     assert "s3cret-token" not in owner.proc.stderr.read()  # never logged
+
+
+def test_auto_start_owner_then_idle_exit(plan_dir: Path, tmp_path: Path) -> None:
+    assert run_cli("index", str(plan_dir), cwd=tmp_path).returncode == 0
+    first = run_cli("search", "sauvegarde", "--json", cwd=tmp_path,
+                    PLANVEC_OWNER="start", PLANVEC_OWNER_IDLE="3")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert "starting an index owner" in first.stderr and json.loads(first.stdout)
+    path = discovery_path(tmp_path / ".planvec", None, "planvec_tasks", tmp_path)
+    info = read_discovery(path)
+    assert info is not None
+    second = run_cli("search", "sauvegarde", "--json", cwd=tmp_path, PLANVEC_OWNER="start")
+    assert second.returncode == 0 and "starting" not in second.stderr  # reuses it
+    assert second.stdout == first.stdout
+    deadline = time.monotonic() + 60
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not path.exists()  # exited after 3 s idle, and cleaned up
+    time.sleep(1)
+    with pytest.raises(urllib.error.URLError):  # nothing listens any more
+        urllib.request.urlopen(info.url + "/healthz", timeout=5)

@@ -59,7 +59,7 @@ def start_owner(settings: Settings, path: Any, idle: float, wait: float = 60.0) 
     if settings.embedder != "auto":
         args += ["--embedder", settings.embedder]
     print("planvec: starting an index owner in the background (planvec serve)", file=sys.stderr)
-    subprocess.Popen(
+    proc = subprocess.Popen(
         args,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -72,6 +72,8 @@ def start_owner(settings: Settings, path: Any, idle: float, wait: float = 60.0) 
         info = read_discovery(path)
         if info is not None:
             return info
+        if proc.poll() is not None:  # could not start (no `serve` extra, index held...)
+            return None
         time.sleep(0.05)
     return None
 
