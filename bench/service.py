@@ -65,7 +65,8 @@ class Client:
 
 
 def start_owner(workdir: Path, embedder: str) -> tuple[subprocess.Popen[bytes], OwnerInfo]:
-    env = dict(os.environ, PLANVEC_EMBEDDER=embedder)
+    # a cold embedding cache: the full sync really embeds every task
+    env = dict(os.environ, PLANVEC_EMBEDDER=embedder, XDG_CACHE_HOME=str(workdir / "cache"))
     index_dir = workdir / ".planvec"
     proc = subprocess.Popen(
         [sys.executable, "-m", "planvec", "serve", "--index", str(index_dir)],
