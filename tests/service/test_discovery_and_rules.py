@@ -58,7 +58,7 @@ def test_reader_waits_for_a_held_shard_without_owner(plan_dir: Path, tmp_path: P
         [sys.executable, "-c",
          "import sys, time; from planvec.index import open_index; from planvec.settings import "
          "load_settings; ix = open_index(load_settings(embedder='hashing')); ix.count(); "
-         "print('held', flush=True); time.sleep(float(sys.argv[1])); ix.close()", "2.0"],
+         "print('held', flush=True); time.sleep(float(sys.argv[1])); ix.close()", "6.0"],
         cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
@@ -68,12 +68,14 @@ def test_reader_waits_for_a_held_shard_without_owner(plan_dir: Path, tmp_path: P
     assert "held by another planvec process; waiting" in waited.stderr
     assert time.monotonic() - started >= 0.5
     holder.communicate(timeout=30)
-    holder2 = subprocess.Popen(holder.args, cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE,
+    args = [*holder.args[:-1], "120"]  # type: ignore[index,misc]
+    holder2 = subprocess.Popen(args, cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE,
                                text=True)  # fmt: skip
     assert holder2.stdout is not None and holder2.stdout.readline().strip() == "held"
     bounded = run_cli("search", "sauvegarde", cwd=tmp_path, PLANVEC_WAIT_HELD="0.3")
-    assert bounded.returncode == 2 and "open in another process" in bounded.stderr
+    holder2.kill()
     holder2.communicate(timeout=30)
+    assert bounded.returncode == 2 and "open in another process" in bounded.stderr
 
 
 def test_alert_rules_use_exported_metrics() -> None:
