@@ -49,11 +49,9 @@ def test_cli_routed_through_owner_prints_the_same(
     commands = [
         ["search", "sauvegarde de la base", "--json"],
         ["search", "API documentation", "--status", "todo", "--limit", "3"],
-        ["search", "rotation", "--mode", "sparse", "--plan", "road*"],
         ["index", str(plan_dir), "--json"],
         ["index", str(plan_dir), "--dry-run"],
         ["check", str(plan_dir), "--json"],
-        ["check"],
         ["quality", "--sample", "5", "--json"],
         ["health", "--json"],
     ]
@@ -213,6 +211,7 @@ def test_token_enforced_off_loopback(
     assert "s3cret-token" not in owner.proc.stderr.read()  # never logged
 
 
+@pytest.mark.slow
 def test_auto_start_owner_then_idle_exit(plan_dir: Path, tmp_path: Path) -> None:
     assert run_cli("index", str(plan_dir), cwd=tmp_path).returncode == 0
     first = run_cli("search", "sauvegarde", "--json", cwd=tmp_path,
