@@ -11,6 +11,8 @@ The public API is small: open an index from settings, sync it from sources, sear
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from planvec.errors import (
     CollectionNotFound,
     ConfigError,
@@ -24,10 +26,33 @@ from planvec.errors import (
     StoreError,
     StoreUnavailable,
 )
-from planvec.index import Index, open_index, sources_for
 from planvec.records import Plan, SearchHit, Task
 from planvec.settings import Settings, load_settings
-from planvec.sync import SyncReport
+
+if TYPE_CHECKING:
+    from planvec.index import Index, open_index, sources_for
+    from planvec.sync import SyncReport
+
+#: Names whose modules import numpy and the store: loaded on first use, so that a CLI call
+#: answered by a running owner (``planvec serve``) never pays for them.
+_LAZY = {
+    "Index": "planvec.index",
+    "open_index": "planvec.index",
+    "sources_for": "planvec.index",
+    "SyncReport": "planvec.sync",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'planvec' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 

@@ -20,7 +20,8 @@ Messages say what went wrong *and how to fix it*: the CLI prints them as they ar
     ├── ArchiveError           a backup archive is invalid, tampered or too new
     ├── CatalogueError         the PostgreSQL catalogue cannot be reached or written
     │   └── CatalogueLocked    another catalogue sync is running on this database
-    └── CheckFailed            a check could not run
+    ├── CheckFailed            a check could not run
+    └── TaskNotFound           no task (or plan) with this id (or name) in the index
 """
 
 from __future__ import annotations
@@ -139,6 +140,10 @@ class CheckFailed(PlanvecError):
     """A check could not run (the index could not be read)."""
 
     exit_code = 2
+
+
+class TaskNotFound(PlanvecError):
+    """No task with this id (or no plan with this name) is in the index."""
 
 
 TRANSIENT_ERRORS: tuple[type[PlanvecError], ...] = (StoreUnavailable, StoreTimeout)

@@ -102,19 +102,28 @@ def check_command(
       planvec check docs/plans
       planvec check docs/plans --json --markdown check.md
     """
-    from planvec.checks.verify import CheckOptions, check_index
-    from planvec.index import open_index
+    from planvec.cli import owner
 
     with check_must_run():  # exit 2 (handle_errors) when the check cannot run
         settings = settings_from(**opts)
-        with (
-            open_index(settings) as index,
-            _read_cache(settings.cache_dir) as cache,
-            activity(not json_, "checking") as update,
-        ):
-            source = _source(index, paths, settings)
-            options = CheckOptions(vector_sample=sample, cache=cache)
-            report = check_index(index, source, options, on_plan=lambda p: update(p.path))
+        routed = owner.routed_check(settings, paths, sample)
+        if routed is not None:
+            _render_routed_check(routed, markdown_file, json_)
+            return
+        from planvec.checks.verify import CheckOptions, check_index
+        from planvec.index import open_index
+
+        def run() -> Any:
+            with (
+                open_index(settings) as index,
+                _read_cache(settings.cache_dir) as cache,
+                activity(not json_, "checking") as update,
+            ):
+                source = _source(index, paths, settings)
+                options = CheckOptions(vector_sample=sample, cache=cache)
+                return check_index(index, source, options, on_plan=lambda p: update(p.path))
+
+        report = owner.wait_if_held(run)
     _write_markdown(markdown_file, report.to_markdown())
     if json_:
         echo_json(report.to_dict())
@@ -123,6 +132,22 @@ def check_command(
     if report.error:
         err(f"Error: {report.error}")
     sys.exit(report.exit_code)
+
+
+def _render_routed_check(answer: dict[str, Any], markdown_file: Path | None, json_: bool) -> None:
+    """Print a check report answered by the index owner exactly as a local one."""
+    report = {k: v for k, v in answer.items() if k not in _RENDERED}
+    _write_markdown(markdown_file, answer["markdown"])
+    if json_:
+        echo_json(report)
+    else:
+        click.echo(answer["markdown_short"], nl=False)
+    if answer.get("error"):
+        err(f"Error: {answer['error']}")
+    sys.exit(int(answer["exit_code"]))
+
+
+_RENDERED = ("markdown", "markdown_short")
 
 
 validate_vectors_command = alias_of(
@@ -258,6 +283,7 @@ def quality_command(
     """
     from planvec.checks.baseline import compare_baseline, load_baseline, save_baseline
     from planvec.checks.quality import QualityOptions, measure_quality
+    from planvec.cli import owner
     from planvec.index import open_index
 
     with check_must_run():
@@ -266,8 +292,14 @@ def quality_command(
         options = QualityOptions(
             sample=sample, near_duplicate_threshold=dup_threshold, alert_drop=threshold
         )
-        with open_index(settings) as index:
-            report = measure_quality(index, options)
+        report = owner.routed_quality(settings, sample, dup_threshold)
+        if report is None:
+
+            def run() -> Any:
+                with open_index(settings) as index:
+                    return measure_quality(index, options)
+
+            report = owner.wait_if_held(run)
     if baseline is not None:
         compare_baseline(report, baseline, threshold)
     if save_file is not None:

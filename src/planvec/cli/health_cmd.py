@@ -41,13 +41,14 @@ def health(
       planvec health --index .planvec
       planvec health --qdrant-url http://localhost:6333 --json
     """
+    from planvec.cli import owner
     from planvec.wiring import store_health
 
     settings = settings_from(
         index_dir=index_dir, qdrant_url=qdrant_url, collection=collection, config_file=config_file,
         timeout=timeout,
     )  # fmt: skip
-    report = store_health(settings)
+    report = owner.routed_health(settings) or owner.wait_if_held(lambda: store_health(settings))
     if json_:
         echo_json(report.to_dict())
     else:

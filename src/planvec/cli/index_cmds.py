@@ -7,10 +7,11 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from planvec.cli import owner
 from planvec.cli.common import (
     CONTEXT_SETTINGS,
     alias_of,
@@ -24,12 +25,13 @@ from planvec.cli.common import (
     verbosity,
     warning_lines,
 )
-from planvec.errors import DeleteRefused
-from planvec.guard import DeleteGuard
-from planvec.index import count_plans, open_index
-from planvec.records import SearchHit
-from planvec.search import SEARCH_MODES
-from planvec.sync import SyncProgress, SyncReport, dry_run_new
+
+if TYPE_CHECKING:
+    from planvec.records import SearchHit
+    from planvec.sync import SyncProgress, SyncReport
+
+#: ``planvec.search.SEARCH_MODES``, repeated so that a routed search does not import numpy
+SEARCH_MODES = ("hybrid", "dense", "sparse")
 
 
 @contextmanager
@@ -176,20 +178,15 @@ def index_command(
       planvec index docs/plans --qdrant-url http://localhost:6333 --json
     """
     settings = settings_from(**opts)
-    guard = DeleteGuard(max_delete=settings.max_delete, allow=allow_delete)
-    with (
-        open_index(settings, write=not dry_run, wait=wait, rebuild=rebuild) as index,
-        _progress(not (silent or json_), count_plans(paths)) as progress,
-    ):
-        old = index.drop() if rebuild and not dry_run else None
-        source = index.source(
-            paths, root=settings.root, config_file=settings.config_file, manifest=old
-        )
-        if rebuild and dry_run:
-            report = dry_run_new(source)
-        else:
-            sync = functools.partial(index.sync, source, dry_run=dry_run, guard=guard)
-            report = _guarded(sync, json_, not keep_missing, settings.batch_size, progress)
+    report = None
+    if not (rebuild or allow_delete):  # those two run here, under the write lock
+        report = owner.routed_sync(
+            settings, paths, wait=wait, dry_run=dry_run, keep_missing=keep_missing,
+            batch_size=settings.batch_size,
+        )  # fmt: skip
+    if report is None:  # no owner serves this index: run here
+        report = _sync_here(settings, paths, dry_run, wait, rebuild, allow_delete, keep_missing,
+                            progress_shown=not (silent or json_), json_=json_)  # fmt: skip
     _show(report, json_)
     if report.guard is not None and report.guard.tripped:  # a dry run that would be refused
         err(f"Error: {report.guard.message(report.plans_deleted)}")
@@ -198,10 +195,45 @@ def index_command(
         sys.exit(1)
 
 
+def _sync_here(
+    settings: Any,
+    paths: tuple[Path, ...],
+    dry_run: bool,
+    wait: bool,
+    rebuild: bool,
+    allow_delete: bool,
+    keep_missing: bool,
+    *,
+    progress_shown: bool,
+    json_: bool,
+) -> SyncReport:
+    """``planvec index`` in this process (no owner runs): guard, root, rebuild."""
+    from planvec.guard import DeleteGuard
+    from planvec.index import count_plans, open_index
+    from planvec.sync import dry_run_new
+
+    guard = DeleteGuard(max_delete=settings.max_delete, allow=allow_delete)
+    with (
+        open_index(settings, write=not dry_run, wait=wait, rebuild=rebuild) as index,
+        _progress(progress_shown, count_plans(paths)) as progress,
+    ):
+        old = index.drop() if rebuild and not dry_run else None
+        source = index.source(
+            paths, root=settings.root, config_file=settings.config_file, manifest=old
+        )
+        if rebuild and dry_run:
+            return dry_run_new(source)
+        sync = functools.partial(index.sync, source, dry_run=dry_run, guard=guard)
+        return _guarded(sync, json_, not keep_missing, settings.batch_size, progress)
+
+
 def _guarded(
     sync: Callable[..., SyncReport], json_: bool, delete_missing: bool, batch: int, progress: Any
 ) -> SyncReport:
     """Run ``sync``; when the deletion guard refuses, show the report before the error."""
+    from planvec.errors import DeleteRefused
+    from planvec.sync import SyncReport
+
     try:
         return sync(delete_missing=delete_missing, batch_size=batch, progress=progress)
     except DeleteRefused as exc:
@@ -278,17 +310,19 @@ def search_command(
       planvec search "write API docs" --status todo --plan phase-2 --json
     """
     settings = settings_from(**opts)
-    with open_index(settings) as index:
-        hits = index.search(
-            query,
-            limit=limit,
-            mode=mode,
-            plan=plan,
-            status=status,
-            section=section,
-            priority=priority,
-            collapse=collapse,
-        )
+    filters = {"plan": plan, "status": status, "section": section, "priority": priority}
+    hits = owner.routed_search(
+        settings, query, limit=limit, mode=mode, collapse=collapse, **filters
+    )
+    if hits is None:  # no owner serves this index: open it here
+
+        def run() -> list[Any]:
+            from planvec.index import open_index
+
+            with open_index(settings) as index:
+                return index.search(query, limit=limit, mode=mode, collapse=collapse, **filters)
+
+        hits = owner.wait_if_held(run)
     if json_:
         echo_json([hit.to_dict() for hit in hits])
         return

@@ -48,10 +48,11 @@ def _register() -> None:
         index_cmds,
         parse_cmd,
         plugins_cmd,
+        serve_cmd,
     )
 
     commands = (parse_cmd, index_cmds, health_cmd, check_cmds, backup_cmds, catalogue_cmd)
-    for module in (*commands, plugins_cmd):
+    for module in (*commands, serve_cmd, plugins_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
     plugins.register_commands(cli)

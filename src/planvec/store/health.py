@@ -16,7 +16,7 @@ from typing import Any
 
 from planvec.errors import REBUILD_HINT, IndexLocked, PlanvecError
 from planvec.redact import redact_text
-from planvec.settings import StoreConfig, StoreTarget
+from planvec.settings import StoreConfig, StoreTarget, parse_store_url
 from planvec.store.factory import open_configured_store
 from planvec.store.probe import sample_points
 
@@ -233,3 +233,13 @@ def _check_state(report: HealthReport, store: Any, manifest: dict[str, Any], poi
         raise
     except PlanvecError as exc:
         report.problems.append(str(exc))
+
+
+def store_health_report(
+    store: Any, *, index_dir: Path, collection: str, qdrant_url: str | None = None
+) -> HealthReport:
+    """``health_report`` for a store that is already open (the owner's, in ``planvec serve``)."""
+    backend, location = _location(parse_store_url(qdrant_url), index_dir)
+    report = HealthReport(backend=backend, location=location, collection=collection)
+    _fill(report, store, index_dir)
+    return report
