@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from planvec.embed.lexical import LexicalEncoder
 
 from planvec.embed.hashing import HashingEmbedder
 from planvec.errors import TaskNotFound
@@ -13,6 +12,7 @@ from planvec.index import Index, sources_for
 from planvec.operations import get_task, list_plans, plan_progress
 from planvec.records import Plan
 from planvec.store import open_store
+from planvec.text.lexical import LexicalEncoder
 
 
 @pytest.fixture(params=["edge", "memory"])
