@@ -205,23 +205,35 @@ def test_without_plans_tasks_keep_their_key_and_file_name() -> None:
     assert archive["1.2.1"].parent_id == archive["1.2"].id and archive["1.1"].status == "done"
 
 
-def _local_legacy(tmp_path: Path) -> str:
+@pytest.fixture(scope="module")
+def built_legacy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture collection in qdrant-client local mode, built once per module."""
     from qdrant_client import QdrantClient
 
-    path = tmp_path / "legacy-qdrant"
+    path = tmp_path_factory.mktemp("legacy") / "legacy-qdrant"
     client = QdrantClient(path=str(path))
     try:
         FIXTURE.build_collection(client)
     finally:
         client.close()
+    return path
+
+
+def _local_legacy(built: Path, tmp_path: Path) -> str:
+    """A private copy of the built collection (a migration may delete it)."""
+    import shutil
+
+    path = tmp_path / "legacy-qdrant"
+    shutil.copytree(built, path)
     return f"local://{path}"
 
 
 @pytest.fixture
 def migrated(
-    store_at: Callable[[str, str], VectorStore], tmp_path: Path
+    store_at: Callable[[str, str], VectorStore], tmp_path: Path, built_legacy: Path
 ) -> tuple[Any, Any, VectorStore]:
-    source = open_store(index_dir=tmp_path / "scratch", qdrant_url=_local_legacy(tmp_path))
+    url = _local_legacy(built_legacy, tmp_path)
+    source = open_store(index_dir=tmp_path / "scratch", qdrant_url=url)
     index = make_index(store_at("edge", "target"))
     report = migrate_legacy(LegacyPoints(store=source), index, tmp_path / "out", plans_root=PLANS)
     return report, index, source
@@ -275,9 +287,10 @@ def test_realistic_migration_passes_and_the_index_then_continues_incrementally(
 
 
 def test_a_target_that_already_indexed_the_plans_loses_nothing(
-    store_at: Callable[[str, str], VectorStore], tmp_path: Path
+    store_at: Callable[[str, str], VectorStore], tmp_path: Path, built_legacy: Path
 ) -> None:
-    source = open_store(index_dir=tmp_path / "scratch", qdrant_url=_local_legacy(tmp_path))
+    url = _local_legacy(built_legacy, tmp_path)
+    source = open_store(index_dir=tmp_path / "scratch", qdrant_url=url)
     try:
         index = make_index(store_at("edge", "target"))
         index.sync(sources_for([PLANS]))
@@ -291,13 +304,13 @@ def test_a_target_that_already_indexed_the_plans_loses_nothing(
         source.close()
 
 
-def test_the_user_scenario_through_the_cli(tmp_path: Path) -> None:
+def test_the_user_scenario_through_the_cli(tmp_path: Path, built_legacy: Path) -> None:
     """`migrate-legacy --from-url local://... --plans-root plans/`, then `index --dry-run`."""
     from click.testing import CliRunner
 
     from planvec.cli.main import cli
 
-    url, idx = _local_legacy(tmp_path), str(tmp_path / "idx")
+    url, idx = _local_legacy(built_legacy, tmp_path), str(tmp_path / "idx")
     args = ["migrate-legacy", "--from-url", url, "--plans-root", str(PLANS), "--index", idx,
             "--offline", "--report-dir", str(tmp_path / "rep")]  # fmt: skip
     result = CliRunner().invoke(cli, args)
