@@ -29,6 +29,7 @@ from planvec.errors import (
 from planvec.guard import DeleteGuard
 from planvec.lock import WriteLock, lock_path_for
 from planvec.manifest import (
+    SYNC_MARKER,
     Manifest,
     check_compatible,
     new_manifest,
@@ -198,6 +199,8 @@ class Index:
             guard=guard,
         )
         sample_points(self.store, self.collection)  # damaged files: fail before writing
+        if isinstance(manifest.get(SYNC_MARKER), dict):
+            log.warning("the last sync of %s was interrupted: this run completes it", self.location)
         if not dry_run:
             manifest = self._mark_sync_started(manifest, source)
         report = syncer.run(source, dry_run=dry_run, delete_missing=delete_missing)
