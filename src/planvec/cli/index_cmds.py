@@ -178,10 +178,12 @@ def index_command(
         open_index(settings, write=not dry_run, wait=wait, rebuild=rebuild) as index,
         _progress(not (silent or json_), count_plans(paths)) as progress,
     ):
-        old = index.drop() if rebuild and not dry_run else None
-        source = index.source(
+        old = index.salvage() if rebuild else None
+        source = index.source(  # checks the paths before a rebuild drops anything
             paths, root=settings.root, config_file=settings.config_file, manifest=old
         )
+        if rebuild and not dry_run:
+            index.drop()
         if rebuild and dry_run:
             report = dry_run_new(source)
         else:
