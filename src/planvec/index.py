@@ -37,6 +37,7 @@ from planvec.guard import DeleteGuard
 from planvec.index_points import IndexPoints
 from planvec.lock import WriteLock
 from planvec.manifest import (
+    SYNC_MARKER,
     Manifest,
     check_compatible,
     new_manifest,
@@ -204,6 +205,8 @@ class Index:
             guard=guard,
         )
         sample_points(self._store, self.collection)  # damaged files: fail before writing
+        if isinstance(manifest.get(SYNC_MARKER), dict):
+            log.warning("the last sync of %s was interrupted: this run completes it", self.location)
         if not dry_run:
             manifest = self._mark_sync_started(manifest, source)
         report = syncer.run(source, dry_run=dry_run, delete_missing=delete_missing)
@@ -236,18 +239,19 @@ class Index:
         self._store.write_manifest(self.collection, updated)
         self._manifest = updated
 
-    def drop(self) -> Manifest:
-        """Delete the collection and its manifest, even damaged (``--rebuild``); returns the
-        old manifest if readable, else the stored plan names (to find the root again)."""
+    def salvage(self) -> Manifest:
+        """What can still be read before a rebuild: the manifest, else the stored plan names
+        (``planvec.roots`` finds the root again from them)."""
         try:
             old = self.manifest
         except StoreError:
             old = None
-        if old is None:
-            old = {"plans": self._readable_plan_counts()}
+        return old if old is not None else {"plans": self._readable_plan_counts()}
+
+    def drop(self) -> None:
+        """Delete the collection and its manifest, even damaged (``--rebuild``)."""
         self._store.drop_collection(self.collection)
         self._manifest = None
-        return old
 
     def _readable_plan_counts(self) -> dict[str, int]:
         """Points per plan read from the store; empty when the collection cannot be read."""
@@ -265,7 +269,7 @@ class Index:
         manifest: Manifest | None = None,
     ) -> RootedPlanSource:
         """The plans under ``paths``, named relative to the index root (see ``planvec.roots``);
-        ``manifest`` stands for the index's own (``drop`` returns it before a rebuild)."""
+        ``manifest`` stands for the index's own (``salvage`` gives it before a rebuild)."""
         known = manifest if manifest is not None else self.manifest
         return rooted_source(
             known,

@@ -102,14 +102,16 @@ def test_killed_runs_with_the_real_model_and_cache_converge(
     # cache writes; later runs, served mostly by the cache, get killed in the other phases
     crashy = tmp_path / "crashy"
     rng = random.Random(4321)
-    killed = 0
+    killed, estimate = 0, seconds
     for attempt in range(kills):
         target = version_b if attempt % 2 == 0 else version_a
         proc = _spawn(target, crashy, crash_cache)
-        time.sleep(rng.uniform(0.3, 0.9) * seconds)
+        time.sleep(rng.uniform(0.3, 0.9) * estimate)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
+        else:  # served by the cache, runs get shorter: aim the next kills earlier
+            estimate = max(1.5, estimate * 0.6)
         proc.communicate(timeout=600)
 
     final = _run(version_b, crashy, crash_cache)

@@ -124,3 +124,15 @@ def test_rebuild_of_a_missing_index_just_builds_it(tmp_path: Path) -> None:
         "index", str(PLANS), "--index", str(idx), "--offline", "--rebuild", "--dry-run"
     )
     assert code == 0 and "Dry run: nothing was written." in out
+
+
+def test_rebuild_with_a_wrong_path_drops_nothing(tmp_path: Path) -> None:
+    idx = tmp_path / "idx"
+    base = ("--index", str(idx), "--offline")
+    assert invoke("index", str(PLANS), *base, "--root", str(PLANS))[0] == 0
+    before = state(idx)
+    code, _, err = invoke("index", str(tmp_path / "typo"), *base, "--rebuild")
+    assert code != 0 and "no such file" in err
+    code, _, err = invoke("index", str(tmp_path), *base, "--rebuild")
+    assert code == 2 and "outside the root" in err
+    assert state(idx) == before

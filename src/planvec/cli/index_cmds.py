@@ -217,10 +217,12 @@ def _sync_here(
         open_index(settings, write=not dry_run, wait=wait, rebuild=rebuild) as index,
         _progress(progress_shown, count_plans(paths)) as progress,
     ):
-        old = index.drop() if rebuild and not dry_run else None
-        source = index.source(
+        old = index.salvage() if rebuild else None
+        source = index.source(  # checks the paths before a rebuild drops anything
             paths, root=settings.root, config_file=settings.config_file, manifest=old
         )
+        if rebuild and not dry_run:
+            index.drop()
         if rebuild and dry_run:
             return dry_run_new(source)
         sync = functools.partial(index.sync, source, dry_run=dry_run, guard=guard)
