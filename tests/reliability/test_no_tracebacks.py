@@ -172,7 +172,7 @@ def test_a_rejected_collection_name_leaves_no_lock_file(tmp_path: Path) -> None:
 def test_an_unexpected_exception_is_still_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     import planvec.store.health as health
 
-    def boom(**_: object) -> None:
+    def boom(*_: object, **__: object) -> None:
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(health, "health_report", boom)

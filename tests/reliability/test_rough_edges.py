@@ -44,11 +44,14 @@ def index_dir(tmp_path: Path) -> Path:
     return idx
 
 
-def test_repair_summary_is_a_sentence(index_dir: Path, tmp_path: Path) -> None:
+def test_repair_summary_is_a_sentence(tmp_path: Path) -> None:
     plans = tmp_path / "plans"
     plans.mkdir()
     for path in EXAMPLES.glob("*.md"):
         (plans / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    index_dir = tmp_path / "idx"  # indexed from the copy: plan names relative to its root
+    code, _, err = _invoke("index", str(plans), "--index", str(index_dir))
+    assert code == 0, err
     extra = plans / "api-docs-plan.md"  # a task the index does not hold yet: one to re-embed
     extra.write_text(extra.read_text(encoding="utf-8") + "\n- [ ] Nouvelle tâche à réparer\n")
     code, out, err = _invoke("repair", str(plans), "--apply", "--index", str(index_dir))

@@ -22,7 +22,10 @@ from planvec.errors import ConfigError
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
 @store_options
 @embedder_option
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="PLANVEC_SERVE_HOST")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, envvar="PLANVEC_SERVE_HOST",
+    help="Address to bind; anything but loopback needs PLANVEC_API_TOKEN.",
+)  # fmt: skip
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, envvar="PLANVEC_SERVE_PORT",
     help="TCP port (default 0: any free port; clients find it in the discovery file).",
