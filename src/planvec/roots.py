@@ -160,11 +160,12 @@ class RootedPlanSource:
         """Every plan, in a stable order; see ``planvec.sources.base``."""
         files, failures = discover(self.paths)
         for failure in failures:
-            yield self._rename_failure(failure)
+            yield self.rename_failure(failure)
         for full, _ in files:
             yield read_plan(full, self.name_of(full))
 
-    def _rename_failure(self, failure: SourceFailure) -> SourceFailure:
+    def rename_failure(self, failure: SourceFailure) -> SourceFailure:
+        """``failure`` named relative to the root when it lies under one of the arguments."""
         for path in self.paths:
             candidate = _absolute(path / failure.path)
             if path.is_dir() and _inside(candidate, self.root):

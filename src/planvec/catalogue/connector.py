@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,8 +50,9 @@ from planvec.catalogue.writeback import (
     replace_file,
     unified_diff,
 )
-from planvec.records import ParseWarning, Plan, Task, content_hash, stable_json
+from planvec.records import ParseWarning, Plan, SourceFailure, Task, content_hash, stable_json
 from planvec.redact import redact_dsn
+from planvec.roots import RootedPlanSource
 from planvec.sources.files import discover, read_plan
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ def sync_catalogue(
     dry_run: bool = False,
     prefer: Prefer | None = None,
     delete_missing: bool = True,
+    root: Path | None = None,
 ) -> CatalogueReport:
     """Bring the catalogue at ``dsn`` in step with the plans under ``paths``.
 
@@ -123,6 +125,9 @@ def sync_catalogue(
         prefer: settle conflicts for the plan (``"plan"``) or the database (``"db"``);
             ``None`` leaves them open and reported.
         delete_missing: remove plans that are no longer found (unless they failed to read).
+        root: name plans relative to this directory (the vector index's root, so that plan
+            names and task ids match the index's); only vanished plans under ``paths`` are
+            then removed. ``None``: names relative to each argument.
 
     Returns:
         What was (or would be) done; see ``CatalogueReport``.
@@ -135,7 +140,7 @@ def sync_catalogue(
     started = time.perf_counter()
     report = CatalogueReport(dsn=redact_dsn(dsn), dry_run=dry_run)
     opts = _Options(write_back, dry_run, prefer)
-    files, failures = discover([Path(p) for p in paths])
+    files, failures, in_scope = _plan_files(paths, root)
     report.failures.extend(failures)
     with db.connect(dsn) as conn:
         # The catalogue is derived from the plans and every run converges, so a commit lost
@@ -149,7 +154,7 @@ def sync_catalogue(
                 _sync_files(conn, files, opts, report)
                 keep = {rel for _, rel in files} | {f.path for f in report.failures}
                 if delete_missing:
-                    _delete_vanished(conn, keep, dry_run, report)
+                    _delete_vanished(conn, keep, dry_run, report, in_scope)
             except BaseException:
                 report.seconds = time.perf_counter() - started
                 if report.run_id is not None:
@@ -160,6 +165,18 @@ def sync_catalogue(
             if report.run_id is not None:
                 finish_run(conn, report, "ok")
     return report
+
+
+def _plan_files(
+    paths: Sequence[str | Path], root: Path | None
+) -> tuple[list[tuple[Path, str]], list[SourceFailure], Callable[[str], bool]]:
+    """The plan files with their names, the unreadable ones, and which names are in scope."""
+    files, failures = discover([Path(p) for p in paths])
+    if root is None:
+        return files, failures, lambda _: True
+    rooted = RootedPlanSource([Path(p) for p in paths], root)
+    named = [(full, rooted.name_of(full)) for full, _ in files]
+    return named, [rooted.rename_failure(f) for f in failures], rooted.in_scope
 
 
 def _sync_files(
@@ -337,12 +354,18 @@ def _task_row(task: Task, rec: Reconciled, hashed: str, metadata: Any) -> tuple[
     )
 
 
-def _delete_vanished(conn: Any, keep: set[str], dry_run: bool, report: CatalogueReport) -> None:
-    """Remove the plans no longer found (each batch in one transaction)."""
+def _delete_vanished(
+    conn: Any,
+    keep: set[str],
+    dry_run: bool,
+    report: CatalogueReport,
+    in_scope: Callable[[str], bool],
+) -> None:
+    """Remove the plans no longer found under the paths (each batch in one transaction)."""
     import psycopg
 
     known = [row[0] for row in conn.execute("SELECT path FROM planvec.plans ORDER BY path")]
-    vanished = [path for path in known if path not in keep]
+    vanished = [path for path in known if path not in keep and in_scope(path)]
     report.plans_deleted = vanished
     for start in range(0, len(vanished), 64):
         batch = vanished[start : start + 64]

@@ -59,6 +59,13 @@ def catalogue() -> None:
 )
 @click.option("--keep-missing", is_flag=True, help="Keep plans that are no longer found.")
 @click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Name plans relative to this directory, as the vector index does (its root), so plan"
+    " names and task ids match the index's; default: relative to each PATH.",
+)
+@click.option(
     "--report",
     "report_file",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -74,6 +81,7 @@ def sync_cmd(
     dry_run: bool,
     prefer: str | None,
     keep_missing: bool,
+    root: Path | None,
     report_file: Path | None,
     json_: bool,
 ) -> None:
@@ -96,6 +104,7 @@ def sync_cmd(
         dry_run=dry_run,
         prefer=prefer,  # type: ignore[arg-type]  # click.Choice restricts the values
         delete_missing=not keep_missing,
+        root=root,
     )
     if report_file is not None:
         data = report.to_dict()

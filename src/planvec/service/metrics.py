@@ -48,6 +48,11 @@ class ServiceMetrics:
             "planvec_sync_duration_seconds", "Sync duration.", buckets=SYNC_BUCKETS, registry=r
         )
         self.sync_running = Gauge("planvec_sync_running", "1 while a sync runs.", registry=r)
+        self.catalogue_failures = Counter(
+            "planvec_catalogue_sync_failures_total",
+            "Catalogue syncs (PostgreSQL, after an index sync) that failed.",
+            registry=r,
+        )
         self.embedded = Counter(
             "planvec_tasks_embedded_total", "Tasks embedded by syncs (cache misses).", registry=r
         )

@@ -61,6 +61,7 @@ class ServiceState:
         self._sync_lock = threading.Lock()
         self.last_sync_ok: float | None = None
         self.last_sync_error: str | None = None
+        self.last_catalogue_error: str | None = None
         self.last_request = time.monotonic()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -217,7 +218,28 @@ class ServiceState:
             m.sync_seconds.observe(time.perf_counter() - started)
         if not dry_run:
             self._record(report, wall)
+            self._sync_catalogue(paths, delete_missing)
         return report
+
+    def _sync_catalogue(self, paths: list[Path], delete_missing: bool) -> None:
+        """The PostgreSQL catalogue follows each sync when a DSN is configured; its failure
+        is logged and counted, never a failed sync (the index is already written)."""
+        dsn = self.config.index.catalogue_dsn
+        if not dsn:
+            return
+        from planvec.catalogue import sync_catalogue
+
+        root = (self.index.manifest or {}).get("root")
+        try:
+            result = sync_catalogue(
+                dsn, paths, delete_missing=delete_missing, root=Path(root) if root else None
+            )
+            self.last_catalogue_error = None
+            log.info("catalogue: %d plan(s), %d task(s) in step", result.plans, result.tasks)
+        except PlanvecError as exc:
+            self.last_catalogue_error = str(exc)
+            self.metrics.catalogue_failures.inc()
+            log.warning("catalogue sync failed (the index is up to date): %s", exc)
 
     def _progress(self, _: SyncProgress) -> None:
         if self.stopping.is_set():
