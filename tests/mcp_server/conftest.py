@@ -68,8 +68,16 @@ def make_project(base: Path, *, with_duplicate: bool = True) -> Project:
     return project
 
 
+@pytest.fixture(scope="session")
+def shared_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """Indexed once per session, for the tests that only read (the server never writes
+    without --allow-write, and each of them checks what it reads against the files)."""
+    return make_project(tmp_path_factory.mktemp("shared") / "project")
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
+    """A project of its own, for a test that writes."""
     return make_project(tmp_path / "project")
 
 
@@ -80,9 +88,7 @@ def stdio_params(project: Project, *extra: str) -> StdioServerParameters:
     )
 
 
-def drive(
-    server: Any, scenario: Callable[[Client], Awaitable[T]], timeout: float = 60
-) -> T:
+def drive(server: Any, scenario: Callable[[Client], Awaitable[T]], timeout: float = 60) -> T:
     """Connect the SDK client to ``server``, run ``scenario``, all within ``timeout`` s."""
 
     async def main() -> T:

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,8 +36,9 @@ def _wait_listening(proc: subprocess.Popen[bytes], port: int, timeout: float = 6
     raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
-def test_http_transport_on_loopback(project: Project) -> None:
+def test_http_transport_on_loopback(shared_project: Project) -> None:
     port = _free_port()
+    project = shared_project
     args = [sys.executable, "-m", "planvec", "mcp", "--index", str(project.index_dir),
             "--offline", "--transport", "http", "--port", str(port)]  # fmt: skip
     proc = subprocess.Popen(
@@ -61,11 +63,11 @@ def test_http_transport_on_loopback(project: Project) -> None:
     assert out["bad"].is_error
 
 
-def test_http_refuses_a_non_loopback_host(project: Project) -> None:
+def test_http_refuses_a_non_loopback_host(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "planvec", "mcp", "--index", str(project.index_dir), "--offline",
+        [sys.executable, "-m", "planvec", "mcp", "--index", str(tmp_path / "idx"), "--offline",
          "--transport", "http", "--host", "0.0.0.0"],
-        cwd=project.root, env=child_env(), capture_output=True, text=True, timeout=60,
+        cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode != 0
     assert "loopback only" in done.stderr

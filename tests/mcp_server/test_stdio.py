@@ -42,12 +42,10 @@ def _error(result: CallToolResult) -> str:
 
 
 def _parsed(plans: Path) -> dict[str, Plan]:
-    return {
-        f"plans/{p.path}": p for p in sources_for([plans]).iter_plans() if isinstance(p, Plan)
-    }
+    return {f"plans/{p.path}": p for p in sources_for([plans]).iter_plans() if isinstance(p, Plan)}
 
 
-def test_tools_resources_and_errors_over_stdio(project: Project) -> None:
+def test_tools_resources_and_errors_over_stdio(shared_project: Project) -> None:
     async def scenario(client: Client) -> dict[str, Any]:
         out: dict[str, Any] = {}
         tools = (await client.list_tools()).tools
@@ -74,13 +72,15 @@ def test_tools_resources_and_errors_over_stdio(project: Project) -> None:
         )
         return out
 
-    out = drive(stdio_params(project), scenario)
-    parsed = _parsed(project.plans)
+    out = drive(stdio_params(shared_project), scenario)
+    parsed = _parsed(shared_project.plans)
 
     assert set(out["tools"]) == READ_TOOLS  # no sync without --allow-write
     search_schema = out["tools"]["search_tasks"].input_schema
     assert search_schema["required"] == ["query"]
-    assert {"query", "plan", "status", "section", "kind", "limit"} <= set(search_schema["properties"])
+    assert {"query", "plan", "status", "section", "kind", "limit"} <= set(
+        search_schema["properties"]
+    )
     assert all(t.description and len(t.description) > 40 for t in out["tools"].values())
 
     hits = _ok(out["search"])["hits"]
@@ -98,13 +98,15 @@ def test_tools_resources_and_errors_over_stdio(project: Project) -> None:
         name: (len(plan.tasks), plan.done) for name, plan in parsed.items()
     }
     roadmap = _ok(out["one_plan"])["plans"][0]
-    expected = [(s.title, s.tasks, s.done) for s in parsed["plans/roadmap-v3-plateforme.md"].sections]
+    expected = [
+        (s.title, s.tasks, s.done) for s in parsed["plans/roadmap-v3-plateforme.md"].sections
+    ]
     assert [(s["title"], s["tasks"], s["done"]) for s in roadmap["sections"]] == expected
     assert "Phase 1" in out["one_plan"].content[0].text
 
     listed = _ok(out["plans"])
     assert listed["total"]["tasks"] == sum(len(p.tasks) for p in parsed.values())
-    assert Path(listed["root"]) == project.root.resolve()
+    assert Path(listed["root"]) == shared_project.root.resolve()
 
     similar = _ok(out["similar_text"])
     exact_plans = {e["plan"] for e in similar["exact"]}
@@ -116,14 +118,14 @@ def test_tools_resources_and_errors_over_stdio(project: Project) -> None:
     assert {r.uri for r in out["resources"]} == {f"plan://{name}" for name in parsed}
     (content,) = out["resource"].contents
     assert isinstance(content, TextResourceContents)
-    assert content.text == (project.plans / "notes-ops.md").read_text(encoding="utf-8")
+    assert content.text == (shared_project.plans / "notes-ops.md").read_text(encoding="utf-8")
 
     filtered = _ok(out["filtered"])["hits"]
     assert filtered and all(h["status"] == "done" for h in filtered)
     assert all(h["plan"] == "plans/roadmap-v3-plateforme.md" for h in filtered)
 
 
-def test_similar_by_id_excludes_the_task_itself(project: Project) -> None:
+def test_similar_by_id_excludes_the_task_itself(shared_project: Project) -> None:
     async def scenario(client: Client) -> dict[str, Any]:
         hits = _ok(await client.call_tool("search_tasks", {"query": DUPLICATE_TEXT}))["hits"]
         hit = next(h for h in hits if h["text"] == DUPLICATE_TEXT)
@@ -132,7 +134,7 @@ def test_similar_by_id_excludes_the_task_itself(project: Project) -> None:
         result = _ok(await client.call_tool("find_similar_tasks", {"id": mine}))
         return {"mine": mine, "ids": ids, "result": result}
 
-    out = drive(stdio_params(project), scenario)
+    out = drive(stdio_params(shared_project), scenario)
     result = out["result"]
     assert len(out["ids"]) == 2  # the example task and its copy, collapsed into one hit
     assert result["of"]["id"] == out["mine"]
@@ -141,7 +143,7 @@ def test_similar_by_id_excludes_the_task_itself(project: Project) -> None:
     assert all(s["text"] != DUPLICATE_TEXT for s in result["similar"])
 
 
-def test_bad_input_is_a_tool_error_and_the_server_keeps_answering(project: Project) -> None:
+def test_bad_input_is_a_tool_error_and_the_server_keeps_answering(shared_project: Project) -> None:
     calls = [
         ("get_task", {"id": "nope"}, "not a task id"),
         ("get_task", {"id": "00000000-0000-0000-0000-000000000000"}, "no task with id"),
@@ -166,7 +168,7 @@ def test_bad_input_is_a_tool_error_and_the_server_keeps_answering(project: Proje
         after = await client.call_tool("list_plans", {})
         return {"errors": errors, "refused": refused, "after": after}
 
-    out = drive(stdio_params(project), scenario)
+    out = drive(stdio_params(shared_project), scenario)
     for (name, _, expected), result in zip(calls, out["errors"], strict=True):
         assert expected in _error(result), (name, _error(result))
     assert out["refused"][0] is not None and "no plan 'plans/missing.md'" in out["refused"][0]

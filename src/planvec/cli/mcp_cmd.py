@@ -37,9 +37,7 @@ from planvec.errors import ConfigError
     help="Offer the sync tool (writes the index); without it every tool is read-only.",
 )  # fmt: skip
 @handle_errors
-def mcp_command(
-    transport: str, host: str, port: int, allow_write: bool, **opts: Any
-) -> None:
+def mcp_command(transport: str, host: str, port: int, allow_write: bool, **opts: Any) -> None:
     """Serve the plans to AI assistants over MCP (Model Context Protocol).
 
     Tools: search_tasks, get_task, plan_progress, list_plans, find_similar_tasks,

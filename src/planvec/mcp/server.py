@@ -25,12 +25,12 @@ from planvec.errors import PlanvecError
 from planvec.mcp.backend import MAX_LIMIT, PlanBackend
 from planvec.mcp.render import (
     render_check,
+    render_hits,
     render_plans,
     render_progress,
     render_similar,
     render_sync,
     render_task,
-    render_hits,
 )
 
 INSTRUCTIONS = (
@@ -50,7 +50,9 @@ LimitArg = Annotated[int, Field(description=f"Most results (1 to {MAX_LIMIT}).")
 
 def _result(text: str, data: Any) -> CallToolResult:
     structured = data if isinstance(data, dict) else {"result": data}
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=structured
+    )
 
 
 async def _answer(compute: Callable[[], Any], render: Callable[[Any], str]) -> CallToolResult:
@@ -107,7 +109,8 @@ def _add_read_tools(server: MCPServer, backend: PlanBackend) -> None:
         query: Annotated[str, Field(description="What to look for, in a few words (FR or EN).")],
         plan: PlanArg = None,
         status: Annotated[
-            str | None, Field(description="Only tasks of this status: todo, done, in_progress, cancelled.")
+            str | None,
+            Field(description="Only tasks of this status: todo, done, in_progress, cancelled."),
         ] = None,
         section: Annotated[
             str | None, Field(description="Only tasks under a heading containing this text.")
