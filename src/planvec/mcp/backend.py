@@ -132,7 +132,10 @@ class PlanBackend:
         answer = self._owner("GET", f"/tasks/{quoted}", timeout=30)
         if answer is not None:
             return dict(answer)
-        return self._local(lambda index: get_task(index, task_id, max_children=200))
+        try:
+            return self._local(lambda index: get_task(index, task_id, max_children=200))
+        except TaskNotFound as exc:
+            raise TaskNotFound(f"{exc}; use the id of a search_tasks hit") from exc
 
     def list_plans(self) -> dict[str, Any]:
         """Every plan with its totals, the grand totals and the index root."""

@@ -14,8 +14,9 @@ BOX = {"done": "x", "todo": " ", "in_progress": "~", "cancelled": "-"}
 def task_line(task: dict[str, Any]) -> str:
     """``[x] plan.md:12  1.2 Text  (id)``."""
     mark = BOX.get(str(task.get("status")), "?")
-    key = f"{task['key']} " if task.get("key") else ""
-    return f"[{mark}] {task['plan']}:{task['line']}  {key}{task['text']}  ({task['id']})"
+    text, key = str(task["text"]), task.get("key")
+    shown = f"{key} {text}" if key and not text.startswith(str(key)) else text
+    return f"[{mark}] {task['plan']}:{task['line']}  {shown}  ({task['id']})"
 
 
 def render_hits(data: dict[str, Any]) -> str:
