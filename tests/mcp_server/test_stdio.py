@@ -66,6 +66,10 @@ def test_tools_resources_and_errors_over_stdio(shared_project: Project) -> None:
         out["check"] = await client.call_tool("check_index", {})
         out["resources"] = (await client.list_resources()).resources
         out["resource"] = await client.read_resource("plan://plans/notes-ops.md")
+        out["glob"] = await client.call_tool(
+            "search_tasks",
+            {"query": "migrations", "plan": "plans/roadmap-*", "status": "in-progress"},
+        )
         out["filtered"] = await client.call_tool(
             "search_tasks",
             {"query": "sauvegarde", "status": "done", "plan": "plans/roadmap-v3-plateforme.md"},
@@ -120,6 +124,9 @@ def test_tools_resources_and_errors_over_stdio(shared_project: Project) -> None:
     assert isinstance(content, TextResourceContents)
     assert content.text == (shared_project.plans / "notes-ops.md").read_text(encoding="utf-8")
 
+    globbed = _ok(out["glob"])["hits"]  # status spelled as in the plans' legend
+    assert globbed and all(h["status"] == "in_progress" for h in globbed)
+    assert {h["plan"] for h in globbed} == {"plans/roadmap-v3-plateforme.md"}
     filtered = _ok(out["filtered"])["hits"]
     assert filtered and all(h["status"] == "done" for h in filtered)
     assert all(h["plan"] == "plans/roadmap-v3-plateforme.md" for h in filtered)

@@ -109,8 +109,10 @@ class PlanBackend:
                 f"kind={kind!r}: only 'task' exists in this index (managers come later); "
                 "omit kind or pass 'task'"
             )
-        if status is not None and status not in STATUSES:
-            raise ConfigError(f"status={status!r}: choose one of {', '.join(STATUSES)}")
+        if status is not None:
+            given, status = status, status.strip().lower().replace("-", "_").replace(" ", "_")
+            if status not in STATUSES:
+                raise ConfigError(f"status={given!r}: choose one of {', '.join(STATUSES)}")
         fields = {"plan": plan, "status": status, "section": section}
         body = {"query": query, "limit": limit, "mode": mode, "collapse": collapse, **fields}
         answer = self._owner("POST", "/search", body=body, timeout=120)

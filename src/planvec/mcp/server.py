@@ -107,7 +107,13 @@ def _add_read_tools(server: MCPServer, backend: PlanBackend) -> None:
     @server.tool(annotations=READ_ONLY)
     async def search_tasks(
         query: Annotated[str, Field(description="What to look for, in a few words (FR or EN).")],
-        plan: PlanArg = None,
+        plan: Annotated[
+            str | None,
+            Field(
+                description="Only tasks of this plan: its path as list_plans shows it, or a "
+                "glob such as 'plans/phase-*.md'."
+            ),
+        ] = None,
         status: Annotated[
             str | None,
             Field(description="Only tasks of this status: todo, done, in_progress, cancelled."),
