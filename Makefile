@@ -16,7 +16,7 @@ $(BIN)/python:
 
 # torch is pinned to 2.13.0 in pyproject.toml (CPU build available locally).
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[embed,test,catalogue,serve]'
+	$(BIN)/python -m pip install --quiet -e '.[embed,test,catalogue,serve,mcp]'
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -200,7 +200,8 @@ def plan_progress(index: Index, plan: str | None = None) -> list[PlanProgress]:
 
 
 def list_plans(index: Index) -> dict[str, Any]:
-    """Every indexed plan with its totals, and the grand totals."""
+    """Every indexed plan with its totals, the grand totals, and the index root (the folder
+    plan names are relative to, ``None`` for an index written before roots existed)."""
     plans = plan_progress(index)
     tasks = sum(p.tasks for p in plans)
     done = sum(p.done for p in plans)
@@ -212,6 +213,7 @@ def list_plans(index: Index) -> dict[str, Any]:
             "done": done,
             "percent": round(100.0 * done / tasks, 1) if tasks else 0.0,
         },
+        "root": (index.manifest or {}).get("root"),
     }
 
 
