@@ -102,7 +102,9 @@ def test_readyz_reports_freshness(client: TestClient, plan_dir: Path) -> None:
     stale = client.get("/readyz").json()
     assert stale["plans_changed_since_sync"] == 1 and not stale["fresh"]
     assert client.get("/readyz?strict=true").status_code == 503
-    report = client.post("/sync", json={}).json()
+    refused = client.post("/sync", json={})  # the deletion guard: 7 of 7 tasks of a plan
+    assert refused.status_code == 409 and refused.json()["title"] == "DeleteRefused"
+    report = client.post("/sync", json={"allow_delete": True}).json()
     assert report["deleted"] == 7 and report["added"] == 1
     assert client.get("/readyz?strict=true").status_code == 200
 

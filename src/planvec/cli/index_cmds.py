@@ -179,10 +179,10 @@ def index_command(
     """
     settings = settings_from(**opts)
     report = None
-    if not (rebuild or allow_delete):  # those two run here, under the write lock
+    if not rebuild:  # a rebuild drops the index: it runs here, under the write lock
         report = owner.routed_sync(
             settings, paths, wait=wait, dry_run=dry_run, keep_missing=keep_missing,
-            batch_size=settings.batch_size,
+            batch_size=settings.batch_size, allow_delete=allow_delete,
         )  # fmt: skip
     if report is None:  # no owner serves this index: run here
         report = _sync_here(settings, paths, dry_run, wait, rebuild, allow_delete, keep_missing,

@@ -32,6 +32,7 @@ STATUS_OF: tuple[tuple[type[errors.PlanvecError], int], ...] = (
     (ReadOnlyService, 403),
     (SyncCancelled, 503),
     (errors.IndexLocked, 409),
+    (errors.DeleteRefused, 409),
     (errors.IndexMismatch, 409),
     (errors.ConfigError, 400),
     (errors.SourceError, 400),

@@ -28,6 +28,10 @@ class SyncBody(BaseModel):
         default=False, description="Keep the tasks of plans not among paths."
     )
     batch_size: int | None = Field(default=None, ge=1, le=4096)
+    allow_delete: bool = Field(
+        default=False,
+        description="Confirm a sync deleting more than max_delete of the index or of a plan.",
+    )
 
 
 class SearchBodyBase(BaseModel):

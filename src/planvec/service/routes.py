@@ -110,6 +110,7 @@ def api_router(state: ServiceState) -> APIRouter:
             dry_run=body.dry_run,
             delete_missing=not body.keep_missing,
             batch_size=body.batch_size,
+            allow_delete=body.allow_delete,
         )
         return report.to_dict()
 

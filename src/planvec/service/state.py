@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planvec.errors import ConfigError, PlanvecError
+from planvec.guard import DeleteGuard
 from planvec.index import Index, open_index
 from planvec.operations import list_plans
 from planvec.records import SearchHit
@@ -167,6 +168,7 @@ class ServiceState:
         delete_missing: bool = True,
         batch_size: int | None = None,
         trigger: str = "api",
+        allow_delete: bool = False,
     ) -> SyncReport:
         """Sync ``paths`` (default: the served PATHs); refuses while another sync runs."""
         if self.config.read_only and not dry_run:
@@ -180,7 +182,8 @@ class ServiceState:
             self.metrics.sync_runs.labels(trigger, "busy").inc()
             raise SyncBusy("a sync is already running: retry when it ends (see GET /readyz)")
         try:
-            return self._run_sync(chosen, dry_run, delete_missing, batch_size, trigger)
+            guard = DeleteGuard(max_delete=self.config.index.max_delete, allow=allow_delete)
+            return self._run_sync(chosen, dry_run, delete_missing, batch_size, trigger, guard)
         finally:
             self._sync_lock.release()
 
@@ -191,6 +194,7 @@ class ServiceState:
         delete_missing: bool,
         batch_size: int | None,
         trigger: str,
+        guard: DeleteGuard,
     ) -> SyncReport:
         m = self.metrics
         m.sync_running.set(1)
@@ -204,6 +208,7 @@ class ServiceState:
                 delete_missing=delete_missing,
                 batch_size=batch_size or self.config.index.batch_size,
                 progress=self._progress,
+                guard=guard,
             )
             outcome = "ok"
         except SyncCancelled:
