@@ -1,7 +1,8 @@
 """docs/guides/migrate-legacy.md stays true: its commands run, its troubleshooting is complete.
 
-Every ``bash`` block of the guide is run in order, as written, in an empty directory holding a
-copy of the legacy fixture (``roadmap_tasks.planvec.tar``), with the hashing embedder
+Every ``bash`` block of the guide is run in order, as written, in an empty directory holding the
+realistic legacy fixture (an export of the collection ``tests/fixtures/legacy/make_fixture.py``
+builds, and its plans), with the hashing embedder
 (``PLANVEC_EMBEDDER=hashing``) in place of the model; each must exit 0. ``console`` blocks
 need a legacy server and are not run. The test knows nothing of the commands themselves, so
 when ``migrate-legacy`` changes, the guide's text is what to update.
@@ -25,6 +26,7 @@ from planvec.cli.main import cli
 REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "docs" / "guides" / "migrate-legacy.md"
 FIXTURE = REPO / "tests" / "fixtures" / "legacy" / "roadmap_tasks.planvec.tar"
+REALISTIC = REPO / "tests" / "fixtures" / "legacy"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
@@ -52,11 +54,25 @@ def test_the_guide_has_runnable_steps() -> None:
         assert step in joined, f"the guide has no runnable `{step}` step"
 
 
+def realistic_fixture(work: Path, env: dict[str, str]) -> None:
+    """``work/plans`` and ``work/roadmap_tasks.planvec.tar``: the collection the legacy writers
+    leave (``make_fixture.py --build``), exported as step 1 of the guide does."""
+    shutil.copytree(REALISTIC / "plans", work / "plans")
+    built = work.parent / "legacy-built"
+    for args in (
+        [sys.executable, str(REALISTIC / "make_fixture.py"), "--build", str(built)],
+        [sys.executable, "-m", "planvec", "export", str(work / FIXTURE.name),
+         "--qdrant-url", f"local://{built}", "--collection", "roadmap_tasks"],
+    ):  # fmt: skip
+        done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_every_command_of_the_guide_runs_on_the_legacy_fixture(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
-    shutil.copy(FIXTURE, work / FIXTURE.name)
     env = guide_env(tmp_path / "home")
+    realistic_fixture(work, env)
     for number, block in enumerate(bash_blocks(GUIDE.read_text(encoding="utf-8")), start=1):
         done = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", block],
