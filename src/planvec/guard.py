@@ -112,6 +112,19 @@ class DeleteGuard:
         )
         return "; ".join(parts)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeleteGuard:
+        """The guard of a report read back from JSON (``to_dict``; a routed ``planvec index``)."""
+        guard = cls(
+            max_delete=float(data.get("max_delete", DEFAULT_MAX_DELETE)),
+            allow=bool(data.get("allow_delete", False)),
+            points_before=int(data.get("points_before", 0)),
+            would_delete=int(data.get("would_delete", 0)),
+            refused=bool(data.get("refused", False)),
+        )
+        guard.held = [HeldPlan(**held) for held in data.get("held_plans", ())]
+        return guard
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "max_delete": self.max_delete,

@@ -227,8 +227,12 @@ def routed_sync(settings: Settings, paths: Any, *, wait: bool, **fields: Any) ->
     from planvec.records import SourceFailure
     from planvec.sync import Change, SyncReport
 
-    known = set(SyncReport.__dataclass_fields__) - {"failures", "warnings", "changes"}
+    known = set(SyncReport.__dataclass_fields__) - {"failures", "warnings", "changes", "guard"}
     report = SyncReport(**{k: v for k, v in answer.items() if k in known})
+    if isinstance(answer.get("guard"), dict):
+        from planvec.guard import DeleteGuard
+
+        report.guard = DeleteGuard.from_dict(answer["guard"])
     report.failures = [SourceFailure(f["path"], f["error"]) for f in answer["failures"]]
     report.warnings = list(answer["warnings"])
     report.changes = [Change(**c) for c in answer.get("changes", [])]
