@@ -8,8 +8,8 @@
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
-# The server extra is the HTTP service's dependencies (issue 15); pip only warns if absent.
-ARG PLANVEC_EXTRAS=embed,server
+# The serve extra: the HTTP service (FastAPI, uvicorn, watchfiles, prometheus-client).
+ARG PLANVEC_EXTRAS=embed,serve
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
