@@ -69,20 +69,10 @@ class ServiceState:
 
     def open(self) -> None:
         """Open the store (holding the shard and, unless read-only, the write lock)."""
-        from planvec.store import open_store
+        from planvec.wiring import open_store
 
         s = self.config.index
-        store = open_store(
-            index_dir=s.index_dir,
-            qdrant_url=s.qdrant_url,
-            api_key=s.api_key,
-            timeout=s.timeout,
-            retries=s.retries,
-            retry_ceiling=s.retry_ceiling,
-            grpc=s.grpc,
-            verify_tls=s.verify_tls,
-            observer=StoreMetricsObserver(self.metrics),
-        )
+        store = open_store(s, observer=StoreMetricsObserver(self.metrics))
         try:
             self._index = open_index(s, write=not self.config.read_only, store=store)
         except BaseException:
