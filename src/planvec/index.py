@@ -52,7 +52,7 @@ from planvec.sources.base import Source
 from planvec.store.base import CollectionInfo, CollectionSpec, StoreHealth, VectorStore
 from planvec.store.probe import sample_points
 from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport, dry_run_new
-from planvec.wiring import open_index
+from planvec.wiring import count_plans, open_index, sources_for
 
 log = logging.getLogger(__name__)
 
@@ -398,25 +398,6 @@ class Index:
         return Syncer(
             self._store, self.collection, self.embedder, lexical=self.lexical, batch_size=batch_size
         )
-
-
-def count_plans(paths: Sequence[Path]) -> int:
-    """How many plan files ``paths`` hold (for progress bars)."""
-    from planvec.sources.files import discover
-
-    return len(discover([Path(p) for p in paths])[0])
-
-
-def sources_for(paths: Sequence[Path], kind: str = "markdown") -> Source:
-    """The source of plans under ``paths``: Markdown files by default, or a plugin's ``kind``.
-
-    Raises:
-        ConfigError: two arguments would index two files under one plan name, or no
-            source is called ``kind``.
-    """
-    from planvec.plugins import make_source
-
-    return make_source(kind, [Path(p) for p in paths])
 
 
 __all__ = ["Index", "count_plans", "open_index", "sources_for"]

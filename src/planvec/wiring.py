@@ -7,6 +7,8 @@ Everything takes a ``Settings`` (config is read at the edges, never here).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planvec.embed.base import Embedder
@@ -20,6 +22,7 @@ from planvec.store.base import VectorStore
 
 if TYPE_CHECKING:
     from planvec.index import Index
+    from planvec.sources.base import Source
     from planvec.store.health import HealthReport
 
 
@@ -168,3 +171,22 @@ def open_index(
         if lock is not None:
             lock.release()
         raise
+
+
+def count_plans(paths: Sequence[Path]) -> int:
+    """How many plan files ``paths`` hold (for progress bars)."""
+    from planvec.sources.files import discover
+
+    return len(discover([Path(p) for p in paths])[0])
+
+
+def sources_for(paths: Sequence[Path], kind: str = "markdown") -> Source:
+    """The source of plans under ``paths``: Markdown files by default, or a plugin's ``kind``.
+
+    Raises:
+        ConfigError: two arguments would index two files under one plan name, or no
+            source is called ``kind``.
+    """
+    from planvec.plugins import make_source
+
+    return make_source(kind, [Path(p) for p in paths])

@@ -12,7 +12,7 @@ import numpy as np
 
 from planvec.backup.archive import read_archive
 from planvec.backup.ops import import_index
-from planvec.backup.transfer import _same_vector
+from planvec.backup.point_compare import same_vector as _same_vector
 from planvec.settings import Settings
 
 from .conftest import LEGACY_ARCHIVE

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from planvec.backup.archive import Archive, ArchiveWriter, read_archive
 from planvec.backup.archive_format import (
     CACHE_REF,
@@ -28,6 +26,7 @@ from planvec.backup.archive_format import (
     content_digest,
     point_digest,
 )
+from planvec.backup.point_compare import compare_points
 from planvec.embedding_recipe import (
     BOOL_FIELDS,
     EMBED_RECIPE,
@@ -48,8 +47,6 @@ from planvec.store.base import (
 )
 
 log = logging.getLogger(__name__)
-
-VECTOR_TOLERANCE = 1e-5
 
 
 @dataclass
@@ -356,49 +353,10 @@ def _verify_chunk(
     found = store.retrieve(target, [p.id for p in chunk], with_vectors=True)
     stored = {str(p.id): p for p in found}
     for expected in chunk:
-        problem = _compare(expected, stored.get(str(expected.id)), cosine)
+        problem = compare_points(expected, stored.get(str(expected.id)), cosine)
         report.vectors_checked += 1
         if problem:
             report.mismatches.append(f"{expected.id}: {problem}")
-
-
-def _same_vector(a: np.ndarray, b: np.ndarray, cosine: bool) -> bool:
-    """Equal within tolerance; in a cosine collection, equal directions (stores may normalise
-    on write: the server, Edge, and qdrant-client's local engine (1.20 here))."""
-    if a.shape != b.shape:
-        return False
-    if float(np.max(np.abs(a - b))) <= VECTOR_TOLERANCE:
-        return True
-    if not cosine:
-        return False
-    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
-    return na > 0 and nb > 0 and float(np.max(np.abs(a / na - b / nb))) <= VECTOR_TOLERANCE
-
-
-def _compare(expected: PointRecord, got: PointRecord | None, cosine: bool = False) -> str | None:
-    if got is None:
-        return "missing"
-    if got.payload != expected.payload:  # exact canonical JSON is checked by the digest
-        return "payload differs"
-    if (expected.vector is None) != (got.vector is None):
-        return "vector presence differs"
-    if expected.vector is not None and got.vector is not None:
-        a = np.asarray(expected.vector, dtype=np.float64)
-        b = np.asarray(got.vector, dtype=np.float64)
-        if not _same_vector(a, b, cosine):
-            return "vector differs"
-    ex, gs = expected.sparse, got.sparse
-    if ex is not None and ex.indices:
-        if gs is None or _sparse_map(gs).keys() != _sparse_map(ex).keys():
-            return "sparse vector differs"
-        a_map, b_map = _sparse_map(ex), _sparse_map(gs)
-        if any(abs(a_map[k] - b_map[k]) > VECTOR_TOLERANCE for k in a_map):
-            return "sparse vector differs"
-    return None
-
-
-def _sparse_map(sparse: Any) -> dict[int, float]:
-    return dict(zip(sparse.indices, sparse.values, strict=True))
 
 
 def require_ok(report: ImportReport) -> None:

@@ -125,9 +125,8 @@ def sync_catalogue(
         prefer: settle conflicts for the plan (``"plan"``) or the database (``"db"``);
             ``None`` leaves them open and reported.
         delete_missing: remove plans that are no longer found (unless they failed to read).
-        root: name plans relative to this directory (the vector index's root, so that plan
-            names and task ids match the index's); only vanished plans under ``paths`` are
-            then removed. ``None``: names relative to each argument.
+        root: name plans relative to this directory (the index's root: same names and ids);
+            only vanished plans under ``paths`` are removed. ``None``: relative to each path.
 
     Returns:
         What was (or would be) done; see ``CatalogueReport``.

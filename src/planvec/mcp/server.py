@@ -97,13 +97,14 @@ def build_server(backend: PlanBackend) -> PlanvecMCPServer:
         instructions=INSTRUCTIONS,
         log_level="WARNING",
     )
-    _add_read_tools(server, backend)
+    _add_search_tools(server, backend)
+    _add_plan_tools(server, backend)
     _add_index_tools(server, backend)
     _add_resources(server, backend)
     return server
 
 
-def _add_read_tools(server: MCPServer, backend: PlanBackend) -> None:
+def _add_search_tools(server: MCPServer, backend: PlanBackend) -> None:
     @server.tool(annotations=READ_ONLY)
     async def search_tasks(
         query: Annotated[str, Field(description="What to look for, in a few words (FR or EN).")],
@@ -141,6 +142,28 @@ def _add_read_tools(server: MCPServer, backend: PlanBackend) -> None:
         )
 
     @server.tool(annotations=READ_ONLY)
+    async def find_similar_tasks(
+        text: Annotated[
+            str | None, Field(description="A task description to find near duplicates of.")
+        ] = None,
+        id: Annotated[
+            str | None, Field(description="Or: the id of a task whose duplicates to find.")
+        ] = None,
+        limit: LimitArg = 10,
+    ) -> CallToolResult:
+        """Near duplicates across plans: "is there already a task for this?".
+
+        Give text or id (one of them). Returns exact (same text elsewhere) and similar
+        (nearest other tasks by meaning, with a cosine score; >= 0.9 is nearly the same).
+        """
+        return await _answer(
+            lambda: backend.find_similar_tasks(text=text, task_id=id, limit=limit),
+            render_similar,
+        )
+
+
+def _add_plan_tools(server: MCPServer, backend: PlanBackend) -> None:
+    @server.tool(annotations=READ_ONLY)
     async def get_task(
         id: Annotated[str, Field(description="The task id (a UUID from search_tasks).")],
     ) -> CallToolResult:
@@ -166,26 +189,6 @@ def _add_read_tools(server: MCPServer, backend: PlanBackend) -> None:
         Each plan is also a resource plan://<plan> holding its Markdown.
         """
         return await _answer(backend.list_plans, render_plans)
-
-    @server.tool(annotations=READ_ONLY)
-    async def find_similar_tasks(
-        text: Annotated[
-            str | None, Field(description="A task description to find near duplicates of.")
-        ] = None,
-        id: Annotated[
-            str | None, Field(description="Or: the id of a task whose duplicates to find.")
-        ] = None,
-        limit: LimitArg = 10,
-    ) -> CallToolResult:
-        """Near duplicates across plans: "is there already a task for this?".
-
-        Give text or id (one of them). Returns exact (same text elsewhere) and similar
-        (nearest other tasks by meaning, with a cosine score; >= 0.9 is nearly the same).
-        """
-        return await _answer(
-            lambda: backend.find_similar_tasks(text=text, task_id=id, limit=limit),
-            render_similar,
-        )
 
 
 def _add_index_tools(server: MCPServer, backend: PlanBackend) -> None:

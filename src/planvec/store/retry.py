@@ -259,7 +259,7 @@ class RetryPolicy:
         location: str,
         on_retry: Callable[[], None] | None = None,
     ) -> T:
-        """Call ``func`` until it succeeds, retrying transient failures only.
+        """Call ``func`` until it succeeds (returning its result), retrying transient failures.
 
         Args:
             operation: name used in logs, fault hooks and messages.
@@ -267,9 +267,6 @@ class RetryPolicy:
             backend: backend name for messages.
             location: URL/directory for messages.
             on_retry: called once per retry (metrics).
-
-        Returns:
-            What ``func`` returned.
 
         Raises:
             StoreError: translated; ``StoreUnavailable``/``StoreTimeout`` after the last
@@ -296,10 +293,7 @@ class RetryPolicy:
                 if attempt + 1 >= self.attempts:
                     message = f"{error} (gave up after {self.attempts} attempts)"
                     raise type(error)(message) from exc
-                delay = self.backoff(attempt)
-                retry_after = getattr(exc, "retry_after_s", None)  # the server's own hint
-                if isinstance(retry_after, int | float) and retry_after > 0:
-                    delay = max(delay, min(float(retry_after), self.ceiling))
+                delay = self._delay(attempt, exc)
                 self._check_deadline(started, delay, attempt, error, exc)
                 log.warning(
                     "store %s on %s failed transiently (%s); retry %d/%d in %.2fs",
@@ -314,6 +308,14 @@ class RetryPolicy:
                     on_retry()
                 self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _delay(self, attempt: int, exc: BaseException) -> float:
+        """The backoff before retry ``attempt + 1``, at least the server's own hint."""
+        delay = self.backoff(attempt)
+        retry_after = getattr(exc, "retry_after_s", None)  # e.g. a 429's Retry-After
+        if isinstance(retry_after, int | float) and retry_after > 0:
+            delay = max(delay, min(float(retry_after), self.ceiling))
+        return delay
 
     def _check_deadline(
         self, started: float, delay: float, attempt: int, error: StoreError, exc: BaseException
