@@ -64,9 +64,13 @@ class Client:
         return response.status, response.read()
 
 
-def start_owner(workdir: Path, embedder: str) -> tuple[subprocess.Popen[bytes], OwnerInfo]:
+def start_owner(
+    workdir: Path, embedder: str, corpus: Path
+) -> tuple[subprocess.Popen[bytes], OwnerInfo]:
     # a cold embedding cache: the full sync really embeds every task
     env = dict(os.environ, PLANVEC_EMBEDDER=embedder, XDG_CACHE_HOME=str(workdir / "cache"))
+    # the seed plan (in workdir) and the corpus (elsewhere) share one index root
+    env["PLANVEC_ROOT"] = os.path.commonpath([str(workdir), str(corpus.resolve())])
     index_dir = workdir / ".planvec"
     proc = subprocess.Popen(
         [sys.executable, "-m", "planvec", "serve", "--index", str(index_dir)],
@@ -106,7 +110,7 @@ def load(info: OwnerInfo, corpus: Path, seconds: float, clients: int) -> dict[st
 
     def sync() -> None:
         started = time.perf_counter()
-        status, body = Client(info).post("/sync", {"paths": [str(corpus)]})
+        status, body = Client(info).post("/sync", {"paths": [str(corpus.resolve())]})
         sync_result.update(status=status, seconds=time.perf_counter() - started)
         if status == 200:
             sync_result["report"] = json.loads(body)
@@ -188,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     seed = workdir / "seed"
     seed.mkdir()
     (seed / "seed.md").write_text("# Seed\n\n- [ ] seed task\n", encoding="utf-8")
-    proc, info = start_owner(workdir, args.embedder)
+    proc, info = start_owner(workdir, args.embedder, corpus)
     try:
         Client(info).post("/sync", {"paths": [str(seed)]})  # the collection exists from here
         results = {
