@@ -44,9 +44,14 @@ log = logging.getLogger("planvec.service")
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket (IPv6 when ``host`` is an IPv6 address)."""
+    """A listening TCP socket (IPv6 when ``host`` is an IPv6 address).
+
+    The protocol is named (``IPPROTO_TCP``, not 0): asyncio turns Nagle's algorithm off only
+    on accepted sockets whose ``proto`` is TCP, and with it on, every response (headers, then
+    body) waited ~40 ms for the client's delayed ACK.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
