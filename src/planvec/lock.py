@@ -21,14 +21,32 @@ from filelock import FileLock, Timeout
 from planvec.errors import ConfigError, IndexLocked
 
 
+def index_side_file(
+    index_dir: Path,
+    qdrant_url: str | None,
+    collection: str,
+    cache_dir: Path,
+    *,
+    folder: str,
+    name: str,
+    extension: str,
+) -> Path:
+    """Where a per-index file lives: ``<index_dir>/.<collection>.<name>`` beside an embedded
+    index, or ``<cache_dir>/<folder>/<digest>.<extension>`` for a server index (keyed by URL
+    and collection). The write lock and the owner's discovery file both live here."""
+    if qdrant_url and not qdrant_url.startswith("memory://"):
+        digest = hashlib.sha256(f"{qdrant_url}\x00{collection}".encode()).hexdigest()[:16]
+        return cache_dir / folder / f"{digest}.{extension}"
+    return index_dir / f".{collection}.{name}"
+
+
 def lock_path_for(
     index_dir: Path, qdrant_url: str | None, collection: str, cache_dir: Path
 ) -> Path:
     """Where the write lock of an index lives."""
-    if qdrant_url and not qdrant_url.startswith("memory://"):
-        digest = hashlib.sha256(f"{qdrant_url}\x00{collection}".encode()).hexdigest()[:16]
-        return cache_dir / "locks" / f"{digest}.lock"
-    return index_dir / f".{collection}.lock"
+    return index_side_file(
+        index_dir, qdrant_url, collection, cache_dir, folder="locks", name="lock", extension="lock"
+    )
 
 
 class WriteLock:

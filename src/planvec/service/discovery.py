@@ -12,12 +12,13 @@ Imports only the standard library: the CLI reads it on every call, before anythi
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from planvec.lock import index_side_file
 
 FILE_NAME = "planvec-owner.json"
 
@@ -38,10 +39,10 @@ def discovery_path(
     index_dir: Path, qdrant_url: str | None, collection: str, cache_dir: Path
 ) -> Path:
     """Where the discovery file of an index lives (next to its write lock)."""
-    if qdrant_url and not qdrant_url.startswith("memory://"):
-        digest = hashlib.sha256(f"{qdrant_url}\x00{collection}".encode()).hexdigest()[:16]
-        return cache_dir / "owners" / f"{digest}.json"
-    return index_dir / f".{collection}.{FILE_NAME}"
+    return index_side_file(
+        index_dir, qdrant_url, collection, cache_dir,
+        folder="owners", name=FILE_NAME, extension="json",
+    )  # fmt: skip
 
 
 def pid_alive(pid: int) -> bool:
