@@ -36,7 +36,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+from _common import machine, replace_section  # noqa: E402
 from planvec.service.discovery import OwnerInfo, discovery_path, read_discovery  # noqa: E402
+
+RESULTS = REPO / "bench" / "results" / "service.json"
+SECTION = "Service (`planvec serve`)"
 
 QUERIES = [
     "sauvegarde de la base de données", "write the API documentation", "monitoring alerts",
@@ -166,6 +170,46 @@ def cli(workdir: Path, runs: int, owner: bool) -> dict[str, Any]:
             "p95_s": round(pct(times, 0.95), 3)}  # fmt: skip
 
 
+def render(record: dict[str, Any]) -> str:
+    """The docs/benchmarks.md section, from a result record (``bench/results/service.json``)."""
+    r = record["results"]
+    load, warm, cli_owner, cli_alone = r["load"], r["warm"], r["cli_owner"], r["cli_no_owner"]
+    return "\n".join([
+        f"`python {record['benchmark']}` ({r['embedder']} embedder) on {record['machine']}; "
+        f"{record['corpus']}; a real owner on loopback, cold embedding cache; one run, "
+        f"{record['date']}, commit {record['commit'][:7]}. Raw figures: "
+        "`bench/results/service.json`; the reading is in `docs/service.md`.",
+        "",
+        "| measurement | result |",
+        "|---|---|",
+        f"| {load['clients']} keep-alive clients × {load['seconds']:.0f} s of `POST /search` "
+        f"during a full sync ({load['sync_seconds']:.0f} s) | {load['requests']} requests, "
+        f"{load['rps']} req/s, p50 {load['p50_ms']:.0f} ms, p95 {load['p95_ms']:.0f} ms, "
+        f"p99 {load['p99_ms']:.0f} ms, {load['errors']} errors |",
+        f"| warm `POST /search` (hybrid, query embedding included), {warm['requests']} "
+        f"requests | p50 {warm['p50_ms']:.1f} ms, p95 {warm['p95_ms']:.1f} ms |",
+        f"| `planvec search` through the owner, process start to printed result, "
+        f"{cli_owner['runs']} runs | median {cli_owner['median_s']} s, p95 {cli_owner['p95_s']} s |",
+        f"| `planvec search` without an owner, {cli_alone['runs']} runs | median "
+        f"{cli_alone['median_s']} s, p95 {cli_alone['p95_s']} s |",
+    ])  # fmt: skip
+
+
+def record_results(results: dict[str, Any], argv: list[str], corpus: Path) -> dict[str, Any]:
+    """The committed record of one run: what ran, where, on which commit, how busy."""
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return {
+        "benchmark": " ".join(["bench/service.py", *argv]),
+        "date": time.strftime("%Y-%m-%d"),
+        "commit": commit,
+        "machine": f"{machine()}, load average {os.getloadavg()[0]:.2f} when it ended",
+        "corpus": str(corpus),
+        "results": results,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -177,7 +221,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--cli-runs", type=int, default=20)
+    ap.add_argument("--no-doc", action="store_true", help="do not write the results and docs")
+    ap.add_argument(
+        "--render", action="store_true", help="only rewrite the docs section from RESULTS"
+    )
     args = ap.parse_args(argv)
+    doc = REPO / "docs" / "benchmarks.md"
+    if args.render:
+        replace_section(doc, SECTION, render(json.loads(RESULTS.read_text(encoding="utf-8"))))
+        return 0
     workdir = Path(tempfile.mkdtemp(prefix="planvec-bench-serve-"))
     corpus = args.corpus
     if args.synth:
@@ -206,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     results["cli_no_owner"] = cli(workdir, max(3, args.cli_runs // 4), owner=False)
     results["embedder"] = args.embedder
     print(json.dumps(results, indent=2))
+    if not args.no_doc:
+        record = record_results(results, sys.argv[1:] if argv is None else argv, corpus)
+        RESULTS.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        replace_section(doc, SECTION, render(record))
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
