@@ -43,3 +43,13 @@ def register_embedders(register: Callable[..., None]) -> None:
 @hookspec
 def register_commands(cli: Any) -> None:
     """Add CLI commands to the root ``click.Group`` (``cli.add_command(...)``)."""
+
+
+@hookspec
+def register_managers(register: Callable[..., None]) -> None:
+    """Add managers: ``register(manager)`` with a ``planvec.managers.base.Manager``.
+
+    A manager indexes one kind of project artefact (dependencies, configuration files,
+    database schemas, security policies) into its own collection through the same sync as
+    plans; ``planvec managers run`` runs them in their declared ``order``.
+    """
