@@ -57,7 +57,7 @@ from planvec.store.base import (
     SparseVector,
     VectorStore,
 )
-from planvec.sync_report import Change, SyncProgress, SyncReport
+from planvec.sync_report import ADDED_IDS_LIMIT, Change, SyncProgress, SyncReport
 
 __all__ = ["Change", "SyncProgress", "SyncReport", "Syncer", "dry_run_new"]
 
@@ -194,6 +194,8 @@ class Syncer:
 
     @staticmethod
     def _note(report: SyncReport, action: str, task: Task) -> None:
+        if action == "add" and len(report.added_ids) < ADDED_IDS_LIMIT:
+            report.added_ids.append(task.id)
         if report.dry_run:
             report.changes.append(Change(action, task.plan, task.line, task.id, task.text))
 

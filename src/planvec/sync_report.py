@@ -29,6 +29,10 @@ class Change:
         }
 
 
+#: Most ids ``SyncReport.added_ids`` keeps (a first build of a huge index adds millions).
+ADDED_IDS_LIMIT = 10_000
+
+
 @dataclass
 class SyncReport:
     """What a sync did (or, with ``dry_run``, would do)."""
@@ -50,6 +54,9 @@ class SyncReport:
     dry_run: bool = False
     interrupted: bool = False
     guard: DeleteGuard | None = None
+    #: ids of the points this sync added (at most ``ADDED_IDS_LIMIT``; the managers'
+    #: anomaly check looks at "new and far" items among them)
+    added_ids: list[str] = field(default_factory=list)
 
     @property
     def written(self) -> int:
@@ -61,6 +68,8 @@ class SyncReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.warnings.extend(other.warnings)
         self.changes.extend(other.changes)
+        room = ADDED_IDS_LIMIT - len(self.added_ids)
+        self.added_ids.extend(other.added_ids[: max(room, 0)])
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -1,0 +1,120 @@
+"""The anomaly rule on controlled vectors, and through a real index with the hashing embedder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from planvec.embed.hashing import HashingEmbedder
+from planvec.managers.anomalies import AnomalyRule, anomalies_of, find_anomalies
+from planvec.managers.base import ManagerInputs
+from planvec.managers.security import SecurityManager
+from planvec.settings import load_settings
+from planvec.wiring import open_index
+
+Record = tuple[str, list[float], dict[str, Any]]
+
+
+def _clusters(rng: np.random.Generator, n_clusters: int = 3, per: int = 15) -> list[Record]:
+    out = []
+    for c in range(n_clusters):
+        center = rng.normal(size=64)
+        for i in range(per):
+            vec = center + 0.35 * rng.normal(size=64)
+            out.append((f"c{c}-{i}", vec.tolist(), {"text": f"cluster {c} item {i}", "plan": "p.md", "line": i + 1}))
+    return out
+
+
+def _far(rng: np.random.Generator, name: str) -> Record:
+    return (name, rng.normal(size=64).tolist(), {"text": name, "plan": "x.md", "line": 1})
+
+
+def test_planted_outliers_are_flagged_with_why_and_cluster_members_are_not() -> None:
+    rng = np.random.default_rng(7)
+    records = [*_clusters(rng), _far(rng, "far-1"), _far(rng, "far-2")]
+    findings = anomalies_of(records, "c")
+    assert sorted(f.items[0] for f in findings) == ["far-1", "far-2"]
+    details = findings[0].details
+    assert details["reason"] == "outlier"
+    assert details["distance"] > details["threshold"] > details["median"]
+    assert details["nearest"]["id"].startswith(("c", "far"))
+    assert details["z"] > 3.5
+    assert "above the threshold" in findings[0].message and "x.md:1" in findings[0].message
+
+
+def test_copies_count_once() -> None:
+    rng = np.random.default_rng(3)
+    far = _far(rng, "dup-a")
+    records = [*_clusters(rng), far, ("dup-b", far[1], dict(far[2]))]
+    findings = anomalies_of(records, "c")
+    assert len(findings) == 1
+    assert set(findings[0].items) == {"dup-a", "dup-b"} and findings[0].details["copies"] == 2
+    # cluster members that are copies of each other are not pulled to distance 0
+    clusters = _clusters(np.random.default_rng(3))
+    doubled = clusters + [(f"{pid}-copy", vec, p) for pid, vec, p in clusters]
+    assert anomalies_of(doubled, "c") == []
+
+
+def test_new_items_far_from_the_older_ones() -> None:
+    rng = np.random.default_rng(11)
+    base = _clusters(rng)
+    center = rng.normal(size=64)
+    pair = [(f"new-{i}", (center + 0.1 * rng.normal(size=64)).tolist(), {"text": f"new {i}"}) for i in range(2)]
+    usual = ("usual-new", (np.asarray(base[0][1]) + 0.05 * rng.normal(size=64)).tolist(), {"text": "u"})
+    records = [*base, *pair, usual]
+    # the two new items are each other's neighbours: not outliers of the whole collection
+    assert anomalies_of(records, "c") == []
+    findings = anomalies_of(records, "c", new_ids={"new-0", "new-1", "usual-new"})
+    assert sorted(f.items[0] for f in findings) == ["new-0", "new-1"]
+    assert {f.details["reason"] for f in findings} == {"new_far"}
+    assert all(f.details["nearest"]["id"].startswith("c") for f in findings)
+
+
+def test_small_collections_are_not_judged() -> None:
+    rng = np.random.default_rng(1)
+    records = [_far(rng, f"x{i}") for i in range(5)]
+    assert anomalies_of(records, "c", rule=AnomalyRule(min_items=8)) == []
+
+
+def _write_policies(root: Path, extra: str = "") -> None:
+    rules = "\n".join(
+        f"- PW-{i}: Account passwords MUST be rotated and account passwords MUST be {word}."
+        for i, word in enumerate(
+            ["long", "unique", "random", "salted", "hashed", "secret", "private", "strong",
+             "checked", "renewed", "audited", "stored safely"]
+        )
+    )  # fmt: skip
+    (root / "policies").mkdir(exist_ok=True)
+    (root / "policies" / "passwords.md").write_text(f"# Passwords\n\n{rules}\n{extra}", encoding="utf-8")
+
+
+def test_end_to_end_through_the_ordinary_sync(tmp_path: Path) -> None:
+    """Hashing vectors are lexical: a rule sharing no word with the others is far from them."""
+    _write_policies(tmp_path)
+    settings = load_settings(index_dir=tmp_path / "idx", collection="planvec_policies", embedder="hashing")
+    manager = SecurityManager()
+    inputs = ManagerInputs(paths=(tmp_path,))
+    with open_index(settings, write=True, embedder=HashingEmbedder()) as index:
+        report = index.sync(manager.source(inputs))
+        assert report.added == 12 and len(report.added_ids) == 12
+        assert manager.analyse(index, report, inputs) == []
+    _write_policies(tmp_path, extra="- FUN-1: Le tournoi de football du samedi DOIT commencer à midi.\n")
+    with open_index(settings, write=True, embedder=HashingEmbedder()) as index:
+        report = index.sync(manager.source(inputs))
+        assert report.added == 1
+        findings = manager.analyse(index, report, inputs)
+        assert [f.details["item"]["key"] for f in findings] == ["FUN-1"]
+        assert findings[0].kind == "anomaly" and findings[0].manager == "security"
+        assert findings[0].details["item"]["plan"] == "policies/passwords.md"
+        assert find_anomalies(index) == find_anomalies(index)  # deterministic
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1024])
+def test_chunking_does_not_change_the_result(chunk: int) -> None:
+    rng = np.random.default_rng(5)
+    records = [*_clusters(rng), _far(rng, "far")]
+    found = anomalies_of(records, "c", rule=AnomalyRule(chunk=chunk))
+    assert [f.items for f in found] == [("far",)]
