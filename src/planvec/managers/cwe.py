@@ -9,15 +9,16 @@ Its first line is a ``_meta`` object (source, version, date, subset, license).
 Each weakness is embedded as a few *prototype* texts (``prototypes``): its name with its
 description, and each alternate term MITRE lists ("XSS", "IDOR", "ReDoS"...). A text's score
 for a weakness is its best cosine similarity to that weakness's prototypes; ``classify``
-returns the ``k`` best weaknesses. The text is rendered to English by the project's FR→EN
-glossary first (``query_embedding_text``), as search queries are: the model is English-only.
-Accuracy on a labelled set of 75 findings: docs/managers-security.md.
+returns the ``k`` best weaknesses. The text is embedded as written: rendering it through the
+project's FR→EN plan glossary (``render=True``, as search does) did not help on the dev set
+(top-1 8/16 with it, 9/16 without; bench/cwe_accuracy.py). Accuracy on a held-out labelled
+set of 75 findings: docs/managers-security.md.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -102,13 +103,23 @@ def prototypes(weakness: Weakness) -> list[str]:
 class CweClassifier:
     """Embeds the catalogue once, then maps texts to their nearest weaknesses."""
 
-    def __init__(self, embedder: Embedder, catalogue: Catalogue | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        catalogue: Catalogue | None = None,
+        *,
+        render: bool = False,
+        prototype_texts: Callable[[Weakness], list[str]] = prototypes,
+    ) -> None:
+        """``render``: give the model the FR→EN glossary rendering of each text (off: the dev
+        set chose); ``prototype_texts``: the texts standing for a weakness (bench variants)."""
         self.embedder = embedder
         self.catalogue = catalogue or load_catalogue()
+        self.render = render
         texts: list[str] = []
         owners: list[int] = []
         for i, weakness in enumerate(self.catalogue.weaknesses):
-            for text in prototypes(weakness):
+            for text in prototype_texts(weakness):
                 texts.append(text)
                 owners.append(i)
         self._vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
@@ -119,7 +130,8 @@ class CweClassifier:
         if not texts:
             return []
         queries = np.asarray(
-            self.embedder.embed([query_embedding_text(t) for t in texts]), dtype=np.float32
+            self.embedder.embed([query_embedding_text(t) if self.render else t for t in texts]),
+            dtype=np.float32,
         )
         sims = queries @ self._vectors.T
         n_classes = len(self.catalogue.weaknesses)
@@ -159,3 +171,43 @@ def classify(texts: Sequence[str], embedder: Embedder, *, k: int = 3) -> list[li
         True
     """
     return CweClassifier(embedder).classify(texts, k=k)
+
+
+def accuracy(
+    classifier: CweClassifier, labelled: Sequence[Mapping[str, Any]], k: int = 3
+) -> dict[str, Any]:
+    """Top-1 and top-``k`` accuracy of ``classifier`` on ``{"text", "cwe", "lang"}`` rows.
+
+    Returns:
+        ``{"n", "top1", "top<k>", "by_lang": {lang: {...}}, "rows": [...]}``: each row
+        with its label, the predicted ids and whether the label was first / in the top k.
+    """
+    results = classifier.classify([str(row["text"]) for row in labelled], k=k)
+    rows = []
+    for row, top in zip(labelled, results, strict=True):
+        predicted = [m.cwe_id for m in top]
+        rows.append(
+            {
+                "text": row["text"],
+                "lang": row.get("lang"),
+                "label": row["cwe"],
+                "predicted": predicted,
+                "top1": predicted[:1] == [row["cwe"]],
+                f"top{k}": row["cwe"] in predicted,
+            }
+        )
+
+    def summary(subset: list[dict[str, Any]]) -> dict[str, Any]:
+        n = len(subset)
+        return {
+            "n": n,
+            "top1": round(sum(r["top1"] for r in subset) / n, 4) if n else None,
+            f"top{k}": round(sum(r[f"top{k}"] for r in subset) / n, 4) if n else None,
+        }
+
+    langs = sorted({str(r["lang"]) for r in rows if r["lang"]})
+    return {
+        **summary(rows),
+        "by_lang": {lang: summary([r for r in rows if r["lang"] == lang]) for lang in langs},
+        "rows": rows,
+    }
