@@ -4,21 +4,21 @@ The rule (docs/managers-security.md), per collection, on its stored dense vector
 
 1. Copies count once: points with identical vectors (the same text) form one item, so a
    duplicated text is neither its own neighbour nor a pull on the statistics.
-2. Each item's **1-NN distance** is the cosine distance (1 − cosine similarity) to its
-   nearest *other* item (exact, by chunked matrix products in numpy).
-3. **Outliers**: items whose 1-NN distance is above ``median + k · 1.4826 · MAD`` of the
-   collection's 1-NN distances (the modified z-score of Iglewicz and Hoaglin, ``k = 3.5``:
-   robust, so the outliers themselves do not widen the threshold). The scale has a floor
-   (``scale_floor``) so a collection of near-identical items does not flag tiny gaps.
-4. **New and far**: items whose ids this sync added (``new_ids``) are measured against the
-   items that were there before only; one is reported when that distance is above the
-   same threshold computed on the older items alone. Without older items (a first sync),
-   only rule 3 applies.
+2. Each item's **score** is its mean cosine distance (1 − cosine similarity) to its
+   ``neighbours`` (5) nearest *other* items: the k-NN outlier score, steadier than the
+   single nearest neighbour on small collections (exact, by chunked matrix products).
+3. **Outliers**: items whose score is above Tukey's upper fence of the collection's scores,
+   ``Q3 + 1.5 · IQR`` (textbook constants, not fitted: robust, so the outliers themselves
+   barely move the fence). The IQR has a floor (``scale_floor``) so a collection of
+   near-identical items does not flag tiny gaps.
+4. **New and far**: items whose ids this sync added (``new_ids``) are scored against the
+   items that were there before only, and reported when above the fence of the older
+   items' own scores. Without enough older items (a first sync) only rule 3 applies.
 5. Collections with fewer than ``min_items`` distinct items have no meaningful
-   distribution: nothing is reported (the finding-free result says so in the log).
+   distribution: nothing is reported.
 
-Every finding says why: the item's distance, the collection's median, MAD and threshold,
-its modified z-score and its nearest neighbour (id, text, file:line, distance).
+Every finding says why: the item's score and nearest-neighbour distance, the collection's
+quartiles, median and fence, and its nearest neighbour (id, text, file:line).
 Cost: O(n²·d) multiply-adds and O(chunk·n) memory; 20,000 items of 384 dimensions take a
 few seconds here.
 """
@@ -41,70 +41,78 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Matrix = npt.NDArray[np.float32]
-_MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution times this is its standard deviation
+Floats = npt.NDArray[np.float64]
 _PAYLOAD = ("plan", "line", "text", "key")
 
 
 @dataclass(frozen=True)
 class AnomalyRule:
-    """The outlier rule's knobs (defaults documented in the module docstring)."""
+    """The rule's knobs (defaults documented in the module docstring)."""
 
-    k: float = 3.5
+    neighbours: int = 5
+    fence: float = 1.5
     min_items: int = 8
     scale_floor: float = 0.02
     chunk: int = 1024
 
 
 @dataclass(frozen=True)
-class Threshold:
+class Fence:
     """The distribution an item was judged against."""
 
+    q1: float
     median: float
-    mad: float
+    q3: float
     threshold: float
     items: int
 
-    def z(self, distance: float, rule: AnomalyRule) -> float:
-        scale = max(_MAD_TO_SIGMA * self.mad, rule.scale_floor)
-        return (distance - self.median) / scale
-
     def to_dict(self) -> dict[str, Any]:
         return {
+            "q1": round(self.q1, 4),
             "median": round(self.median, 4),
-            "mad": round(self.mad, 4),
+            "q3": round(self.q3, 4),
             "threshold": round(self.threshold, 4),
             "items": self.items,
         }
 
 
-def threshold_of(distances: npt.NDArray[np.float64], rule: AnomalyRule) -> Threshold:
-    """``median + k · max(1.4826 · MAD, scale_floor)`` of ``distances``."""
-    median = float(np.median(distances))
-    mad = float(np.median(np.abs(distances - median)))
-    scale = max(_MAD_TO_SIGMA * mad, rule.scale_floor)
-    return Threshold(median, mad, median + rule.k * scale, int(distances.size))
+def fence_of(scores: Floats, rule: AnomalyRule) -> Fence:
+    """Tukey's upper fence ``Q3 + fence · max(IQR, scale_floor)`` of ``scores``."""
+    q1, median, q3 = (float(v) for v in np.percentile(scores, [25, 50, 75]))
+    threshold = q3 + rule.fence * max(q3 - q1, rule.scale_floor)
+    return Fence(q1, median, q3, threshold, int(scores.size))
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Per query row: its k-NN score, nearest distance and nearest row of the corpus."""
+
+    scores: Floats
+    nearest_distance: Floats
+    nearest: npt.NDArray[np.int64]
 
 
 def nearest_neighbours(
-    queries: Matrix, corpus: Matrix, *, same: bool, chunk: int = 1024
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Cosine distance from each unit row of ``queries`` to its nearest row of ``corpus``.
-
-    ``same``: ``queries`` is ``corpus`` (a row is not its own neighbour).
-    Returns (distances, indices into ``corpus``).
-    """
+    queries: Matrix, corpus: Matrix, *, same: bool, k: int, chunk: int = 1024
+) -> Neighbours:
+    """Mean cosine distance from each unit row of ``queries`` to its ``k`` nearest rows of
+    ``corpus`` (``same``: ``queries`` is ``corpus``, a row is not its own neighbour)."""
     n = queries.shape[0]
-    distances = np.empty(n, dtype=np.float64)
-    indices = np.empty(n, dtype=np.int64)
+    k = max(1, min(k, corpus.shape[0] - (1 if same else 0)))
+    scores, nearest_distance = np.empty(n), np.empty(n)
+    nearest = np.empty(n, dtype=np.int64)
     for start in range(0, n, chunk):
         sims = queries[start : start + chunk] @ corpus.T
+        rows = np.arange(sims.shape[0])
         if same:
-            rows = np.arange(sims.shape[0])
             sims[rows, rows + start] = -np.inf
-        best = np.argmax(sims, axis=1)
-        indices[start : start + chunk] = best
-        distances[start : start + chunk] = 1.0 - sims[np.arange(sims.shape[0]), best]
-    return np.clip(distances, 0.0, 2.0), indices
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        best = np.argmax(top_sims, axis=1)
+        scores[start : start + chunk] = 1.0 - top_sims.mean(axis=1)
+        nearest_distance[start : start + chunk] = 1.0 - top_sims[rows, best]
+        nearest[start : start + chunk] = top[rows, best]
+    return Neighbours(np.clip(scores, 0.0, 2.0), np.clip(nearest_distance, 0.0, 2.0), nearest)
 
 
 @dataclass
@@ -125,10 +133,8 @@ def _distinct(records: Iterable[tuple[str, list[float], dict[str, Any]]]) -> _It
         if norm == 0.0:
             continue
         row = row / norm
-        key = row.tobytes()
-        at = by_vector.get(key)
-        if at is None:
-            at = by_vector[key] = len(rows)
+        at = by_vector.setdefault(row.tobytes(), len(rows))
+        if at == len(rows):
             rows.append(row)
             points.append([])
         points[at].append((point_id, payload))
@@ -161,7 +167,7 @@ def find_anomalies(
         rule: the thresholds (``AnomalyRule()`` by default).
 
     Returns:
-        One ``Finding`` (kind ``"anomaly"``) per distinct far text, most anomalous first;
+        One ``Finding`` (kind ``"anomaly"``) per distinct far text, farthest first;
         ``details["reason"]`` is ``"outlier"`` or ``"new_far"``.
     """
     return anomalies_of(read_vectors(index), index.collection, new_ids, manager, rule)
@@ -179,18 +185,19 @@ def anomalies_of(
     items = _distinct(records)
     n = len(items.points)
     if n < rule.min_items:
-        log.info("%s: %d distinct items, fewer than %d: no anomaly check", collection, n, rule.min_items)
+        log.info("%s: %d distinct items (< %d): no anomaly check", collection, n, rule.min_items)
         return []
-    distances, nearest = nearest_neighbours(items.vectors, items.vectors, same=True, chunk=rule.chunk)
-    overall = threshold_of(distances, rule)
+    found = nearest_neighbours(
+        items.vectors, items.vectors, same=True, k=rule.neighbours, chunk=rule.chunk
+    )
+    basis = fence_of(found.scores, rule)
     findings: dict[int, Finding] = {}
-    for i in np.flatnonzero(distances > overall.threshold):
-        findings[int(i)] = _finding(items, int(i), int(nearest[i]), float(distances[i]), overall,
-                                    "outlier", collection, manager, rule)  # fmt: skip
-    new = set(new_ids or ())
-    if new:
-        findings.update(_new_far(items, new, collection, manager, rule, skip=set(findings)))
-    return sorted(findings.values(), key=lambda f: -float(f.details["z"]))
+    for i in np.flatnonzero(found.scores > basis.threshold):
+        findings[int(i)] = _finding(items, int(i), found, int(i), basis, "outlier", collection,
+                                    manager)  # fmt: skip
+    if new_ids:
+        findings.update(_new_far(items, set(new_ids), collection, manager, rule, set(findings)))
+    return sorted(findings.values(), key=lambda f: -float(f.details["score"]))
 
 
 def _new_far(
@@ -202,14 +209,15 @@ def _new_far(
     if old_rows.size < rule.min_items or new_rows.size == 0:
         return {}
     old = items.vectors[old_rows]
-    old_distances, _ = nearest_neighbours(old, old, same=True, chunk=rule.chunk)
-    before = threshold_of(old_distances, rule)
-    distances, nearest = nearest_neighbours(items.vectors[new_rows], old, same=False, chunk=rule.chunk)
+    k, chunk = rule.neighbours, rule.chunk
+    before = fence_of(nearest_neighbours(old, old, same=True, k=k, chunk=chunk).scores, rule)
+    found = nearest_neighbours(items.vectors[new_rows], old, same=False, k=k, chunk=chunk)
+    found = Neighbours(found.scores, found.nearest_distance, old_rows[found.nearest])
     out = {}
-    for row, distance, near in zip(new_rows, distances, nearest, strict=True):
-        if distance > before.threshold:
-            out[int(row)] = _finding(items, int(row), int(old_rows[near]), float(distance), before,
-                                     "new_far", collection, manager, rule)  # fmt: skip
+    for at, row in enumerate(new_rows):
+        if found.scores[at] > before.threshold:
+            out[int(row)] = _finding(items, int(row), found, at, before, "new_far", collection,
+                                     manager)  # fmt: skip
     return out
 
 
@@ -227,30 +235,30 @@ def _describe(point: tuple[str, dict[str, Any]]) -> dict[str, Any]:
 def _finding(
     items: _Items,
     row: int,
-    near: int,
-    distance: float,
-    basis: Threshold,
+    found: Neighbours,
+    at: int,
+    basis: Fence,
     reason: str,
     collection: str,
     manager: str,
-    rule: AnomalyRule,
 ) -> Finding:
-    item, neighbour = _describe(items.points[row][0]), _describe(items.points[near][0])
-    where = f"{item['plan']}:{item['line']}"
+    """The finding for item ``row`` whose neighbour facts are ``found``'s entry ``at``."""
+    score, distance = float(found.scores[at]), float(found.nearest_distance[at])
+    item = _describe(items.points[row][0])
+    neighbour = _describe(items.points[int(found.nearest[at])][0])
     what = "new item far from every older item" if reason == "new_far" else "outlier"
     message = (
-        f"{collection}: {what}: {item['text']!r} ({where}) is at cosine distance "
-        f"{distance:.3f} from its nearest neighbour, above the threshold {basis.threshold:.3f} "
-        f"(median {basis.median:.3f} of {basis.items} items); nearest: {neighbour['text']!r} "
-        f"({neighbour['plan']}:{neighbour['line']})"
+        f"{collection}: {what}: {item['text']!r} ({item['plan']}:{item['line']}): mean "
+        f"distance to its nearest items {score:.3f} > fence {basis.threshold:.3f} (median "
+        f"{basis.median:.3f} of {basis.items} items); nearest: {neighbour['text']!r} "
+        f"({neighbour['plan']}:{neighbour['line']}) at {distance:.3f}"
     )
     details = {
         "reason": reason,
         "collection": collection,
-        "distance": round(distance, 4),
-        "z": round(basis.z(distance, rule), 2),
+        "score": round(score, 4),
         **basis.to_dict(),
-        "rule": f"distance > median + {rule.k} * max(1.4826 * MAD, {rule.scale_floor})",
+        "rule": "mean cosine distance to the k nearest items > Q3 + 1.5 * IQR",
         "item": item,
         "copies": len(items.points[row]),
         "nearest": {**neighbour, "distance": round(distance, 4)},

@@ -6,6 +6,7 @@ files out of it (docs/managers-security.md):
 * a file given directly is taken when it is Markdown (``.md``/``.markdown``) or YAML
   (``.yaml``/``.yml``);
 * under a directory: Markdown and YAML files that sit below a folder named ``policies``,
+  (the directory given may be that folder itself),
   ``policy``, ``security``, ``politiques`` or ``securite``/``sécurité``, or whose own
   name contains ``policy``/``policies``/``politique``, plus ``SECURITY.md``; hidden folders and
   ``node_modules``/``venv`` are skipped;
@@ -37,12 +38,13 @@ _NAME_HINTS = ("policy", "policies", "politique")
 _SKIPPED_FOLDERS = frozenset({"node_modules", "venv", "__pycache__", "site-packages"})
 
 
-def is_policy_path(rel: Path) -> bool:
-    """Whether a file found under a directory (``rel`` relative to it) is a policy file."""
+def is_policy_path(rel: Path, *, in_policy_folder: bool = False) -> bool:
+    """Whether a file found under a directory (``rel`` relative to it) is a policy file;
+    ``in_policy_folder``: that directory is itself a policy folder (``policies/``)."""
     suffix = rel.suffix.lower()
     if suffix not in MARKDOWN_SUFFIXES + YAML_SUFFIXES:
         return False
-    if rel.name.upper() == "SECURITY.MD":
+    if in_policy_folder or rel.name.upper() == "SECURITY.MD":
         return True
     if any(part.casefold() in POLICY_FOLDERS for part in rel.parts[:-1]):
         return True
@@ -63,6 +65,7 @@ def discover_policies(paths: Sequence[Path]) -> list[tuple[Path, str]]:
             if path.suffix.lower() in MARKDOWN_SUFFIXES + YAML_SUFFIXES:
                 found.setdefault(path.resolve(), (path, path.name))
             continue
+        policy_folder = path.resolve().name.casefold() in POLICY_FOLDERS
         for folder, dirs, files in os.walk(path):
             dirs[:] = sorted(
                 d for d in dirs if not d.startswith(".") and d not in _SKIPPED_FOLDERS
@@ -70,7 +73,8 @@ def discover_policies(paths: Sequence[Path]) -> list[tuple[Path, str]]:
             for name in files:
                 full = Path(folder) / name
                 rel = full.relative_to(path)
-                if not name.startswith(".") and is_policy_path(rel) and full.is_file():
+                wanted = is_policy_path(rel, in_policy_folder=policy_folder)
+                if wanted and not name.startswith(".") and full.is_file():
                     found.setdefault(full.resolve(), (full, rel.as_posix()))
     return sorted(found.values(), key=lambda entry: entry[1])
 

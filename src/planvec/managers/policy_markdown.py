@@ -14,8 +14,9 @@ What is a rule (docs/managers-security.md):
 * not code blocks, tables, HTML or block quotes' headings.
 
 Headings give the rule's ``section``. The key is the rule id the text opens with
-(``SEC-001: ...``), so the point id survives edits and moves; a rule without one gets an
-id from its section path and normalized text (like an unnumbered plan task).
+(``SEC-001: ...``), so the point id survives edits and moves; the text keeps the rest (the
+id would only add noise to the embedding, as a task number would). A rule without an id
+gets a point id from its section path and normalized text (like an unnumbered plan task).
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class _RuleBuilder:
         task = rule_task(
             plan=self.path,
             line=line,
-            text=text,
+            text=rest,  # the id is the key, as a plan task's number is: not embedded
             key=key,
             rule_id=rule_id,
             section=section,
