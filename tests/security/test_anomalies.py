@@ -24,7 +24,13 @@ def _clusters(rng: np.random.Generator, n_clusters: int = 3, per: int = 15) -> l
         center = rng.normal(size=64)
         for i in range(per):
             vec = center + 0.35 * rng.normal(size=64)
-            out.append((f"c{c}-{i}", vec.tolist(), {"text": f"cluster {c} item {i}", "plan": "p.md", "line": i + 1}))
+            out.append(
+                (
+                    f"c{c}-{i}",
+                    vec.tolist(),
+                    {"text": f"cluster {c} item {i}", "plan": "p.md", "line": i + 1},
+                )
+            )
     return out
 
 
@@ -62,8 +68,15 @@ def test_new_items_far_from_the_older_ones() -> None:
     rng = np.random.default_rng(11)
     base = _clusters(rng)
     center = rng.normal(size=64)
-    pair = [(f"new-{i}", (center + 0.1 * rng.normal(size=64)).tolist(), {"text": f"new {i}"}) for i in range(6)]
-    usual = ("usual-new", (np.asarray(base[0][1]) + 0.05 * rng.normal(size=64)).tolist(), {"text": "u"})
+    pair = [
+        (f"new-{i}", (center + 0.1 * rng.normal(size=64)).tolist(), {"text": f"new {i}"})
+        for i in range(6)
+    ]
+    usual = (
+        "usual-new",
+        (np.asarray(base[0][1]) + 0.05 * rng.normal(size=64)).tolist(),
+        {"text": "u"},
+    )
     records = [*base, *pair, usual]
     # six new items in a new tight group are each other's neighbours: no outliers overall
     assert anomalies_of(records, "c") == []
@@ -89,23 +102,29 @@ def _write_policies(root: Path, extra: str = "") -> None:
         )
     )  # fmt: skip
     (root / "policies").mkdir(exist_ok=True)
-    (root / "policies" / "passwords.md").write_text(f"# Passwords\n\n{rules}\n{extra}", encoding="utf-8")
+    (root / "policies" / "passwords.md").write_text(
+        f"# Passwords\n\n{rules}\n{extra}", encoding="utf-8"
+    )
 
 
 def test_end_to_end_through_the_ordinary_sync(tmp_path: Path) -> None:
     """Hashing vectors are lexical: a rule sharing no word with the others is far from them."""
     _write_policies(tmp_path)
-    settings = load_settings(index_dir=tmp_path / "idx", collection="planvec_policies", embedder="hashing")
+    settings = load_settings(
+        index_dir=tmp_path / "idx", collection="planvec_policies", embedder="hashing"
+    )
     manager = SecurityManager()
     inputs = ManagerInputs(paths=(tmp_path,))
     with open_index(settings, write=True, embedder=HashingEmbedder()) as index:
         report = index.sync(manager.source(inputs))
         assert report.added == 12 and len(report.added_ids) == 12
         assert manager.analyse(index, report, inputs) == []
-    _write_policies(tmp_path, extra="- FUN-1: Le tournoi de football du samedi DOIT commencer à midi.\n")
+    _write_policies(
+        tmp_path, extra="- FUN-1: Le tournoi de football du samedi DOIT commencer à midi.\n"
+    )
     with open_index(settings, write=True, embedder=HashingEmbedder()) as index:
         report = index.sync(manager.source(inputs))
-        assert report.added == 1
+        assert report.added == 1 and len(report.added_ids) == 1
         findings = manager.analyse(index, report, inputs)
         assert [f.details["item"]["key"] for f in findings] == ["FUN-1"]
         assert findings[0].kind == "anomaly" and findings[0].manager == "security"

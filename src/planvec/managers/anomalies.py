@@ -193,8 +193,9 @@ def anomalies_of(
     basis = fence_of(found.scores, rule)
     findings: dict[int, Finding] = {}
     for i in np.flatnonzero(found.scores > basis.threshold):
-        findings[int(i)] = _finding(items, int(i), found, int(i), basis, "outlier", collection,
-                                    manager)  # fmt: skip
+        findings[int(i)] = _finding(
+            items, int(i), found, int(i), basis, "outlier", collection, manager
+        )
     if new_ids:
         findings.update(_new_far(items, set(new_ids), collection, manager, rule, set(findings)))
     return sorted(findings.values(), key=lambda f: -float(f.details["score"]))
@@ -216,8 +217,9 @@ def _new_far(
     out = {}
     for at, row in enumerate(new_rows):
         if found.scores[at] > before.threshold:
-            out[int(row)] = _finding(items, int(row), found, at, before, "new_far", collection,
-                                     manager)  # fmt: skip
+            out[int(row)] = _finding(
+                items, int(row), found, at, before, "new_far", collection, manager
+            )
     return out
 
 

@@ -67,9 +67,7 @@ def discover_policies(paths: Sequence[Path]) -> list[tuple[Path, str]]:
             continue
         policy_folder = path.resolve().name.casefold() in POLICY_FOLDERS
         for folder, dirs, files in os.walk(path):
-            dirs[:] = sorted(
-                d for d in dirs if not d.startswith(".") and d not in _SKIPPED_FOLDERS
-            )
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_FOLDERS)
             for name in files:
                 full = Path(folder) / name
                 rel = full.relative_to(path)

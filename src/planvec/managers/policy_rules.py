@@ -56,7 +56,9 @@ _NORMATIVE = (
     ("medium", r"SHOULD(?: NOT)?|RECOMMENDED|DEVRAI(?:T|ENT)|RECOMMANDÉE?S?"),
     ("low", r"MAY|OPTIONAL|PEU(?:T|VENT)|FACULTATIFS?|FACULTATIVES?"),
 )  # fmt: skip
-_NORMATIVE_RE = [(level, re.compile(rf"(?<![\w-])(?:{words})(?![\w-])")) for level, words in _NORMATIVE]
+_NORMATIVE_RE = [
+    (level, re.compile(rf"(?<![\w-])(?:{words})(?![\w-])")) for level, words in _NORMATIVE
+]
 #: ``SEC-001:``, ``[AC-2.1]``, ``(PWD-3)``, ``R12 —`` at the start of a rule (after cleaning,
 #: so ``**SEC-001**:`` counts): an id followed by punctuation, or in brackets.
 _ID = r"[A-Za-z][A-Za-z0-9]{0,11}[-_.]?\d+(?:[.-]\d+)*"

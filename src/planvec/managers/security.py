@@ -99,8 +99,9 @@ def _classification(
     best = top[0]
     message = f"{text!r} → {best.cwe_id} {best.name} (score {best.score:.3f})"
     details = {**where, "text": text, "cwe": [m.to_dict() for m in top]}
-    return Finding(manager=manager, kind="classification", message=message, items=items,
-                   details=details)  # fmt: skip
+    return Finding(
+        manager=manager, kind="classification", message=message, items=items, details=details
+    )
 
 
 @hookimpl

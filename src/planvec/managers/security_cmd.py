@@ -23,25 +23,28 @@ _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 def _index_options(func: F) -> F:
     options = [
-        click.option("--index", "index_dir", type=click.Path(path_type=Path, file_okay=False),
-                     help="Directory of the embedded index (default .planvec). Env PLANVEC_INDEX_DIR."),
-        click.option("--qdrant-url", default=None, help="A Qdrant server URL. Env PLANVEC_QDRANT_URL."),
-        click.option("--collection", default=None, help="Collection name. Env PLANVEC_COLLECTION."),
+        click.option(
+            "--index",
+            "index_dir",
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Directory of the embedded index (default .planvec). Env PLANVEC_INDEX_DIR.",
+        ),
+        click.option("--qdrant-url", help="A Qdrant server URL. Env PLANVEC_QDRANT_URL."),
+        click.option("--collection", help="Collection name. Env PLANVEC_COLLECTION."),
         click.option("--offline", is_flag=True, help="Hashing embedder (no model; tests only)."),
         click.option("--json", "json_", is_flag=True, help="Print JSON on stdout."),
-    ]  # fmt: skip
+    ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def _settings(index_dir: Path | None, qdrant_url: str | None, collection: str | None,
-              offline: bool) -> Settings:  # fmt: skip
+def _settings(options: dict[str, Any]) -> Settings:
     return load_settings(
-        index_dir=index_dir,
-        qdrant_url=qdrant_url,
-        collection=collection,
-        embedder="hashing" if offline else None,
+        index_dir=options["index_dir"],
+        qdrant_url=options["qdrant_url"],
+        collection=options["collection"],
+        embedder="hashing" if options["offline"] else None,
     )
 
 
@@ -59,11 +62,16 @@ def security() -> None:
 @security.command(context_settings=_CONTEXT)
 @click.argument("texts", nargs=-1)
 @click.option("--tasks", is_flag=True, help="Classify every task of the index instead.")
-@click.option("-k", "top_k", type=click.IntRange(1, 20), default=3, show_default=True,
-              help="Weaknesses per text.")  # fmt: skip
+@click.option(
+    "-k",
+    "top_k",
+    type=click.IntRange(1, 20),
+    default=3,
+    show_default=True,
+    help="Weaknesses per text.",
+)
 @_index_options
-def classify(texts: tuple[str, ...], tasks: bool, top_k: int, index_dir: Path | None,
-             qdrant_url: str | None, collection: str | None, offline: bool, json_: bool) -> None:  # fmt: skip
+def classify(texts: tuple[str, ...], tasks: bool, top_k: int, json_: bool, **where: Any) -> None:
     """Map free-text findings (or the index's tasks) to their nearest CWE weaknesses.
 
     \b
@@ -76,35 +84,46 @@ def classify(texts: tuple[str, ...], tasks: bool, top_k: int, index_dir: Path | 
 
     if not texts and not tasks:
         raise click.UsageError("give one or more TEXTS, or --tasks")
-    settings = _settings(index_dir, qdrant_url, collection, offline)
+    settings = _settings(where)
+    rows: list[tuple[str, str | None]] = [(text, None) for text in texts]
     try:
         if tasks:
             with open_index(settings) as index:
                 index.check_manifest()
-                rows = [(str(p.payload.get("text", "")), f"{p.payload.get('plan')}:{p.payload.get('line')}")
-                        for p in index.points.scroll(with_payload=("text", "plan", "line"))]  # fmt: skip
+                points = index.points.scroll(with_payload=("text", "plan", "line"))
+                rows = [
+                    (
+                        str(p.payload.get("text", "")),
+                        f"{p.payload.get('plan')}:{p.payload.get('line')}",
+                    )
+                    for p in points
+                ]
                 classifier = CweClassifier(index.embedder)
         else:
-            rows = [(text, None) for text in texts]  # type: ignore[misc]
             classifier = CweClassifier(open_embedder(settings))
         results = classifier.classify([text for text, _ in rows], k=top_k)
     except PlanvecError as exc:
         raise click.ClickException(str(exc)) from exc
-    out = [{"text": t, "where": w, "cwe": [m.to_dict() for m in r]} for (t, w), r in zip(rows, results, strict=True)]
+    out: list[dict[str, Any]] = [
+        {"text": text, "where": at, "cwe": [m.to_dict() for m in top]}
+        for (text, at), top in zip(rows, results, strict=True)
+    ]
+    version = classifier.catalogue.version
     if json_:
-        click.echo(json.dumps({"cwe_version": classifier.catalogue.version, "results": out}, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps({"cwe_version": version, "results": out}, ensure_ascii=False, indent=2)
+        )
         return
-    for row in out:
+    for row, top in zip(out, results, strict=True):
         click.echo(f"{row['where'] + '  ' if row['where'] else ''}{row['text']}")
-        for match in row["cwe"]:
-            click.echo(f"  {match['cwe_id']:<9} {match['score']:.3f}  {match['name']}")
-    click.echo(f"(CWE {classifier.catalogue.version} subset)", err=True)
+        for match in top:
+            click.echo(f"  {match.cwe_id:<9} {match.score:.3f}  {match.name}")
+    click.echo(f"(CWE {version} subset)", err=True)
 
 
 @security.command(context_settings=_CONTEXT)
 @_index_options
-def anomalies(index_dir: Path | None, qdrant_url: str | None, collection: str | None,
-              offline: bool, json_: bool) -> None:  # fmt: skip
+def anomalies(json_: bool, **where: Any) -> None:
     """Items of a collection far from every other item (nearest-neighbour outliers).
 
     Exit code 1 when anomalies are found.
@@ -116,7 +135,7 @@ def anomalies(index_dir: Path | None, qdrant_url: str | None, collection: str | 
     from planvec.managers.anomalies import find_anomalies
     from planvec.wiring import open_index
 
-    settings = _settings(index_dir, qdrant_url, collection, offline)
+    settings = _settings(where)
     try:
         with open_index(settings) as index:
             index.check_manifest()
