@@ -80,3 +80,11 @@ def test_rule_vocabulary() -> None:
     assert normative_level("Logs MAY be archived") == "low"
     assert severity_of("Keys are rotated (severity: critical)") == "critical"
     assert severity_of("Criticité : haute — les clés sont renouvelées") == "high"
+
+
+def test_tables_and_html_are_not_rules() -> None:
+    doc = (
+        "# P\n\n| id | rule |\n|---|---|\n| T-1 | Keys MUST rotate |\n\n"
+        "<div>\nX-1: HTML MUST be ignored\n</div>\n\n- K-1: Keys MUST rotate.\n"
+    )
+    assert [t.key for t in parse_policy_markdown(doc, "p.md").tasks] == ["K-1"]

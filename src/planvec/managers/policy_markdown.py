@@ -31,7 +31,7 @@ from planvec.records import ParseWarning, Plan, Task
 from planvec.sources.markdown_plans import IdMaker, normalize_for_id
 from planvec.text.clean import clean_text
 
-_PARSER = MarkdownIt("commonmark")
+_PARSER = MarkdownIt("commonmark").enable("table")  # table cells are not rules
 
 
 def parse_policy_markdown(text: str, path: str) -> Plan:
