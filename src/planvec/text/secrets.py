@@ -11,7 +11,7 @@ Three independent rules, each documented in ``docs/managers-storage.md``:
    ``session``/``shared``/``app``/``account``/``storage`` (also glued: ``apikey``,
    ``privatekey``...). The whole value is redacted, unless the key's *last* word is a
    harmless qualifier (``password_min_length``, ``token_ttl``, ``secret_file``,
-   ``token_url``...), or the value is a boolean, a null, an empty string or a bare
+   ``token_url``...) or its first word a count (``max_tokens``), or the value is a boolean, a null, an empty string or a bare
    environment-variable reference (``${DB_PASSWORD}``, ``$DB_PASSWORD``).
 2. **Known formats** anywhere in any value (``scan_text``): PEM blocks, AWS access key ids,
    GitHub tokens, JWTs, Slack tokens, Stripe live/test keys, Google API keys, ``Bearer``
@@ -155,6 +155,8 @@ _HARMLESS_LAST_WORDS = frozenset(
         "username",
     }
 )
+#: ``max_tokens``, ``num_secrets``: a number of secrets, not a secret
+_COUNT_FIRST_WORDS = frozenset({"max", "min", "num", "number"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+")
 _ENV_REFERENCE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$")
@@ -189,7 +191,7 @@ def is_secret_key(path: Sequence[str] | str) -> bool:
     if not parts:
         return False
     last = key_words(parts[-1])
-    if last and last[-1] in _HARMLESS_LAST_WORDS:
+    if last and (last[-1] in _HARMLESS_LAST_WORDS or last[0] in _COUNT_FIRST_WORDS):
         return False
     if _words_are_secret(last):
         return True
