@@ -1,0 +1,195 @@
+"""The configs manager end to end: discovery, records, and planted secrets that never reach
+the index (points, embedded texts), an export archive, the logs or the reports.
+
+Runs against the embedded Qdrant Edge store and the hashing embedder, through the ordinary
+sync path (``open_index`` + ``Index.sync``), on tests/fixtures/configs.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import shutil
+import tarfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from planvec.cli.main import cli
+from planvec.embed.hashing import HashingEmbedder
+from planvec.errors import ConfigError
+from planvec.managers.base import ManagerInputs
+from planvec.managers.configs import ConfigManager, ConfigSource
+from planvec.records import Plan, SourceFailure
+from planvec.settings import Settings, load_settings
+from planvec.wiring import open_index
+
+from .planted import CONFIGS, KEPT, NEVER_READ, PLANTED
+
+
+class RecordingEmbedder(HashingEmbedder):
+    """The hashing embedder, keeping every text it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        self.seen.extend(texts)
+        return super().embed(texts)
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return load_settings(
+        env={},
+        index_dir=tmp_path / "idx",
+        embedder="hashing",
+        cache_dir=tmp_path / "cache",
+        collection="planvec_configs",
+    )
+
+
+def _items() -> tuple[list[Plan], list[SourceFailure]]:
+    plans, failures = [], []
+    for item in ConfigSource([CONFIGS]).iter_plans():
+        (plans if isinstance(item, Plan) else failures).append(item)  # type: ignore[arg-type]
+    return plans, failures
+
+
+def _assert_clean(blob: str, where: str) -> None:
+    for secret in (*PLANTED, *NEVER_READ):
+        assert secret not in blob, f"{secret!r} leaked into {where}"
+
+
+def test_discovery_skips_dependencies_and_venvs_and_isolates_the_bad_file() -> None:
+    plans, failures = _items()
+    assert [p.path for p in plans] == [
+        ".env",
+        "app.yaml",
+        "config.toml",
+        "deploy/k8s.yml",
+        "settings.json",
+        "setup.cfg",
+    ]
+    assert [f.path for f in failures] == ["broken.json"]
+    assert "invalid JSON at line 3" in failures[0].message
+
+
+def test_records_carry_key_paths_lines_and_kept_values() -> None:
+    plans, _ = _items()
+    tasks = {(t.plan, t.key): t for p in plans for t in p.tasks}
+    by_key = {t.key: t for t in tasks.values()}
+    for key, shown in KEPT:
+        assert by_key[key].text == f"{key} = {shown}", key
+        assert by_key[key].metadata["redacted"] == []
+    port = tasks[("app.yaml", "server.port")]
+    assert (port.line, port.metadata["value"], port.metadata["value_type"]) == (4, 8443, "int")
+    assert port.section == ("app.yaml", "server")
+    assert port.metadata["kind"] == "config" and port.status == "item"
+    password = tasks[("app.yaml", "database.password")]
+    assert password.line == 11 and password.text == "database.password = [REDACTED:secret-key]"
+    assert tasks[("config.toml", "mirrors[1].url")].line == 25
+    assert tasks[(".env", "SESSION_SECRET")].line == 7
+    assert tasks[("setup.cfg", "upload.password")].line == 12
+    assert tasks[("settings.json", "telemetry.session")].metadata["redacted"] == ["jwt"]
+    assert len({t.id for t in tasks.values()}) == len(tasks)
+
+
+def test_planted_secrets_never_reach_the_index_logs_or_reports(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    embedder = RecordingEmbedder()
+    manager = ConfigManager()
+    inputs = ManagerInputs(paths=(CONFIGS,))
+    with open_index(_settings(tmp_path), write=True, embedder=embedder) as index:
+        report = index.sync(manager.source(inputs))
+        findings = manager.analyse(index, report, inputs)
+        points = list(index.admin.scroll(index.collection, with_payload=True))
+        hits = index.search("stripe payment api key", limit=20)
+    assert report.added == sum(len(p.tasks) for p in _items()[0]) and report.failed == 1
+    assert len(points) == report.added
+    assert {p.payload["metadata"]["kind"] for p in points} == {"config"}
+    _assert_clean(json.dumps([p.payload for p in points], ensure_ascii=False), "payloads")
+    _assert_clean("\n".join(embedder.seen), "embedded texts")
+    _assert_clean(json.dumps([h.to_dict() for h in hits], ensure_ascii=False), "search hits")
+    _assert_clean(json.dumps(report.to_dict(), ensure_ascii=False), "the sync report")
+    _assert_clean(json.dumps([f.to_dict() for f in findings], ensure_ascii=False), "findings")
+    _assert_clean("\n".join(r.getMessage() for r in caplog.records), "logs")
+    assert any(r.levelno == logging.DEBUG for r in caplog.records)  # DEBUG was captured
+    assert any("stripe_api_key" in t and "REDACTED" in t for t in embedder.seen)
+
+
+def test_dry_run_report_changes_hold_no_secret(tmp_path: Path) -> None:
+    with open_index(_settings(tmp_path), write=True, embedder=HashingEmbedder()) as index:
+        index.sync(ConfigSource([CONFIGS]))
+        (tmp_path / "cfg").mkdir()
+        shutil.copy(CONFIGS / "app.yaml", tmp_path / "cfg" / "app.yaml")
+        report = index.sync(ConfigSource([tmp_path / "cfg"]), dry_run=True)
+    assert report.to_dict()["changes"]
+    _assert_clean(json.dumps(report.to_dict(), ensure_ascii=False), "a dry-run report")
+
+
+def _archive_text(archive: Path) -> str:
+    parts = []
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            handle = tar.extractfile(member)
+            if handle is None:
+                continue
+            data = handle.read()
+            parts.append(gzip.decompress(data) if member.name.endswith(".gz") else data)
+    return b"\n".join(parts).decode("utf-8", "replace")
+
+
+def test_export_archive_and_cli_search_hold_no_secret(tmp_path: Path) -> None:
+    with open_index(_settings(tmp_path), write=True, embedder=HashingEmbedder()) as index:
+        index.sync(ConfigSource([CONFIGS]))
+    common = ["--index", str(tmp_path / "idx"), "--collection", "planvec_configs"]
+    runner = CliRunner()
+    out = tmp_path / "configs.planvec.tar"
+    result = runner.invoke(cli, ["export", str(out), *common], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    text = _archive_text(out)
+    assert "database.password = [REDACTED:secret-key]" in text  # the records are there
+    _assert_clean(text, "the export archive")
+    found = runner.invoke(
+        cli, ["search", "database password", "--json", *common], catch_exceptions=False
+    )
+    assert found.exit_code == 0, found.output
+    assert "database.password" in found.output
+    _assert_clean(found.output, "search --json")
+
+
+def test_a_second_sync_changes_nothing_and_an_edit_moves_one_record(tmp_path: Path) -> None:
+    work = tmp_path / "cfg"
+    shutil.copytree(CONFIGS, work)
+    with open_index(_settings(tmp_path), write=True, embedder=HashingEmbedder()) as index:
+        first = index.sync(ConfigSource([work]))
+        again = index.sync(ConfigSource([work]))
+        assert again.added == again.updated == again.deleted == 0
+        assert again.unchanged == first.added
+        app = work / "app.yaml"
+        app.write_text(app.read_text().replace("port: 8443", "port: 9443"), encoding="utf-8")
+        edited = index.sync(ConfigSource([work]))
+    assert (edited.added, edited.updated, edited.deleted) == (0, 1, 0)
+
+
+def test_manager_needs_paths() -> None:
+    with pytest.raises(ConfigError, match="paths"):
+        ConfigManager().source(ManagerInputs())
+
+
+def test_storage_module_registers_both_managers() -> None:
+    from planvec.managers import storage
+
+    registered: list[Any] = []
+    storage.register_managers(registered.append)
+    assert [(m.name, m.kind, m.collection) for m in registered] == [
+        ("configs", "config", "planvec_configs"),
+        ("schemas", "schema", "planvec_schemas"),
+    ]
