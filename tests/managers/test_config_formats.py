@@ -39,7 +39,10 @@ def test_yaml_lines_types_merge_keys_and_documents() -> None:
 
 
 def test_json_lines_follow_the_text() -> None:
-    text = '{\n  "a": {"b": 1,\n     "c": [1, 2]},\n  "list": [\n    {"x": "y"},\n    {"x": null}\n  ],\n  "e": {}\n}\n'
+    text = (
+        '{\n  "a": {"b": 1,\n     "c": [1, 2]},\n  "list": [\n'
+        '    {"x": "y"},\n    {"x": null}\n  ],\n  "e": {}\n}\n'
+    )
     got = _by_path(text, "json")
     assert got[("a", "b")] == (1, 2)
     assert got[("a", "c")] == ([1, 2], 3)

@@ -112,7 +112,8 @@ def parse_json(text: str) -> list[ConfigEntry]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigFormatError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise ConfigFormatError(f"invalid JSON at {where}: {exc.msg}") from None
     walker = _JsonLines(text)
     walker.value(0, ())
     return list(flatten(document, lambda p: line_for(walker.lines, p)))

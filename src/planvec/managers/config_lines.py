@@ -130,11 +130,11 @@ class _TomlScanner:
             self.table = self.resolve(_toml_key(line[1 : line.find("]")]))
             self.lines.setdefault(self.table, number)
         else:
-            parts = _split_outside_quotes(line, "=")
-            if len(parts) < 2:
+            pieces = _split_outside_quotes(line, "=")
+            if len(pieces) < 2:
                 return
-            self.lines[(*self.table, *_toml_key(parts[0]))] = number
-            value = "=".join(parts[1:]).strip()
+            self.lines[(*self.table, *_toml_key(pieces[0]))] = number
+            value = "=".join(pieces[1:]).strip()
             for delim in ('"""', "'''"):
                 if value.startswith(delim) and value.count(delim) == 1:
                     self.open_string = delim

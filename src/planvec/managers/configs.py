@@ -24,8 +24,14 @@ from planvec.managers.config_formats import MAX_ENTRIES, ConfigEntry, parse_conf
 from planvec.managers.config_lines import ConfigFormatError, env_warnings
 from planvec.records import ParseWarning, Plan, SourceFailure, Task, content_hash, point_id
 from planvec.sources.files import decode
-from planvec.text.secrets import SECRETS_RULES_VERSION, is_harmless_value, redact_value, scan_text
-from planvec.text.secrets import is_secret_key, redaction_marker
+from planvec.text.secrets import (
+    SECRETS_RULES_VERSION,
+    is_harmless_value,
+    is_secret_key,
+    redact_value,
+    redaction_marker,
+    scan_text,
+)
 
 if TYPE_CHECKING:
     from planvec.index import Index
@@ -168,7 +174,9 @@ def read_config(full: Path, rel: str, fmt: str) -> Plan | SourceFailure:
         version=None,
         tasks=tasks,
         warnings=tuple(warnings),
-        file_hash=content_hash(CONFIG_RECIPE, SECRETS_RULES_VERSION, hashlib.sha256(raw).hexdigest()),
+        file_hash=content_hash(
+            CONFIG_RECIPE, SECRETS_RULES_VERSION, hashlib.sha256(raw).hexdigest()
+        ),
     )
 
 

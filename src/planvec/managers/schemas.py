@@ -328,6 +328,10 @@ class SchemaManager:
                 "event",
                 f"schema changed: {report.added} added, {report.updated} changed, "
                 f"{report.deleted} removed item(s)",
-                details={"added": report.added, "updated": report.updated, "deleted": report.deleted},
+                details={
+                    "added": report.added,
+                    "updated": report.updated,
+                    "deleted": report.deleted,
+                },
             )
         ]

@@ -11,17 +11,17 @@ Three independent rules, each documented in ``docs/managers-storage.md``:
    ``session``/``shared``/``app``/``account``/``storage`` (also glued: ``apikey``,
    ``privatekey``...). The whole value is redacted, unless the key's *last* word is a
    harmless qualifier (``password_min_length``, ``token_ttl``, ``secret_file``,
-   ``token_url``...) or its first word a count (``max_tokens``), or the value is a boolean, a null, an empty string or a bare
-   environment-variable reference (``${DB_PASSWORD}``, ``$DB_PASSWORD``).
+   ``token_url``...) or its first word a count (``max_tokens``), or the value is a boolean,
+   a null, an empty string or a bare environment-variable reference (``${DB_PASSWORD}``).
 2. **Known formats** anywhere in any value (``scan_text``): PEM blocks, AWS access key ids,
    GitHub tokens, JWTs, Slack tokens, Stripe live/test keys, Google API keys, ``Bearer``
    headers, URL credentials (``scheme://user:pw@host``, ``?password=``) and keyword DSN
    passwords (``password=...``), via ``planvec.redact``.
 3. **High entropy**: a token (a run of ``[A-Za-z0-9+/=_-]``) of at least 20 characters,
    holding letters and digits, whose Shannon entropy is at least
-   ``min(4.0, log2(length) - 0.7)`` bits per character and whose characters change class
-   (lower/upper/digit, symbols ignored) at no less than 30 % of positions; or a hexadecimal token of at
-   least 32 characters with at least 3.0 bits per character. UUIDs (8-4-4-4-12) are kept.
+   ``min(4.0, log2(length) - 0.7)`` bits per character and whose letters and digits change
+   class (lower/upper/digit) at no less than 30 % of positions; or a hexadecimal token of
+   at least 32 characters with at least 3.0 bits per character. UUIDs are kept.
 
 Redacted text says what was removed and why, never how long it was or a hash of it.
 """
@@ -33,6 +33,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from planvec.redact import redact_dsn, redact_text
 
@@ -213,9 +214,7 @@ def is_harmless_value(value: object) -> bool:
 _FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "pem-block",
-        re.compile(
-            r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.DOTALL
-        ),
+        re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)", re.DOTALL),
     ),
     ("aws-access-key", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b")),
     ("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{40,})")),
@@ -267,7 +266,7 @@ def class_switches(chars: Sequence[str]) -> int:
     Random strings switch at about 60 % of positions, words and paths (``site-packages``,
     ``UserProfileCard2``) far less: this tells them apart where entropy alone cannot.
     """
-    return sum(1 for a, b in zip(chars, chars[1:], strict=False) if _char_class(a) != _char_class(b))
+    return sum(1 for a, b in pairwise(chars) if _char_class(a) != _char_class(b))
 
 
 @dataclass(frozen=True)
