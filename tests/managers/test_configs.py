@@ -193,3 +193,16 @@ def test_storage_module_registers_both_managers() -> None:
         ("configs", "config", "planvec_configs"),
         ("schemas", "schema", "planvec_schemas"),
     ]
+
+
+def test_the_example_project_configs_read_cleanly() -> None:
+    """examples/project/config (the demo's files): every file read, only the placeholder
+    session secret redacted, env references kept."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "project" / "config"
+    items = list(ConfigSource([example]).iter_plans())
+    assert all(isinstance(i, Plan) for i in items)
+    tasks = {t.key: t for p in items for t in p.tasks}  # type: ignore[union-attr]
+    redacted = sorted(k for k, t in tasks.items() if t.metadata["redacted"])
+    assert redacted == ["session.secret"]
+    assert tasks["database.password"].text == "database.password = ${ORDERS_DB_PASSWORD}"
+    assert tasks["upstreams[1].url"].text == "upstreams[1].url = http://billing.internal:8000"

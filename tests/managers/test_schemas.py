@@ -11,6 +11,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from planvec.records import Plan, Task
 from planvec.settings import load_settings
 from planvec.wiring import open_index
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "project"
 DSN_PASSWORD = "Pg-Planted-Pw-31"
 DEFAULT_SECRET = "ghp_Z8kR2mWq9ZxV4bN7cL1pD5fH3jS6gA0yE2uT"
 
@@ -53,23 +55,35 @@ CREATE ROLE reader_{{suffix}} LOGIN PASSWORD '{DSN_PASSWORD}';
 """
 
 
+@contextmanager
+def _database(pg_server: Any, sql: str) -> Iterator[str]:
+    """A fresh database of the session server holding ``sql``; dropped afterwards."""
+    import psycopg
+
+    name = "schemas_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        with psycopg.connect(pg_server.get_uri(name), autocommit=True) as conn:
+            conn.execute(sql.encode())
+        yield str(pg_server.get_uri(name))
+    finally:
+        with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
 @pytest.fixture(scope="module")
 def shop_dsn(pg_server: Any) -> Iterator[str]:
     """A database holding the shop schema; the DSN names a user with a password."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-    name = "shop_" + uuid.uuid4().hex[:10]
     suffix = uuid.uuid4().hex[:8]
+    with _database(pg_server, SHOP.replace("{suffix}", suffix)) as uri:
+        params = conninfo_to_dict(uri)
+        params.update(user=f"reader_{suffix}", password=DSN_PASSWORD)
+        yield make_conninfo(**params)
     with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    with psycopg.connect(pg_server.get_uri(name), autocommit=True) as conn:
-        conn.execute(SHOP.replace("{suffix}", suffix).encode())
-    params = conninfo_to_dict(pg_server.get_uri(name))
-    params.update(user=f"reader_{suffix}", password=DSN_PASSWORD)
-    yield make_conninfo(**params)
-    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
         conn.execute(f"DROP ROLE reader_{suffix}")
 
 
@@ -152,3 +166,20 @@ def test_unreachable_database_fails_without_the_password(shop_dsn: str) -> None:
 def test_manager_needs_a_dsn() -> None:
     with pytest.raises(ConfigError, match="DSN"):
         SchemaManager().source(ManagerInputs(paths=(Path("."),)))
+
+
+def test_the_example_project_schema(pg_server: Any) -> None:
+    """examples/project/db/schema.sql (the demo's database) introspects cleanly."""
+    sql = (EXAMPLES / "db" / "schema.sql").read_text(encoding="utf-8")
+    with _database(pg_server, sql) as dsn:
+        tasks = _tasks(dsn)
+    assert {k for k in tasks if ":" in k and "." not in k} == {
+        "orders:backups",
+        "orders:customers",
+        "orders:order_items",
+        "orders:orders",
+        "orders:products",
+    }
+    assert tasks["orders:order_items"].metadata["primary_key"] == ["order_id", "product_id"]
+    assert len(tasks["orders:order_items"].metadata["foreign_keys"]) == 2
+    assert tasks["orders:order_items.order_id"].metadata["references"] == "orders.orders.id"
