@@ -126,6 +126,9 @@ def test_redact_value_rules() -> None:
     assert redact_value(["db", "password"], "hunter2") == ("[REDACTED:secret-key]", ("secret-key",))
     assert redact_value(["db", "password"], "${DB_PASSWORD}") == ("${DB_PASSWORD}", ())
     assert redact_value(["db", "password"], True) == (True, ())
+    for reference in ("$DB_PW", "${DB_PW:?set DB_PW}", "${{ secrets.GITHUB_TOKEN }}"):
+        assert redact_value(["password"], reference) == (reference, ())
+    assert redact_value(["password"], "${DB_PW:-hunter2}")[0] == "[REDACTED:secret-key]"
     assert redact_value(["db", "password"], 123456)[0] == "[REDACTED:secret-key]"
     assert redact_value(["db", "port"], 5432) == (5432, ())
     assert redact_value(["note"], "see AKIAQ3EGRT5YB2MXW7PL")[1] == ("aws-access-key",)

@@ -12,7 +12,8 @@ Three independent rules, each documented in ``docs/managers-storage.md``:
    ``privatekey``...). The whole value is redacted, unless the key's *last* word is a
    harmless qualifier (``password_min_length``, ``token_ttl``, ``secret_file``,
    ``token_url``...) or its first word a count (``max_tokens``), or the value is a boolean,
-   a null, an empty string or a bare environment-variable reference (``${DB_PASSWORD}``).
+   a null, an empty string or a bare reference to a secret kept elsewhere (``$DB_PW``,
+   ``${DB_PW}``, ``${DB_PW:?message}``, ``${{ secrets.DB_PW }}``; never ``${DB_PW:-default}``).
 2. **Known formats** anywhere in any value (``scan_text``): PEM blocks, AWS access key ids,
    GitHub tokens, JWTs, Slack tokens, Stripe live/test keys, Google API keys, ``Bearer``
    headers, URL credentials (``scheme://user:pw@host``, ``?password=``) and keyword DSN
@@ -160,7 +161,12 @@ _HARMLESS_LAST_WORDS = frozenset(
 _COUNT_FIRST_WORDS = frozenset({"max", "min", "num", "number"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+")
-_ENV_REFERENCE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$")
+#: ``$VAR``, ``${VAR}``, ``${VAR:?message}`` (no default value: a default may be a secret) and
+#: CI expressions ``${{ secrets.NAME }}``: references to a secret kept elsewhere
+_ENV_REFERENCE = re.compile(
+    r"^(?:\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*(?::?\?[^}]*)?\}"
+    r"|\$\{\{\s*[A-Za-z_][\w.-]*\s*\}\})$"
+)
 
 
 def key_words(key: str) -> list[str]:
