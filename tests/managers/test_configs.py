@@ -206,3 +206,21 @@ def test_the_example_project_configs_read_cleanly() -> None:
     assert redacted == ["session.secret"]
     assert tasks["database.password"].text == "database.password = ${ORDERS_DB_PASSWORD}"
     assert tasks["upstreams[1].url"].text == "upstreams[1].url = http://billing.internal:8000"
+
+
+def test_keys_equal_after_redaction_keep_distinct_ids(tmp_path: Path) -> None:
+    """A mapping keyed by tokens: both keys redact to the same text, each keeps its record."""
+    (tmp_path / "tokens.yaml").write_text(
+        "users:\n"
+        "  ghp_R8tK2mWq9ZxV4bN7cL1pD5fH3jS6gA0yE2uT: admin\n"
+        "  ghp_Q7sJ1lVp8YwU3aM6bK0oC4eG2iR5fZ9xD1tS: reader\n",
+        encoding="utf-8",
+    )
+    (plan,) = ConfigSource([tmp_path]).iter_plans()
+    assert isinstance(plan, Plan)
+    assert [(t.key, t.text) for t in plan.tasks] == [
+        ('users."[REDACTED:github-token]"', 'users."[REDACTED:github-token]" = admin'),
+        ('users."[REDACTED:github-token]"#2', 'users."[REDACTED:github-token]" = reader'),
+    ]
+    assert len({t.id for t in plan.tasks}) == 2
+    assert "ghp_" not in json.dumps([t.to_dict() for t in plan.tasks])

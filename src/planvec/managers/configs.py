@@ -10,6 +10,7 @@ record exists, so neither the embedder, the payload, the logs nor a report can s
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -95,7 +96,7 @@ def clean_entry(entry: ConfigEntry) -> tuple[list[str], Any, list[str]]:
         scan = scan_text(part)
         keys.append(scan.text)
         reasons.extend(scan.reasons)
-    names = [k for k, p in zip(keys, entry.path, strict=True) if isinstance(p, str)]
+    names = [p for p in entry.path if isinstance(p, str)]  # classification only, never stored
     value = entry.value
     if isinstance(value, list):
         if is_secret_key(names) and not all(is_harmless_value(v) for v in value):
@@ -144,6 +145,26 @@ def entry_task(entry: ConfigEntry, plan: str, fmt: str) -> Task:
     )
 
 
+def _unique_keys(tasks: list[Task]) -> tuple[Task, ...]:
+    """Keys made equal by redaction (two secret-looking key names under one parent) get
+    ``#2``, ``#3``... so that every record keeps its own id."""
+    seen: dict[str, int] = {}
+    out = []
+    for task in tasks:
+        key = task.key or ""
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            key = f"{key}#{seen[key]}"
+            task = dataclasses.replace(
+                task,
+                key=key,
+                id=point_id(KIND, task.plan, key),
+                metadata={**task.metadata, "key_path": key},
+            )
+        out.append(task)
+    return tuple(out)
+
+
 def read_config(full: Path, rel: str, fmt: str) -> Plan | SourceFailure:
     """One configuration file as a plan of key-path records, or why it cannot be read."""
     try:
@@ -159,14 +180,15 @@ def read_config(full: Path, rel: str, fmt: str) -> Plan | SourceFailure:
         return SourceFailure(rel, f"cannot read ({exc.strerror or exc}); check its permissions")
     except SourceError as exc:
         return SourceFailure(rel, exc.reason)
-    except ConfigFormatError as exc:
-        return SourceFailure(rel, f"{exc}; fix the file (the other files are indexed)")
+    except ConfigFormatError as exc:  # parser messages may quote the file: scanned too
+        message = scan_text(str(exc)).text
+        return SourceFailure(rel, f"{message}; fix the file (the other files are indexed)")
     if fmt == "env":
         warnings.extend(ParseWarning(rel, n, m) for n, m in env_warnings(text))
     if len(entries) > MAX_ENTRIES:
         warnings.append(ParseWarning(rel, None, f"only the first {MAX_ENTRIES} keys indexed"))
         entries = entries[:MAX_ENTRIES]
-    tasks = tuple(entry_task(e, rel, fmt) for e in entries)
+    tasks = _unique_keys([entry_task(e, rel, fmt) for e in entries])
     log.debug("%s: %d configuration keys", rel, len(tasks))
     return Plan(
         path=rel,
