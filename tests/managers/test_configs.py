@@ -146,7 +146,7 @@ def _archive_text(archive: Path) -> str:
     return b"\n".join(parts).decode("utf-8", "replace")
 
 
-def test_export_archive_and_cli_search_hold_no_secret(tmp_path: Path) -> None:
+def test_export_archive_cli_search_and_check_reports_hold_no_secret(tmp_path: Path) -> None:
     with open_index(_settings(tmp_path), write=True, embedder=HashingEmbedder()) as index:
         index.sync(ConfigSource([CONFIGS]))
     common = ["--index", str(tmp_path / "idx"), "--collection", "planvec_configs"]
@@ -163,6 +163,14 @@ def test_export_archive_and_cli_search_hold_no_secret(tmp_path: Path) -> None:
     assert found.exit_code == 0, found.output
     assert "database.password" in found.output
     _assert_clean(found.output, "search --json")
+    markdown = tmp_path / "check.md"
+    checked = runner.invoke(
+        cli, ["check", "--json", "--markdown", str(markdown), *common], catch_exceptions=False
+    )
+    assert checked.exit_code == 0, checked.output  # payloads and vectors are sound
+    assert "settings.json" in markdown.read_text(encoding="utf-8")
+    _assert_clean(checked.output, "check --json")
+    _assert_clean(markdown.read_text(encoding="utf-8"), "the check's Markdown report")
 
 
 def test_a_second_sync_changes_nothing_and_an_edit_moves_one_record(tmp_path: Path) -> None:
