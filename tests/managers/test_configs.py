@@ -232,3 +232,11 @@ def test_keys_equal_after_redaction_keep_distinct_ids(tmp_path: Path) -> None:
     ]
     assert len({t.id for t in plan.tasks}) == 2
     assert "ghp_" not in json.dumps([t.to_dict() for t in plan.tasks])
+
+
+def test_non_finite_numbers_become_text(tmp_path: Path) -> None:
+    (tmp_path / "limits.toml").write_text("ceiling = inf\nratios = [nan, 0.5]\n", "utf-8")
+    (plan,) = ConfigSource([tmp_path]).iter_plans()
+    assert isinstance(plan, Plan)
+    assert [t.metadata["value"] for t in plan.tasks] == ["inf", ["nan", 0.5]]
+    json.dumps([t.to_dict() for t in plan.tasks], allow_nan=False)

@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,15 @@ def _value_type(value: Any) -> str:
     )
 
 
+def _json_safe(value: Any) -> Any:
+    """``.nan``/``inf`` (YAML, TOML) as text: payloads are JSON, which has no NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def clean_entry(entry: ConfigEntry) -> tuple[list[str], Any, list[str]]:
     """The entry's key parts and value with every secret removed, and the reasons."""
     reasons: list[str] = []
@@ -97,7 +107,7 @@ def clean_entry(entry: ConfigEntry) -> tuple[list[str], Any, list[str]]:
         keys.append(scan.text)
         reasons.extend(scan.reasons)
     names = [p for p in entry.path if isinstance(p, str)]  # classification only, never stored
-    value = entry.value
+    value = _json_safe(entry.value)
     if isinstance(value, list):
         if is_secret_key(names) and not all(is_harmless_value(v) for v in value):
             value, why = redaction_marker("secret-key"), ["secret-key"]
