@@ -100,7 +100,7 @@ def test_tables_and_columns_become_readable_records(shop_dsn: str) -> None:
         "table shop.orders (4 columns, primary key (id), "
         "foreign key (customer_id) -> shop.customers(id))"
     )
-    assert orders.plan.startswith("postgres/shop_") and orders.plan.endswith("/shop")
+    assert orders.plan.startswith("postgres/schemas_") and orders.plan.endswith("/shop")
     assert orders.metadata["indexes"] == [
         "CREATE INDEX orders_status_idx ON shop.orders USING btree (status)"
     ]
