@@ -122,3 +122,22 @@ def test_alias_bombs_are_cut() -> None:
         bomb += f"{i}: &{i} [" + ", ".join([f"*{prev}"] * 9) + "]\n"
     with pytest.raises(ConfigFormatError, match="entries"):
         parse_config(bomb, "yaml")
+
+
+def test_json_with_comments_and_trailing_commas_keeps_its_lines() -> None:
+    text = (
+        "{\n"
+        "  // compiler options\n"
+        '  "compilerOptions": {\n'
+        '    "target": "es2022", /* modern */\n'
+        '    "paths": {"@/*": ["src/*"]},\n'
+        '    "url": "http://example.com//not-a-comment",\n'
+        "  },\n"
+        '  "include": ["src", "tests",],\n'
+        "}\n"
+    )
+    got = _by_path(text, "json")
+    assert got[("compilerOptions", "target")] == ("es2022", 4)
+    assert got[("compilerOptions", "paths", "@/*")] == (["src/*"], 5)
+    assert got[("compilerOptions", "url")] == ("http://example.com//not-a-comment", 6)
+    assert got[("include",)] == (["src", "tests"], 8)

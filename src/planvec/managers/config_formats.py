@@ -108,12 +108,57 @@ class _JsonLines:
         return i + 1
 
 
+def strip_jsonc(text: str) -> str:
+    """``text`` with ``//`` and ``/* */`` comments and trailing commas blanked out.
+
+    JSON with comments (``tsconfig.json``, editor settings) is common in projects. Removed
+    characters become spaces (newlines are kept), so offsets and line numbers do not move.
+    """
+    out = list(text)
+    i, n, in_string = 0, len(text), False
+    last_comma = -1  # offset of a comma that may turn out to be trailing
+    while i < n:
+        char = text[i]
+        if in_string:
+            if char == "\\":
+                i += 2
+                continue
+            in_string = char != '"'
+        elif char == '"':
+            in_string, last_comma = True, -1
+        elif text.startswith("//", i) or text.startswith("/*", i):
+            if text.startswith("//", i):
+                end = text.find("\n", i)
+                end = n if end == -1 else end
+            else:
+                end = text.find("*/", i + 2)
+                end = n if end == -1 else end + 2
+            for j in range(i, end):
+                out[j] = out[j] if text[j] == "\n" else " "
+            i = end
+            continue
+        elif char == ",":
+            last_comma = i
+        elif char in "}]" and last_comma >= 0:
+            out[last_comma], last_comma = " ", -1
+        elif not char.isspace():
+            last_comma = -1
+        i += 1
+    return "".join(out)
+
+
 def parse_json(text: str) -> list[ConfigEntry]:
+    """JSON, or JSON with comments and trailing commas (JSONC) when strict JSON fails."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        raise ConfigFormatError(f"invalid JSON at {where}: {exc.msg}") from None
+        lenient = strip_jsonc(text)
+        try:
+            document = json.loads(lenient)
+        except json.JSONDecodeError:
+            where = f"line {exc.lineno}, column {exc.colno}"
+            raise ConfigFormatError(f"invalid JSON at {where}: {exc.msg}") from None
+        text = lenient
     walker = _JsonLines(text)
     walker.value(0, ())
     return list(flatten(document, lambda p: line_for(walker.lines, p)))
