@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from planvec.search import SEARCH_MODES
 from planvec.service.config import ServiceSettings
 
-Status = Literal["todo", "done", "in_progress", "cancelled"]
+Status = Literal["todo", "done", "in_progress", "cancelled", "item"]
 Mode = Literal[SEARCH_MODES]  # type: ignore[valid-type]  # a tuple of literals
 
 
