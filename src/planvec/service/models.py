@@ -34,6 +34,14 @@ class SyncBody(BaseModel):
     )
 
 
+class ManagersRunBody(BaseModel):
+    """``POST /managers/run``: which managers (default: all, in their order)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    names: list[str] | None = Field(default=None, max_length=64)
+
+
 class SearchBodyBase(BaseModel):
     """``POST /search``: the filters and modes of ``planvec search``."""
 
