@@ -96,7 +96,7 @@ def _requirements(text: str) -> tuple[list[Dependency], list[str]]:
         if requirement is None:
             warnings.append(f"line {number}: not a PEP 508 requirement: {line!r}")
             continue
-        deps.append(_pypi(requirement, "requirements", number))
+        deps.append(_pypi(requirement, "requirements", number, line))
     return deps, warnings
 
 
@@ -107,8 +107,15 @@ def _requirement(line: str) -> Requirement | None:
         return None
 
 
-def _pypi(req: Requirement, group: str, line: int) -> Dependency:
-    constraint = str(req.specifier)
+def _written(text: str, req: Requirement) -> str:
+    """The version constraint as the manifest writes it (``packaging`` reorders it)."""
+    rest = re.sub(r"^\s*[A-Za-z0-9._-]+\s*(\[[^\]]*\])?", "", text).split(";", 1)[0].strip()
+    rest = rest.strip("()").strip()
+    return rest if rest and not rest.startswith("@") else str(req.specifier)
+
+
+def _pypi(req: Requirement, group: str, line: int, text: str) -> Dependency:
+    constraint = _written(text, req)
     pins = [
         s.version for s in req.specifier if s.operator in ("==", "===") and "*" not in s.version
     ]
@@ -119,7 +126,7 @@ def _pypi(req: Requirement, group: str, line: int) -> Dependency:
         group=group,
         line=line,
         resolved=pins[0] if len(pins) == 1 else None,
-        spec=constraint,
+        spec=str(req.specifier),
     )
 
 
@@ -143,7 +150,7 @@ def _pyproject(text: str) -> tuple[list[Dependency], list[str]]:
             if req is None:
                 warnings.append(f"line {line}: not a PEP 508 requirement: {entry!r}")
                 continue
-            deps.append(_pypi(req, group, line))
+            deps.append(_pypi(req, group, line, entry))
     poetry = (data.get("tool") or {}).get("poetry") or {}
     tables = [("poetry", "tool.poetry.dependencies", poetry.get("dependencies"))]
     tables.append(("poetry:dev", "tool.poetry.dev-dependencies", poetry.get("dev-dependencies")))
