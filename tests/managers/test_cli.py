@@ -44,6 +44,10 @@ def test_run_report_search_kinds_and_links(project: Path, tmp_path: Path) -> Non
     data = json.loads(out)
     assert data["ok"] and data["managers"][0]["items"] == 32
     assert "react" in report.read_text(encoding="utf-8")
+    # `planvec check` compares a manager's collection with what that manager reads
+    code, out, _ = invoke("check", str(project), "--index", idx, "--offline", "--json",
+                          "--collection", "planvec_dependencies")  # fmt: skip
+    assert code == 0 and json.loads(out)["status"] == "ok"
 
     plans = tmp_path / "plans"
     plans.mkdir()

@@ -327,6 +327,7 @@ def search_command(
     """
     settings = settings_from(**opts)
     filters = {"plan": plan, "status": status, "section": section, "priority": priority}
+    hits: list[Any] | None
     if kinds and _kinds(kinds) != ["task"]:
         hits = _search_kinds(settings, _kinds(kinds), query, limit, mode, collapse, filters)
     else:

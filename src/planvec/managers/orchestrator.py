@@ -172,9 +172,9 @@ def run_managers(
             _run_one(manager, settings, inputs, run, opener, allow_delete=allow_delete, wait=wait)
         except Exception as exc:  # one manager failing never stops the others
             run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
-            report_ = getattr(exc, "report", None)
-            if run.sync is None and hasattr(report_, "to_dict"):
-                run.sync = report_.to_dict()  # the deletion guard refused after writing
+            refused = getattr(exc, "report", None)
+            if run.sync is None and refused is not None and hasattr(refused, "to_dict"):
+                run.sync = refused.to_dict()  # the deletion guard refused after writing
             log.error("manager %r failed: %s", manager.name, run.error)
         run.seconds = time.perf_counter() - started
         for event in run.events:

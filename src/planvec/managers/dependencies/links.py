@@ -123,10 +123,10 @@ def task_links(
                 links.append(_link(dep, task_id, payload, "name"))
         by_id = {d.id: d for d in declared}
         for hit in deps_index.search(text, limit=NEIGHBOURS, mode="dense", collapse=False):
-            dep = by_id.get(hit.id)
-            if dep is not None and hit.score >= threshold and dep.name not in named:
-                named.add(dep.name)
-                links.append(_link(dep, task_id, payload, "semantic", hit.score))
+            near = by_id.get(hit.id)
+            if near is not None and hit.score >= threshold and near.name not in named:
+                named.add(near.name)
+                links.append(_link(near, task_id, payload, "semantic", hit.score))
     return links
 
 
