@@ -113,7 +113,11 @@ def run_command(
     from planvec.managers.registry import all_managers
 
     known = {m.name for m in all_managers()}
-    names = [a for a in args if a in known and not Path(a).exists()]
+    names: list[str] = []
+    for arg in args:  # leading arguments naming a manager (and no existing path) select it
+        if arg not in known or Path(arg).exists():
+            break
+        names.append(arg)
     paths = tuple(Path(a) for a in args[len(names) :])
     if not paths:
         raise click.UsageError("give at least one PATH to scan after the manager names")
