@@ -25,12 +25,17 @@ def invoke(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_managers_list_json() -> None:
+def test_managers_list_json_and_plugins() -> None:
     code, out, _ = invoke("managers", "list", "--json")
     assert code == 0
     rows = json.loads(out)
     assert {"name": "dependencies", "kind": "dependency", "collection": "planvec_dependencies",
             "order": 10} in rows  # fmt: skip
+    code, out, _ = invoke("plugins", "--json")
+    listed = json.loads(out)
+    assert code == 0 and "dependencies" in listed["managers"]
+    builtin = next(p for p in listed["plugins"] if p["name"] == "planvec.managers.dependencies")
+    assert builtin["builtin"] and builtin["hooks"] == ["register_managers"]
 
 
 def test_run_report_search_kinds_and_links(project: Path, tmp_path: Path) -> None:
@@ -89,3 +94,16 @@ def test_unknown_manager_name_is_a_path_and_missing_paths_fail_cleanly(tmp_path:
     code, _, err = invoke("managers", "run", str(tmp_path / "absent"), "--index",
                           str(tmp_path / "i"), "--offline")  # fmt: skip
     assert code == 1 and "does not exist" in err
+
+
+def test_search_kinds_skips_a_collection_not_built_yet(tmp_path: Path) -> None:
+    idx = str(tmp_path / "idx")
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "front.md").write_text(PLAN, encoding="utf-8")
+    assert invoke("index", str(plans), "--index", idx, "--offline", "--silent")[0] == 0
+    code, out, _ = invoke("search", "react", "--kind", "task,dependency", "--index", idx,
+                          "--offline", "--json")  # fmt: skip
+    assert code == 0 and json.loads(out) and all("kind" not in h for h in json.loads(out))
+    code, _, err = invoke("search", "react", "--kind", "dependency", "--index", idx, "--offline")
+    assert code != 0 and "planvec managers run" in err and "planvec_dependencies" in err

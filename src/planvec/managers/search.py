@@ -78,9 +78,14 @@ def search_kinds(
         try:
             with opener(replace(settings, collection=collection)) as index:
                 hits.extend(index.search(query, limit=limit, **options))
-        except CollectionNotFound:
-            if len(targets) == 1:
+        except CollectionNotFound as exc:
+            if len(targets) == 1 and kind == TASK_KIND:
                 raise
+            if len(targets) == 1:
+                raise CollectionNotFound(
+                    f"nothing of kind {kind!r} is indexed yet (collection {collection!r}): "
+                    "run `planvec managers run PATH` first"
+                ) from exc
             missing.append(kind)
             log.warning(
                 "no %s index in collection %r yet: run `planvec managers run PATH`",
