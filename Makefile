@@ -26,6 +26,11 @@ demo: $(STAMP)
 	$(BIN)/planvec search "mettre en place la sauvegarde de la base" --index .planvec-demo --limit 5
 	$(BIN)/planvec search "write the API documentation" --index .planvec-demo --limit 5 --status todo
 	$(BIN)/planvec health --index .planvec-demo
+	# the managers (docs/managers.md) on a small bundled project, one search per kind
+	$(BIN)/planvec managers run examples/project --index .planvec-demo --report .planvec-demo/managers.md
+	$(BIN)/planvec search "react" --kind dependency --index .planvec-demo --limit 3
+	$(BIN)/planvec search "FastAPI" --kind dependency,task --index .planvec-demo --limit 5
+	$(BIN)/planvec deps links fastapi --index .planvec-demo
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -120,7 +120,10 @@ def test_the_example_plugin_is_listed_and_its_hooks_take_effect(
 
 def test_planvec_plugins_restricts_loading(installed: Path) -> None:
     none = json.loads(_planvec(installed, "plugins", "--json", allow="").stdout)
-    assert [p["name"] for p in none["plugins"]] == ["planvec.builtin"]
+    # planvec's own only: the builtin plugin and the builtin manager modules
+    assert none["plugins"][0]["name"] == "planvec.builtin"
+    assert all(p["builtin"] and p["name"].startswith("planvec.") for p in none["plugins"])
+    assert "planvec.managers.dependencies" in [p["name"] for p in none["plugins"]]
     only = json.loads(
         _planvec(installed, "plugins", "--json", allow="planvec-example-plugin").stdout
     )

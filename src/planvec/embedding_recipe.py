@@ -125,7 +125,7 @@ def task_payload(task: Task, *, model_family: str, lexical_version: str | None) 
     """The full payload stored with ``task`` (without ``last_updated``/``payload_hash``)."""
     meta = dict(task.metadata)
     payload: dict[str, Any] = {
-        "kind": "task",
+        "kind": meta.get("kind", "task"),  # managers' items carry theirs (managers/base.py)
         "plan": task.plan,
         "line": task.line,
         "checked": task.checked,

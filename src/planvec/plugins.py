@@ -163,7 +163,8 @@ def loaded_plugins() -> list[PluginInfo]:
     out = []
     for name, plugin in _STATE.pm.list_name_plugin():
         hooks = tuple(sorted(h.name for h in _STATE.pm.get_hookcallers(plugin) or ()))
-        builtin = plugin is builtin_plugins
+        # planvec's own: the builtin plugin and the builtin manager modules
+        builtin = plugin is builtin_plugins or name.startswith("planvec.managers.")
         version = None if builtin else _STATE.versions.get(name)
         out.append(PluginInfo(name=name, hooks=hooks, version=version, builtin=builtin))
     return sorted(out, key=lambda p: (not p.builtin, p.name))

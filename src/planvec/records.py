@@ -22,6 +22,8 @@ STATUS_TODO = "todo"
 STATUS_DONE = "done"
 STATUS_IN_PROGRESS = "in_progress"
 STATUS_CANCELLED = "cancelled"
+#: Status of a manager's item (a dependency, a config key...): it has no checkbox.
+STATUS_ITEM = "item"
 
 
 @dataclass(frozen=True)
@@ -206,4 +208,16 @@ class SearchHit:
             "key": self.key,
             "priority": self.payload.get("priority"),
             "also_in": [location.to_dict() for location in self.also_in],
+            **self._item_fields(),
         }
+
+    @property
+    def kind(self) -> str:
+        """``task`` for a plan task, else the manager's kind (``dependency``, ``config``...)."""
+        return str(self.payload.get("kind") or "task")
+
+    def _item_fields(self) -> dict[str, Any]:
+        """A manager item's kind and metadata (plan tasks keep their JSON unchanged)."""
+        if self.kind == "task":
+            return {}
+        return {"kind": self.kind, "metadata": dict(self.payload.get("metadata") or {})}

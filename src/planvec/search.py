@@ -41,7 +41,8 @@ SEARCH_MODES = ("hybrid", "dense", "sparse")
 RRF_K = 5
 FUSION_WEIGHTS = (1.0, 2.0)  # (dense, sparse)
 PREFETCH_LIMIT = 100
-STATUSES = ("todo", "done", "in_progress", "cancelled")
+#: ``item``: the items of managers' collections (``planvec search --kind dependency``)
+STATUSES = ("todo", "done", "in_progress", "cancelled", "item")
 
 
 class LexicalQueryEncoder(Protocol):

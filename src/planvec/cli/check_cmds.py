@@ -156,9 +156,19 @@ validate_vectors_command = alias_of(
 
 
 def _source(index: Index, paths: tuple[Path, ...], settings: Settings) -> Source | None:
-    """The plans of ``paths`` named relative to the index root, or ``None`` without paths."""
+    """The plans of ``paths`` named relative to the index root, or ``None`` without paths.
+
+    A manager's collection (``--collection planvec_dependencies``) is compared with what
+    that manager reads under ``paths`` (docs/managers.md), not with Markdown plans.
+    """
     if not paths:
         return None
+    from planvec.managers.base import ManagerInputs
+    from planvec.managers.registry import all_managers
+
+    for manager in all_managers():
+        if manager.collection == settings.collection:
+            return manager.source(ManagerInputs(paths=tuple(paths)))
     return index.source(paths, root=settings.root, config_file=settings.config_file)
 
 

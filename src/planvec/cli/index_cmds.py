@@ -269,7 +269,7 @@ vectorize_command = alias_of(index_command, "vectorize", "planvec vectorize docs
 )
 @click.option(
     "--status",
-    type=click.Choice(["todo", "done", "in_progress", "cancelled"]),
+    type=click.Choice(["todo", "done", "in_progress", "cancelled", "item"]),
     default=None,
     help="Only tasks with this status.",
 )
@@ -290,6 +290,15 @@ vectorize_command = alias_of(index_command, "vectorize", "planvec vectorize docs
     show_default=True,
     help="Show tasks of identical text as one hit listing its other locations.",
 )
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="KIND",
+    help="What to search: task (plans, the default), dependency, config, schema, policy "
+    "(the kinds of `planvec managers list`); repeat or comma-separate to search several, "
+    "hits merged by score.",
+)
 @json_option
 @handle_errors
 def search_command(
@@ -301,21 +310,30 @@ def search_command(
     limit: int,
     mode: str,
     collapse: bool,
+    kinds: tuple[str, ...],
     json_: bool,
     **opts: Any,
 ) -> None:
     """Search the indexed tasks by meaning and by words, in French or English.
 
+    With --kind, search what the managers indexed (dependencies, configuration keys,
+    schemas, policies) instead of, or beside, the plans (see docs/managers.md).
+
     \b
     Example:
       planvec search "sauvegarde de la base de données"
       planvec search "write API docs" --status todo --plan phase-2 --json
+      planvec search "http client" --kind dependency,task
     """
     settings = settings_from(**opts)
     filters = {"plan": plan, "status": status, "section": section, "priority": priority}
-    hits = owner.routed_search(
-        settings, query, limit=limit, mode=mode, collapse=collapse, **filters
-    )
+    hits: list[Any] | None
+    if kinds and _kinds(kinds) != ["task"]:
+        hits = _search_kinds(settings, _kinds(kinds), query, limit, mode, collapse, filters)
+    else:
+        hits = owner.routed_search(
+            settings, query, limit=limit, mode=mode, collapse=collapse, **filters
+        )
     if hits is None:  # no owner serves this index: open it here
 
         def run() -> list[Any]:
@@ -335,6 +353,31 @@ def search_command(
         _render_hit(rank, hit)
 
 
+def _kinds(values: tuple[str, ...]) -> list[str]:
+    from planvec.managers.search import parse_kinds
+
+    return parse_kinds(values)
+
+
+def _search_kinds(
+    settings: Any,
+    kinds: list[str],
+    query: str,
+    limit: int,
+    mode: str,
+    collapse: bool,
+    filters: dict[str, Any],
+) -> list[Any]:
+    """``search --kind``: the collections of several kinds, in this process."""
+    from planvec.managers.search import search_kinds
+
+    return owner.wait_if_held(
+        lambda: search_kinds(
+            settings, kinds, query, limit=limit, mode=mode, collapse=collapse, **filters
+        )
+    )
+
+
 #: Longest task text (characters) shown by the human output of ``search``; --json has it all.
 SHOWN_TEXT = 240
 
@@ -350,7 +393,8 @@ def shorten(text: str, width: int) -> str:
 
 def _render_hit(rank: int, hit: SearchHit) -> None:
     section_path = shorten(" > ".join(hit.section), 120)
-    click.echo(f"{rank:>2}. {hit.score:.3f}  {hit.plan}:{hit.line}  [{hit.status}]  {section_path}")
+    label = hit.status if hit.kind == "task" else hit.kind
+    click.echo(f"{rank:>2}. {hit.score:.3f}  {hit.plan}:{hit.line}  [{label}]  {section_path}")
     click.echo(f"      {shorten(hit.text, SHOWN_TEXT)}")
     if hit.also_in:
         shown = ", ".join(f"{loc.plan}:{loc.line}" for loc in hit.also_in[:3])

@@ -11,7 +11,7 @@ from planvec.cli.common import CONTEXT_SETTINGS, echo_json, handle_errors, json_
 @json_option
 @handle_errors
 def plugins(json_: bool) -> None:
-    """List the loaded plugins (planvec's own first), their hooks, sources and embedders.
+    """List the loaded plugins (planvec's own first), their hooks, sources, embedders, managers.
 
     PLANVEC_PLUGINS restricts loading: unset loads every installed plugin, an empty
     value none, a comma-separated list only those distributions or entry points.
@@ -21,13 +21,20 @@ def plugins(json_: bool) -> None:
       planvec plugins
       PLANVEC_PLUGINS= planvec plugins --json
     """
+    from planvec.managers.registry import all_managers
     from planvec.plugins import loaded_plugins, registry
 
     reg = registry()
+    managers = [m.name for m in all_managers()]  # registers planvec's own managers first
     listed = [p.to_dict() for p in loaded_plugins()]
     if json_:
         echo_json(
-            {"plugins": listed, "sources": list(reg.sources), "embedders": list(reg.embedders)}
+            {
+                "plugins": listed,
+                "sources": list(reg.sources),
+                "embedders": list(reg.embedders),
+                "managers": managers,
+            }
         )
         return
     for plugin in listed:
@@ -36,6 +43,7 @@ def plugins(json_: bool) -> None:
         click.echo(f"{plugin['name']}{version}{kind}: {', '.join(plugin['hooks'])}")
     click.echo(f"sources: {', '.join(reg.sources)}")
     click.echo(f"embedders: {', '.join(reg.embedders)}")
+    click.echo(f"managers: {', '.join(managers) or '(none)'}")
 
 
 COMMANDS = [plugins]

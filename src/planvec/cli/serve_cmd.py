@@ -49,6 +49,11 @@ from planvec.errors import ConfigError
     help="POST a JSON alert here on quality drift.",
 )  # fmt: skip
 @click.option(
+    "--managers", "manager_paths", multiple=True, type=click.Path(path_type=Path, exists=True),
+    help="Project directory the managers scan (POST /managers/run; with --watch a changed "
+    "manifest re-runs the dependency manager). Repeatable.",
+)  # fmt: skip
+@click.option(
     "--idle-timeout", type=click.FloatRange(0), default=None,
     help="Exit after this many seconds without a request.",
 )  # fmt: skip
@@ -64,6 +69,7 @@ def serve_command(
     quality_threshold: float,
     webhook_url: str | None,
     idle_timeout: float | None,
+    manager_paths: tuple[Path, ...],
     **opts: Any,
 ) -> None:
     """Own the index: serve searches, syncs and checks to many clients over HTTP.
@@ -78,6 +84,7 @@ def serve_command(
     \b
     Example:
       planvec serve docs/plans --watch
+      planvec serve docs/plans --watch --managers .
       PLANVEC_API_TOKEN=s3cret planvec serve --host 0.0.0.0 --port 8765
     """
     import os
@@ -104,6 +111,7 @@ def serve_command(
         quality_threshold=quality_threshold,
         webhook_url=webhook_url,
         idle_timeout=idle_timeout or None,
+        manager_paths=tuple(p.resolve() for p in manager_paths),
     )
     level = logging.getLogger().getEffectiveLevel()
     raise SystemExit(serve(config, log_level=logging.getLevelName(level).lower()))

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from planvec.records import STATUS_ITEM
 from planvec.sources.base import Source
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from planvec.sync_report import SyncReport
 
 #: ``Task.status`` of every manager item (plans use todo/done/in_progress/cancelled).
-ITEM_STATUS = "item"
+ITEM_STATUS = STATUS_ITEM
 
 
 @dataclass(frozen=True)

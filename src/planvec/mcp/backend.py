@@ -36,7 +36,7 @@ Waiter = Callable[[Callable[[], Any]], Any]
 
 MAX_LIMIT = 50
 MAX_QUERY_CHARS = 2000
-STATUSES = ("todo", "done", "in_progress", "cancelled")
+STATUSES = ("todo", "done", "in_progress", "cancelled", "item")
 KINDS = ("task",)
 
 

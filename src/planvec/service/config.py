@@ -31,6 +31,8 @@ class ServiceSettings:
         idle_timeout: exit after this many seconds without a request (auto-started owners).
         sync_backoff_max: longest pause between failed watch syncs.
         sync_on_start: sync ``paths`` when the service starts (converges after a crash).
+        manager_paths: project directories the managers scan (``POST /managers/run``;
+            with ``watch``, a changed manifest re-runs the dependency manager).
     """
 
     index: Settings = field(default_factory=Settings)
@@ -53,6 +55,8 @@ class ServiceSettings:
     idle_timeout: float | None = None
     sync_backoff_max: float = 60.0
     sync_on_start: bool = True
+    #: project directories the managers scan (``serve --managers PATH``); docs/managers.md
+    manager_paths: tuple[Path, ...] = ()
 
     def __repr__(self) -> str:
         shown = "***" if self.token else None

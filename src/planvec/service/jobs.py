@@ -103,6 +103,10 @@ def start_jobs(state: ServiceState) -> list[Job]:
         jobs.append(Job("watch", watch_body(state)).start())
     elif config.paths and config.sync_on_start and not config.read_only:
         jobs.append(Job("startup-sync", _startup_sync(state)).start())
+    if config.watch and config.manager_paths and not config.read_only:
+        from planvec.service.managers import manifest_watch_body
+
+        jobs.append(Job("managers-watch", manifest_watch_body(state)).start())
     if config.quality_interval > 0:
         from planvec.service.quality import quality_body
 

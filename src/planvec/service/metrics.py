@@ -77,6 +77,7 @@ class ServiceMetrics:
         self._store_metrics(r)
         self._request_metrics(r)
         self._quality_metrics(r)
+        self._manager_metrics(r)
 
     def _store_metrics(self, r: CollectorRegistry) -> None:
         self.store_seconds = Histogram(
@@ -129,6 +130,28 @@ class ServiceMetrics:
         )
         self.webhook_posts = Counter(
             "planvec_webhook_posts_total", "Drift webhook deliveries.", ["outcome"], registry=r
+        )
+
+    def _manager_metrics(self, r: CollectorRegistry) -> None:
+        """The managers (docs/managers.md): items, health, runs and events per manager."""
+        self.manager_items = Gauge(
+            "planvec_manager_items", "Items in each manager's collection.", ["manager"], registry=r
+        )
+        self.manager_up = Gauge(
+            "planvec_manager_up",
+            "1 unless the manager's last run in this service failed.",
+            ["manager"],
+            registry=r,
+        )
+        self.manager_runs = Counter(
+            "planvec_manager_runs_total", "Manager runs by outcome.", ["manager", "outcome"],
+            registry=r,
+        )  # fmt: skip
+        self.manager_events = Counter(
+            "planvec_manager_events_total",
+            "Manager events (a dependency added...).",
+            ["manager", "event"],
+            registry=r,
         )
 
     def on_scrape(self, refresh: Callable[[], None]) -> bytes:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from planvec.search import SEARCH_MODES
 from planvec.service.config import ServiceSettings
 
-Status = Literal["todo", "done", "in_progress", "cancelled"]
+Status = Literal["todo", "done", "in_progress", "cancelled", "item"]
 Mode = Literal[SEARCH_MODES]  # type: ignore[valid-type]  # a tuple of literals
 
 
@@ -32,6 +32,14 @@ class SyncBody(BaseModel):
         default=False,
         description="Confirm a sync deleting more than max_delete of the index or of a plan.",
     )
+
+
+class ManagersRunBody(BaseModel):
+    """``POST /managers/run``: which managers (default: all, in their order)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    names: list[str] | None = Field(default=None, max_length=64)
 
 
 class SearchBodyBase(BaseModel):

@@ -6,6 +6,7 @@ Blocking library calls run in FastAPI's thread pool (plain ``def`` routes), so m
 proceed at once while a sync runs.
 """
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -16,7 +17,8 @@ from fastapi.responses import JSONResponse
 
 from planvec.operations import get_task, list_plans, plan_progress
 from planvec.service.errors import check_token
-from planvec.service.models import SyncBody, search_body
+from planvec.service.managers import refresh_manager_gauges, run_service_managers
+from planvec.service.models import ManagersRunBody, SyncBody, search_body
 from planvec.service.state import ServiceState
 
 STARTED = time.time()
@@ -51,6 +53,8 @@ def _refresh(state: ServiceState) -> None:
         state.freshness()
     except Exception:  # a scrape must answer even when the index is unreadable
         state.metrics.plans_changed.set(-1)
+    with contextlib.suppress(Exception):
+        refresh_manager_gauges(state)
 
 
 def readiness(state: ServiceState) -> dict[str, Any]:
@@ -69,6 +73,8 @@ def readiness(state: ServiceState) -> dict[str, Any]:
         body.update(state.freshness())
     except Exception as exc:
         body.update({"fresh": False, "freshness_error": str(exc)})
+    with contextlib.suppress(Exception):  # managers never make the service unready
+        body["managers"] = refresh_manager_gauges(state)
     return body
 
 
@@ -113,6 +119,14 @@ def api_router(state: ServiceState) -> APIRouter:
             allow_delete=body.allow_delete,
         )
         return report.to_dict()
+
+    @router.get("/managers", tags=["managers"], summary="Each manager's health and item count.")
+    def managers() -> dict[str, Any]:
+        return {"managers": refresh_manager_gauges(state)}
+
+    @router.post("/managers/run", tags=["managers"], summary="Run managers over --managers PATHs.")
+    def managers_run(body: ManagersRunBody) -> dict[str, Any]:
+        return run_service_managers(state, body.names or ()).to_dict()
 
     _add_check_routes(router, state)
     return router
