@@ -136,6 +136,11 @@ class CatalogueLocked(CatalogueError):
     exit_code = 2
 
 
+class ManagerNotApplicable(ConfigError):
+    """A manager has nothing to read in this run's inputs (the schemas manager without a
+    DSN): ``planvec managers run`` skips it unless it was named explicitly."""
+
+
 class CheckFailed(PlanvecError):
     """A check could not run (the index could not be read)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from planvec.managers.anomalies import AnomalyRule, anomalies_of, find_anomalies
 from planvec.managers.base import ManagerInputs
 from planvec.managers.security import SecurityManager
 from planvec.settings import load_settings
+from planvec.sync_report import SyncReport
 from planvec.wiring import open_index
 
 Record = tuple[str, list[float], dict[str, Any]]
@@ -107,29 +109,35 @@ def _write_policies(root: Path, extra: str = "") -> None:
     )
 
 
-def test_end_to_end_through_the_ordinary_sync(tmp_path: Path) -> None:
-    """Hashing vectors are lexical: a rule sharing no word with the others is far from them."""
+def test_end_to_end_through_the_orchestrator(tmp_path: Path) -> None:
+    """Hashing vectors are lexical: a rule sharing no word with the others is far from them.
+
+    ``planvec managers run`` checks every manager's collection after its sync."""
+    from planvec.managers.orchestrator import run_managers
+
     _write_policies(tmp_path)
-    settings = load_settings(
-        index_dir=tmp_path / "idx", collection="planvec_policies", embedder="hashing"
-    )
-    manager = SecurityManager()
+    settings = load_settings(index_dir=tmp_path / "idx", embedder="hashing")
     inputs = ManagerInputs(paths=(tmp_path,))
-    with open_index(settings, write=True, embedder=HashingEmbedder()) as index:
-        report = index.sync(manager.source(inputs))
-        assert report.added == 12 and len(report.added_ids) == 12
-        assert manager.analyse(index, report, inputs) == []
+    first = run_managers(settings, inputs, ["security"]).runs[0]
+    assert first.status == "ok" and first.sync is not None and first.sync["added"] == 12
+    assert [f for f in first.findings if f.kind == "anomaly"] == []
     _write_policies(
         tmp_path, extra="- FUN-1: Le tournoi de football du samedi DOIT commencer à midi.\n"
     )
-    with open_index(settings, write=True, embedder=HashingEmbedder()) as index:
-        report = index.sync(manager.source(inputs))
-        assert report.added == 1 and len(report.added_ids) == 1
-        findings = manager.analyse(index, report, inputs)
-        assert [f.details["item"]["key"] for f in findings] == ["FUN-1"]
-        assert findings[0].kind == "anomaly" and findings[0].manager == "security"
-        assert findings[0].details["item"]["plan"] == "policies/passwords.md"
+    second = run_managers(settings, inputs, ["security"]).runs[0]
+    assert second.sync is not None and second.sync["added"] == 1
+    findings = [f for f in second.findings if f.kind == "anomaly"]
+    assert [f.details["item"]["key"] for f in findings] == ["FUN-1"]
+    assert findings[0].manager == "security"
+    assert findings[0].details["item"]["plan"] == "policies/passwords.md"
+    policies = replace(settings, collection="planvec_policies")
+    with open_index(policies, embedder=HashingEmbedder()) as index:
         assert find_anomalies(index) == find_anomalies(index)  # deterministic
+        assert SecurityManager().analyse(index, _empty_report(), inputs) == []  # hashing
+
+
+def _empty_report() -> SyncReport:
+    return SyncReport()
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 1024])

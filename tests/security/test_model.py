@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from planvec.embed.base import Embedder
+from planvec.managers.anomalies import find_anomalies
 from planvec.managers.base import ManagerInputs
 from planvec.managers.cwe import CweClassifier, accuracy, load_catalogue
 from planvec.managers.security import SecurityManager
@@ -36,7 +37,8 @@ def _sync_and_analyse(model: Embedder, index_dir: Path, *paths: Path) -> list[di
     inputs = ManagerInputs(paths=paths, options={"classify": False})
     with open_index(settings, write=True, embedder=model) as index:
         report = index.sync(manager.source(inputs))
-        return [dict(f.details) for f in manager.analyse(index, report, inputs)]
+        found = find_anomalies(index, new_ids=report.added_ids, manager=manager.name)
+        return [dict(f.details) for f in [*found, *manager.analyse(index, report, inputs)]]
 
 
 def test_planted_off_topic_rules_are_flagged_and_ordinary_ones_are_not(

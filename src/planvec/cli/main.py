@@ -50,11 +50,12 @@ def _register() -> None:
         mcp_cmd,
         parse_cmd,
         plugins_cmd,
+        security_cmd,
         serve_cmd,
     )
 
     commands = (parse_cmd, index_cmds, health_cmd, check_cmds, backup_cmds, catalogue_cmd,
-                managers_cmd)  # fmt: skip
+                managers_cmd, security_cmd)  # fmt: skip
     for module in (*commands, serve_cmd, mcp_cmd, plugins_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)

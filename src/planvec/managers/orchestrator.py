@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from planvec.errors import ManagerNotApplicable
 from planvec.guard import DeleteGuard
 from planvec.managers.base import Finding, Manager, ManagerInputs
 from planvec.managers.registry import select_managers
@@ -40,7 +41,7 @@ class ManagerRun:
     name: str
     kind: str
     collection: str
-    status: str = "ok"  # ok | failed
+    status: str = "ok"  # ok | failed | skipped (nothing to read: see ManagerNotApplicable)
     error: str | None = None
     sync: dict[str, Any] | None = None
     findings: list[Finding] = field(default_factory=list)
@@ -170,6 +171,10 @@ def run_managers(
         started = time.perf_counter()
         try:
             _run_one(manager, settings, inputs, run, opener, allow_delete=allow_delete, wait=wait)
+        except ManagerNotApplicable as exc:  # named explicitly: a failure; else skipped
+            run.status = "failed" if manager.name in names else "skipped"
+            run.error = str(exc)
+            log.info("manager %r %s: %s", manager.name, run.status, exc)
         except Exception as exc:  # one manager failing never stops the others
             run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
             refused = getattr(exc, "report", None)
@@ -205,6 +210,12 @@ def _run_one(
         if getattr(manager, "announces_additions", False) and before is not None:
             run.findings.extend(additions(manager, source, before))
         run.findings.extend(manager.analyse(index, sync_report, inputs))
+        if inputs.options.get("anomalies", True):  # every collection, whatever its manager
+            from planvec.managers.anomalies import find_anomalies  # numpy: only when run
+
+            run.findings.extend(
+                find_anomalies(index, new_ids=sync_report.added_ids, manager=manager.name)
+            )
         run.items = index.count()
 
 

@@ -19,7 +19,11 @@ from planvec.plugins import plugin_manager
 log = logging.getLogger(__name__)
 
 #: planvec's own managers, registered through the same hook as third-party ones.
-BUILTIN_MANAGER_MODULES = ("planvec.managers.dependencies",)
+BUILTIN_MANAGER_MODULES = (
+    "planvec.managers.dependencies",
+    "planvec.managers.storage",
+    "planvec.managers.security",
+)
 
 
 def register_builtin_managers() -> None:

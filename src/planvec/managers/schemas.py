@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from planvec.catalogue import db
-from planvec.errors import ConfigError
+from planvec.errors import ManagerNotApplicable
 from planvec.managers.base import ITEM_STATUS, Finding, ManagerInputs
 from planvec.records import Plan, SourceFailure, Task, content_hash, point_id, stable_json
 from planvec.redact import redact_dsn
@@ -306,11 +306,11 @@ class SchemaManager:
         """Introspect the database now.
 
         Raises:
-            ConfigError: no DSN was given.
+            ManagerNotApplicable: no DSN was given (a ``ConfigError``).
             CatalogueError: the database cannot be reached or read (password masked).
         """
         if not inputs.dsn:
-            raise ConfigError(
+            raise ManagerNotApplicable(
                 "the schemas manager needs a PostgreSQL DSN (--dsn postgresql://user@host/db)"
             )
         schemas = inputs.options.get("schemas")

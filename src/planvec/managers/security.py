@@ -1,17 +1,17 @@
 """The security manager: policy rules, anomalies from embeddings, CWE classification.
 
-A plugin on the one registry (``register_managers``, ``register_commands``):
+A plugin on the one registry (``register_managers``):
 
 * ``source(inputs)``: the rules of the policy documents under ``inputs.paths`` (Markdown
   and YAML, ``planvec.managers.policies``), synced by the ordinary ``Index.sync`` into
   ``planvec_policies`` (payload ``kind`` = ``policy``, ``key`` = rule id, ``metadata`` =
   rule id, severity, format, tags);
-* ``analyse(index, report, inputs)``: the anomaly check of the fresh collection
-  (``planvec.managers.anomalies``: outliers and new rules far from the older ones), and,
-  with the real model, each rule's nearest CWE weaknesses (``planvec.managers.cwe``);
-  free-text findings given as ``inputs.options["findings"]`` are classified too.
+* ``analyse(index, report, inputs)``: with the real model, each rule's nearest CWE
+  weaknesses (``planvec.managers.cwe``); free-text findings given as
+  ``inputs.options["findings"]`` are classified too. The anomaly check
+  (``planvec.managers.anomalies``) runs on every manager's collection, from the orchestrator.
 * ``planvec security classify TEXT...`` / ``--tasks``: the classifier from the command line
-  (``planvec.managers.security_cmd``).
+  (``planvec.cli.security_cmd``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from planvec.embed.hashing import HASHING_FAMILY
 from planvec.errors import ConfigError
 from planvec.hookspecs import hookimpl
-from planvec.managers.anomalies import find_anomalies
 from planvec.managers.base import Finding, ManagerInputs
 from planvec.managers.policies import PolicySource
 from planvec.managers.policy_rules import POLICY_KIND
@@ -56,14 +55,12 @@ class SecurityManager:
         return PolicySource(inputs.paths)
 
     def analyse(self, index: Index, report: SyncReport, inputs: ManagerInputs) -> Sequence[Finding]:
-        """Anomalies of the policy collection, then CWE classifications (real model only).
+        """CWE classifications of the rules and of given findings (real model only).
 
         Options: ``classify`` (default ``True``) classifies every rule; ``findings`` (a list
         of strings) are classified as free-text findings; ``cwe_top_k`` (default 3).
         """
-        findings: list[Finding] = list(
-            find_anomalies(index, new_ids=getattr(report, "added_ids", None), manager=self.name)
-        )
+        findings: list[Finding] = []  # anomalies: the orchestrator checks every collection
         if index.embedder.family == HASHING_FAMILY:
             return findings  # hashing vectors carry no meaning: a classification would lie
         k = int(inputs.options.get("cwe_top_k", 3))
@@ -107,10 +104,3 @@ def _classification(
 @hookimpl
 def register_managers(register: Callable[..., None]) -> None:
     register(SecurityManager())
-
-
-@hookimpl
-def register_commands(cli: Any) -> None:
-    from planvec.managers.security_cmd import security
-
-    cli.add_command(security)
