@@ -12,6 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -361,7 +362,7 @@ class Index:
             self.embedder,
             lexical=lexical,
             known_plans=self.known_plans,
-            query_text=query_embedding_text,
+            query_text=partial(query_embedding_text, model_family=self.embedder.family),
             find_copies="content_hash" in (manifest.get("payload_indexes") or ()),
         )
         return searcher.search(query, limit=limit, mode=mode, filters=filters, collapse=collapse)
