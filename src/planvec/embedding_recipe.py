@@ -21,7 +21,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from planvec.embed.model_files import USEM3_FAMILY
 from planvec.records import ParseWarning, Plan, Task, content_hash, stable_json
 from planvec.text.clean import clean_task_text
 
@@ -58,54 +57,35 @@ REQUIRED_FIELDS = (
 )
 
 
-#: Model families that read French: their tasks and queries are embedded as written
-#: (cleaned), not rendered in pseudo-English, with the recipe ``NATIVE_RECIPE``.
-NATIVE_TEXT_FAMILIES = frozenset({USEM3_FAMILY})
-#: ``native-1``: numbering and Markdown markers stripped (``clean_task_text``), nothing else.
-NATIVE_RECIPE = "native-1"
-
-
-def reads_native_text(model_family: str | None) -> bool:
-    """Whether ``model_family`` embeds texts as written (a multilingual model)."""
-    return model_family in NATIVE_TEXT_FAMILIES
-
-
-def embedding_text_of(text: str, model_family: str | None = None) -> str:
+def embedding_text_of(text: str) -> str:
     """The text given to the embedding model for a task whose text is ``text``.
 
-    The default model (all-MiniLM-L6-v2) is English-only and most plans are French: the task
-    text without its numbering, rendered word by word in English by the built-in glossary,
+    The model (all-MiniLM-L6-v2) is English-only and most plans are French: the task text
+    without its numbering, rendered word by word in English by the built-in glossary,
     embeds far closer to what users search for (dense recall@10 on the dev queries 0.45 →
-    0.74, with queries rendered the same way, see ``planvec.search``). A multilingual model
-    (``NATIVE_TEXT_FAMILIES``) gets the cleaned text as written: the rendering would only
-    throw away what it understands. Deterministic, so ``planvec check`` can recompute it
-    from the stored payload.
+    0.74, with queries rendered the same way, see ``planvec.search``). Deterministic, so
+    ``planvec check`` can recompute it from the stored payload.
     """
-    clean = clean_task_text(text)
-    if reads_native_text(model_family):
-        return clean or text
     from planvec.text.glossary import default_glossary
 
+    clean = clean_task_text(text)
     return default_glossary().to_english(clean) or clean
 
 
-def query_embedding_text(query: str, model_family: str | None = None) -> str:
-    """The text given to the embedding model for a search query.
+def query_embedding_text(query: str) -> str:
+    """The text given to the embedding model for a search query: its English rendering.
 
-    Rendered in pseudo-English like tasks (``embedding_text_of``) so that both sides meet in
-    the model's language; English queries come back nearly unchanged. A multilingual model
-    gets the query as typed.
+    Queries are rendered like tasks (``embedding_text_of``) so that both sides meet in
+    the model's language; English queries come back nearly unchanged.
     """
-    if reads_native_text(model_family):
-        return query
     from planvec.text.glossary import default_glossary
 
     return default_glossary().to_english(query) or query
 
 
-def embedding_text(task: Task, model_family: str | None = None) -> str:
+def embedding_text(task: Task) -> str:
     """The text given to the embedding model for ``task`` (see ``embedding_text_of``)."""
-    return embedding_text_of(task.text, model_family)
+    return embedding_text_of(task.text)
 
 
 def text_embed_hash(text: str, model_family: str) -> str:
@@ -115,8 +95,6 @@ def text_embed_hash(text: str, model_family: str) -> str:
     rather than the rendering itself, so a no-op sync renders nothing: the rendering
     (``embedding_text_of``) is a pure function of these inputs.
     """
-    if reads_native_text(model_family):
-        return content_hash(NATIVE_RECIPE, model_family, text)
     from planvec.text.glossary import default_glossary
 
     return content_hash(EMBED_RECIPE, default_glossary().version, model_family, text)

@@ -12,7 +12,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -48,7 +47,7 @@ from planvec.manifest import (
 )
 from planvec.records import SearchHit
 from planvec.roots import RootedPlanSource, rooted_source
-from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
+from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters, fusion_weights
 from planvec.sources.base import Source
 from planvec.store.base import CollectionInfo, CollectionSpec, StoreHealth, VectorStore
 from planvec.store.probe import sample_points
@@ -362,8 +361,9 @@ class Index:
             self.embedder,
             lexical=lexical,
             known_plans=self.known_plans,
-            query_text=partial(query_embedding_text, model_family=self.embedder.family),
+            query_text=query_embedding_text,
             find_copies="content_hash" in (manifest.get("payload_indexes") or ()),
+            weights=fusion_weights(self.embedder.family),
         )
         return searcher.search(query, limit=limit, mode=mode, filters=filters, collapse=collapse)
 

@@ -200,7 +200,7 @@ class Syncer:
     # -- applying ---------------------------------------------------------------------------
 
     def _embed(self, tasks: Sequence[Task]) -> tuple[Vectors, int]:
-        items = [(embed_hash(t, self._family), embedding_text(t, self._family)) for t in tasks]
+        items = [(embed_hash(t, self._family), embedding_text(t)) for t in tasks]
         return embed_keyed(self.embedder, items)
 
     def write(

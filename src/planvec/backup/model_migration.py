@@ -124,7 +124,7 @@ def build_collection(
 
     def flush() -> None:
         nonlocal written, embedded
-        texts = [embedding_text_of(str(p.payload.get("text", "")), embedder.family) for p in page]
+        texts = [embedding_text_of(str(p.payload.get("text", ""))) for p in page]
         items = [
             (text_embed_hash(str(p.payload.get("text", "")), embedder.family), t)
             for p, t in zip(page, texts, strict=True)

@@ -292,8 +292,7 @@ def _self_retrieval(
         report.metrics.update({"self_retrieval_at1": 0.0, "self_retrieval_mrr": 0.0})
         return
     # embed what the index embedded for these tasks (the recipe of planvec.embedding_recipe)
-    family = index.embedder.family
-    vectors = index.embedder.embed([embedding_text_of(s[3], family) for s in sample])
+    vectors = index.embedder.embed([embedding_text_of(s[3]) for s in sample])
     at1, rr = 0, 0.0
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for (pid, plan, line, text), vec in zip(sample, vectors, strict=True):

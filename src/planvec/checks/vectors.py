@@ -109,9 +109,7 @@ class VectorChecker:
         """Re-embed the sampled uncached texts and compare."""
         if not self._sample:
             return
-        texts = [
-            embedding_text_of(str(p.payload.get("text", "")), self.family) for p, _ in self._sample
-        ]
+        texts = [embedding_text_of(str(p.payload.get("text", ""))) for p, _ in self._sample]
         refs = self.inner.embed(texts)
         report.vectors_reembedded += len(texts)
         for (point, vec), ref in zip(self._sample, refs, strict=True):
