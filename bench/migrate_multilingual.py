@@ -6,12 +6,17 @@ switch again and delete the old collection, while readers keep getting answers.
 
 Steps, all through the CLI (new processes, as a user would run them):
 
-1. ``planvec index PLANS`` (default model) into a fresh index directory;
-2. a reader process searches in a loop through the logical name the whole time (library
-   ``open_index``: the long-lived-reader path), counting answers and errors;
-3. ``migrate-model --to usem3`` (plan), ``--apply``, a fresh ``planvec search`` (``auto``
-   must follow the index to usem3), ``--rollback``, ``--apply`` again (vectors now cached),
-   ``--delete-old``; the wall time and JSON report of each step are recorded.
+1. ``planvec index PLANS`` (default model) into a fresh index directory (or ``--index-dir``
+   to reuse one built by an earlier run);
+2. ``migrate-model --to usem3`` (plan), ``--apply``, ``--rollback``, ``--apply`` again
+   (vectors now cached), ``--delete-old``; after each step a new ``planvec search`` process
+   with no ``--embedder`` flag must answer (``auto`` follows the live model). The wall time
+   and JSON report of each step are recorded.
+
+On the embedded store only one process may open an index directory at a time, so readers
+in *other processes* wait (``PLANVEC_WAIT_HELD``) while a migration holds it; concurrent
+readers during the switch are those of the same process or of a server store
+(``tests/reliability/test_concurrency.py``).
 
 Results: ``bench/results/migrate_multilingual.json`` (commit, machine, load averages).
 
@@ -36,31 +41,7 @@ from typing import Any
 from _common import REPO, corpus_or_exit, machine
 
 RESULTS = REPO / "bench" / "results" / "migrate_multilingual.json"
-READER = """
-import json, os, sys, time
-from planvec import load_settings, open_index
-index_dir, stop, mode = sys.argv[1:4]
-answers = errors = 0
-models = {}
-last_error = ""
-kept = open_index(load_settings(index_dir=index_dir)) if mode == "long-lived" else None
-while not os.path.exists(stop):
-    try:
-        index = kept or open_index(load_settings(index_dir=index_dir))
-        try:
-            hits = index.search("sauvegarder la base de données", limit=5)
-        finally:
-            if kept is None:
-                index.close()
-        answers += bool(hits)
-        models[index.embedder.model_id] = models.get(index.embedder.model_id, 0) + 1
-    except Exception as exc:  # counted, and the loop goes on
-        errors += 1
-        last_error = repr(exc)[:300]
-    time.sleep(0.2)
-print(json.dumps({"mode": mode, "answers": answers, "errors": errors, "models": models,
-                  "last_error": last_error}))
-"""
+QUERY = "sauvegarder la base de données"
 
 
 def planvec(args: list[str], env: dict[str, str]) -> tuple[dict[str, Any], float]:
@@ -84,11 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--index-dir", type=Path, default=None, help="reuse this MiniLM index")
     args = ap.parse_args(argv)
     plans = corpus_or_exit()
     tmp = Path(tempfile.mkdtemp(prefix="planvec-migrate-"))
     env = dict(os.environ, HF_HUB_OFFLINE="1")
-    idx = str(tmp / "index")
+    idx = str(args.index_dir or tmp / "index")
     steps: dict[str, Any] = {}
     result: dict[str, Any] = {
         "commit": subprocess.run(
@@ -100,42 +82,30 @@ def main(argv: list[str] | None = None) -> int:
         "note": "embedding cache: the user's (~/.cache/planvec), as a user's second run",
     }
     try:
-        steps["index"] = planvec(["index", str(plans), "--index", idx, "--silent"], env)
-        stop, stop_long = tmp / "stop", tmp / "stop-long"
-        readers = {
-            mode: subprocess.Popen(
-                [sys.executable, "-c", READER, idx, str(flag), mode],
-                stdout=subprocess.PIPE,
-                text=True,
-                env=env,
-            )
-            for mode, flag in (("fresh", stop), ("long-lived", stop_long))
-        }
-        time.sleep(2)
+        if args.index_dir is None:
+            steps["index"] = planvec(["index", str(plans), "--index", idx, "--silent"], env)
         mm = ["migrate-model", "--index", idx]
-        query = ["search", "sauvegarder la base de données", "--index", idx, "-n", "3"]
-        steps["plan"] = planvec([*mm, "--to", "usem3"], env)
-        steps["apply"] = planvec([*mm, "--to", "usem3", "--apply"], env)
-        steps["search_after_switch"] = planvec(query, env)
-        steps["status_after_switch"] = planvec(mm, env)
-        steps["rollback"] = planvec([*mm, "--rollback"], env)
-        steps["search_after_rollback"] = planvec(query, env)
-        steps["apply_again"] = planvec([*mm, "--to", "usem3", "--apply"], env)
-        time.sleep(1)
-        stop_long.touch()  # a reader opened before the switch keeps its MiniLM collection
-        # until --delete-old drops it: stop it first (documented in docs/embedding.md)
-        steps["delete_old"] = planvec([*mm, "--delete-old"], env)
-        steps["status_end"] = planvec(mm, env)
-        time.sleep(1)
-        stop.touch()
-        result["readers"] = {}
-        for mode, proc in readers.items():
-            out, _ = proc.communicate(timeout=120)
-            result["readers"][mode] = json.loads(out.strip().splitlines()[-1])
+        query = ["search", QUERY, "--index", idx, "-n", "3"]
+        for name, argv in (
+            ("status_before", mm),
+            ("plan", [*mm, "--to", "usem3"]),
+            ("apply", [*mm, "--to", "usem3", "--apply"]),
+            ("rollback", [*mm, "--rollback"]),
+            ("apply_again", [*mm, "--to", "usem3", "--apply"]),
+            ("delete_old", [*mm, "--delete-old"]),
+        ):
+            steps[name] = planvec(argv, env)
+            hits, seconds = planvec(query, env)
+            status, _ = planvec(mm, env)
+            steps[f"search_after_{name}"] = (
+                {"model_id": status.get("model_id"), "live": status.get("live"),
+                 "top": [h.get("text") for h in hits.get("result", [])][:3],
+                 "exit": hits.get("exit", 0)},
+                seconds,
+            )  # fmt: skip
         result["steps"] = {k: {"seconds": round(s, 2), "report": r} for k, (r, s) in steps.items()}
         result["load_avg_end"] = list(os.getloadavg())
         args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-        print(json.dumps(result["readers"]))
         print(f"wrote {args.out}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
