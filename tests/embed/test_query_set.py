@@ -60,3 +60,28 @@ def test_analyzer_beats_naive_tokens_on_the_dev_split(corpus_dir: Path) -> None:
         scores[name] = ev.metrics(ev.evaluate(queries, search))
     assert scores["both"]["recall@10"] > scores["naive"]["recall@10"]
     assert scores["both"]["mrr@10"] > scores["naive"]["mrr@10"]
+
+
+HELDOUT = BENCH / "queries" / "heldout.jsonl"
+
+
+def test_heldout_set_shape_and_no_dev_target() -> None:
+    """The held-out set (issue 20 item 9): same fields and groups, no target shared with dev."""
+    rows = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines()]
+    dev = [json.loads(line) for line in QUERIES.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 100 and len({r["id"] for r in rows}) == len(rows)
+    assert {r["kind"] for r in rows} == {
+        "paraphrase_fr", "translation_en", "question_en", "question_fr", "keywords"
+    }  # fmt: skip
+    assert {r["split"] for r in rows} == {"heldout"}
+    assert len({r["target"]["plan"] for r in rows}) >= 30
+    dev_targets = {(r["target"]["plan"], r["target"]["line"]) for r in dev}
+    dev_targets |= {(e["plan"], e["line"]) for r in dev for e in r["equivalents"]}
+    assert not {(r["target"]["plan"], r["target"]["line"]) for r in rows} & dev_targets
+    assert not {r["query"] for r in rows} & {r["query"] for r in dev}
+
+
+def test_heldout_targets_are_tasks_and_equivalents_are_complete(corpus_dir: Path) -> None:
+    module = _load("build_equivalents", BENCH / "queries" / "build_equivalents.py")
+    args = ["--corpus", str(corpus_dir.parent), "--queries", str(HELDOUT), "--check"]
+    assert module.main(args) == 0

