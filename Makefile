@@ -31,6 +31,9 @@ demo: $(STAMP)
 	$(BIN)/planvec search "react" --kind dependency --index .planvec-demo --limit 3
 	$(BIN)/planvec search "FastAPI" --kind dependency,task --index .planvec-demo --limit 5
 	$(BIN)/planvec deps links fastapi --index .planvec-demo
+	$(BIN)/planvec search "database connection pool" --kind config --index .planvec-demo --limit 3
+	$(BIN)/planvec search "rotation des mots de passe" --kind policy --index .planvec-demo --limit 3
+	# (the schemas manager needs a PostgreSQL: planvec managers run schemas --dsn postgresql://...)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -127,7 +127,9 @@ def run_command(
     for event in report.findings("event"):
         err(f"event: {event.message}")
     for run in report.runs:
-        if run.error:
+        if run.status == "skipped":
+            err(f"manager {run.name} skipped: {run.error}")
+        elif run.error:
             err(f"error: manager {run.name} failed: {run.error}")
     if report_file is not None:
         report_file.write_text(report.to_markdown(), encoding="utf-8")
@@ -145,7 +147,7 @@ def _render(report: Any) -> None:
             f"{run.items} items; +{sync.get('added', 0)} ~{sync.get('updated', 0)} "
             f"-{sync.get('deleted', 0)}"
             if run.status == "ok"
-            else "FAILED"
+            else run.status.upper()
         )
         click.echo(f"{run.name:<14} {run.collection:<22} {counts}")
         for finding in run.findings:

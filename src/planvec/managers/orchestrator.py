@@ -116,7 +116,7 @@ class ManagersReport:
         for run in self.runs:
             lines += ["", f"## {run.name}", ""]
             if run.error:
-                lines.append(f"- **failed**: {_md(run.error)}")
+                lines.append(f"- **{run.status}**: {_md(run.error)}")
             for failure in (run.sync or {}).get("failures", []):
                 lines.append(f"- file not read: `{failure['path']}`: {_md(failure['error'])}")
             for finding in run.findings:
