@@ -33,7 +33,8 @@ demo: $(STAMP)
 	$(BIN)/planvec deps links fastapi --index .planvec-demo
 	$(BIN)/planvec search "database connection pool" --kind config --index .planvec-demo --limit 3
 	$(BIN)/planvec search "rotation des mots de passe" --kind policy --index .planvec-demo --limit 3
-	# (the schemas manager needs a PostgreSQL: planvec managers run schemas --dsn postgresql://...)
+	# the schemas manager reads a PostgreSQL: a throwaway one (pgserver) with the example schema
+	$(BIN)/python scripts/demo_schemas.py --index .planvec-demo
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
