@@ -240,3 +240,29 @@ def test_non_finite_numbers_become_text(tmp_path: Path) -> None:
     assert isinstance(plan, Plan)
     assert [t.metadata["value"] for t in plan.tasks] == ["inf", ["nan", 0.5]]
     json.dumps([t.to_dict() for t in plan.tasks], allow_nan=False)
+
+
+def test_planted_secrets_are_absent_from_the_combined_managers_report(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``planvec managers run`` over the planted configs: its JSON and Markdown reports (with
+    the anomaly findings that quote item texts) and the CLI's output hold no secret."""
+    project = tmp_path / "project"
+    shutil.copytree(CONFIGS, project)
+    report_file = tmp_path / "managers.md"
+    args = ["managers", "run", "configs", str(project), "--index", str(tmp_path / "idx")]
+    with caplog.at_level(logging.DEBUG):
+        result = CliRunner().invoke(
+            cli, [*args, "--offline", "--json", "--report", str(report_file)]
+        )
+    data = json.loads(result.stdout)
+    assert data["managers"][0]["name"] == "configs" and data["managers"][0]["items"] > 20
+    texts = {
+        "json": result.stdout,
+        "stderr": result.stderr,
+        "markdown": report_file.read_text(encoding="utf-8"),
+        "logs": caplog.text,
+    }
+    for where, text in texts.items():
+        leaked = [secret for secret in PLANTED if secret in text]
+        assert leaked == [], f"secrets in the {where} report: {leaked}"
