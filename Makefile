@@ -17,6 +17,7 @@ $(BIN)/python:
 # torch is pinned to 2.13.0 in pyproject.toml (CPU build available locally).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[embed,test,catalogue,serve,mcp]'
+	$(BIN)/planvec model prepare  # the one-time ONNX export, here rather than in a first index
 	@touch $(STAMP)
 
 demo: $(STAMP)

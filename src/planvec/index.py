@@ -42,6 +42,7 @@ from planvec.fingerprints import (
     trusted_fingerprints,
 )
 from planvec.guard import DeleteGuard
+from planvec import hnsw
 from planvec.index_points import IndexPoints
 from planvec.lock import WriteLock
 from planvec.manifest import (
@@ -230,6 +231,7 @@ class Index:
         report = syncer.run(source, dry_run=dry_run, delete_missing=delete_missing)
         if not dry_run:
             self._record_sync(manifest, report, syncer.plan_counts, syncer.recorded_files)
+            self._maybe_build_search_index(report.written)
             if guard.tripped:
                 raise DeleteRefused(guard.message(report.plans_deleted), report)
         return report
@@ -241,6 +243,23 @@ class Index:
         self._store.write_manifest(self.collection, marked)
         self._manifest = marked
         return marked
+
+    def _maybe_build_search_index(self, written: int) -> None:
+        """Build the HNSW index after a sync when the collection needs it (``planvec.hnsw``)."""
+        optimize = getattr(self._store, "optimize", None)
+        manifest = self._manifest
+        if optimize is None or manifest is None:
+            return  # a server optimizes in the background
+        state = hnsw.after_sync(manifest.get(hnsw.MANIFEST_KEY), self.count(), written)
+        if state.build:
+            started = time.perf_counter()
+            log.info("building the search index of %s (%d points)", self.location, state.points)
+            optimize(self.collection)
+            state = state.built(time.perf_counter() - started)
+        if state.record != manifest.get(hnsw.MANIFEST_KEY):
+            updated = {**manifest, hnsw.MANIFEST_KEY: state.record}
+            self._store.write_manifest(self.collection, updated)
+            self._manifest = updated
 
     def _fingerprint_key(self) -> str:
         return fingerprint_key(

@@ -47,13 +47,14 @@ def _register() -> None:
         health_cmd,
         index_cmds,
         mcp_cmd,
+        model_cmd,
         parse_cmd,
         plugins_cmd,
         serve_cmd,
     )
 
     commands = (parse_cmd, index_cmds, health_cmd, check_cmds, backup_cmds, catalogue_cmd)
-    for module in (*commands, serve_cmd, mcp_cmd, plugins_cmd):
+    for module in (*commands, serve_cmd, mcp_cmd, plugins_cmd, model_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
     plugins.register_commands(cli)
