@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from planvec import hnsw
 from planvec.embed.base import Embedder
 from planvec.embedding_recipe import (
     BOOL_FIELDS,
@@ -42,7 +43,6 @@ from planvec.fingerprints import (
     trusted_fingerprints,
 )
 from planvec.guard import DeleteGuard
-from planvec import hnsw
 from planvec.index_points import IndexPoints
 from planvec.lock import WriteLock
 from planvec.manifest import (

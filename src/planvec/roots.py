@@ -191,7 +191,9 @@ class RootedPlanSource:
             return UnchangedFile(name, old)
         raw = read_bytes(full, name)
         if isinstance(raw, SourceFailure) or st is None:
-            return Fingerprinted(raw if isinstance(raw, SourceFailure) else parse_bytes(raw, name), None)
+            return Fingerprinted(
+                raw if isinstance(raw, SourceFailure) else parse_bytes(raw, name), None
+            )
         sha = hashlib.sha256(raw).hexdigest()
         new = fingerprint(st, sha, time.time_ns())
         if old is not None and old.sha256 == sha:

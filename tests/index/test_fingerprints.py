@@ -111,7 +111,11 @@ def test_edit_is_found_and_only_that_file_is_parsed(
     notes.write_text(notes.read_text(encoding="utf-8").replace("old", "new"), encoding="utf-8")
     report = sync(index, [plan_tree])
     assert parsed == ["sub/notes.md"]
-    assert (report.added + report.updated, report.unchanged, report.plans) == (1, ROADMAP_TASKS + 1, 2)
+    assert (report.added + report.updated, report.unchanged, report.plans) == (
+        1,
+        ROADMAP_TASKS + 1,
+        2,
+    )
 
 
 def test_same_size_edit_with_restored_mtime_is_found(
@@ -193,8 +197,12 @@ def test_interrupted_sync_diffs_every_file_once(
     sync(index, [aged_tree(plan_tree)])
     damaged = index.points.retrieve([next(iter(state(index)))])[0]
     # a half-written run: one point rewritten with another payload hash, marker left behind
-    index.admin.set_payload(index.collection, {damaged.id: {**damaged.payload, "payload_hash": "x"}})
-    index.admin.write_manifest(index.collection, sync_started(index.manifest or {}, pid=1, root=None))
+    index.admin.set_payload(
+        index.collection, {damaged.id: {**damaged.payload, "payload_hash": "x"}}
+    )
+    index.admin.write_manifest(
+        index.collection, sync_started(index.manifest or {}, pid=1, root=None)
+    )
     index._manifest = None
     parsed.clear()
     report = sync(index, [plan_tree])
