@@ -285,14 +285,17 @@ class Syncer:
         since = getattr(source, "iter_plans_since", None)
         items = since(self.files.known) if since is not None else source.iter_plans()
         try:
-            for item in prefetch(items, stop):
-                fingerprint = None
-                if isinstance(item, UnchangedFile):
-                    self._skip_unchanged(item, report)
-                    seen_plans.add(item.path)
+            for raw_item in prefetch(items, stop):
+                if isinstance(raw_item, UnchangedFile):
+                    self._skip_unchanged(raw_item, report)
+                    seen_plans.add(raw_item.path)
                     continue
-                if isinstance(item, Fingerprinted):
-                    item, fingerprint = item.item, item.fingerprint
+                item: Plan | SourceFailure
+                fingerprint: FileFingerprint | None = None
+                if isinstance(raw_item, Fingerprinted):
+                    item, fingerprint = raw_item.item, raw_item.fingerprint
+                else:
+                    item = raw_item
                 if isinstance(item, SourceFailure):
                     report.failed += 1
                     report.failures.append(item)
