@@ -128,7 +128,7 @@ def index_run(work: Path, embedder: str, onnx_cache: Path, seed: int) -> dict[st
     cache = work / "xdg"
     shutil.copytree(onnx_cache, cache)  # the prepared ONNX model only: embeddings are cold
     env = env_for(cache)
-    raw = raw_encoder(root, embedder, work / "raw-cache")
+    raw = raw_encoder(root, embedder, onnx_cache)  # the prepared model; no embedding cache
     args = ["index", str(root), "--index", str(work / "idx"), "--embedder", embedder]
     run: dict[str, Any] = {"raw": raw, "load_before": load()}
     full_s, full, full_rss = cli(args, env)
