@@ -56,17 +56,36 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def _peak_rss_kb(pid: int) -> int:
+    """VmHWM of ``pid`` (kB; 0 when gone). Unlike ``ru_maxrss`` of a child, which starts from
+    the parent's size at fork on Linux, VmHWM belongs to the exec'd process only."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def cli(args: list[str], env: dict[str, str]) -> tuple[float, dict[str, Any], int]:
     """Run ``planvec ARGS --json``: process wall seconds, its JSON and its peak RSS (MB).
 
     The process's CPU seconds (user + system, all threads) are added to the JSON as
-    ``_cpu_seconds``: on a shared machine they swing less than the wall time."""
+    ``_cpu_seconds``: on a shared machine they swing less than the wall time. The peak RSS is
+    the last VmHWM read while it ran (polled every 50 ms; 0 where /proc is missing)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "planvec", *args, "--json"], stdout=out, stderr=err, env=env
         )
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak = 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            peak = max(peak, _peak_rss_kb(proc.pid))
+            time.sleep(0.05)
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -77,7 +96,7 @@ def cli(args: list[str], env: dict[str, str]) -> tuple[float, dict[str, Any], in
     report = json.loads(text) if text.strip() else {}
     if isinstance(report, dict):
         report["_cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 3)
-    return seconds, report, int(usage.ru_maxrss / 1024)
+    return seconds, report, peak // 1024
 
 
 def edit_one_percent(root: Path, seed: int) -> int:
