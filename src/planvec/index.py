@@ -212,6 +212,8 @@ class Index:
             interrupted=interrupted,
         )
         counts = manifest.get("plans")
+        if not isinstance(counts, dict):
+            known, counts = {}, None  # skipped plans need their recorded point counts
         syncer = Syncer(
             self._store,
             self.collection,
@@ -221,7 +223,7 @@ class Index:
             progress=progress,
             guard=guard,
             known_files=known,
-            known_counts=counts if isinstance(counts, dict) else None,
+            known_counts=counts,
         )
         sample_points(self._store, self.collection)  # damaged files: fail before writing
         if interrupted:

@@ -323,3 +323,18 @@ def test_incremental_runs_and_rebuild_match_a_fresh_index(
     index.drop()  # what --rebuild does before syncing again
     assert sync(index, [plan_tree]).added == ROADMAP_TASKS + 1
     assert state(index) == expected
+
+
+def test_fingerprints_without_plan_counts_are_not_trusted(
+    make_index: Callable[..., Index], plan_tree: Path, parsed: list[str]
+) -> None:
+    """Skipping a file needs its recorded point count (and vanished plans need the list)."""
+    index = make_index()
+    sync(index, [aged_tree(plan_tree)])
+    broken = {k: v for k, v in (index.manifest or {}).items() if k != "plans"}
+    index.admin.write_manifest(index.collection, broken)
+    index._manifest = None
+    (plan_tree / "sub" / "notes.md").unlink()
+    parsed.clear()
+    report = sync(index, [plan_tree], guard=DeleteGuard(allow=True))
+    assert parsed == ["roadmap.md"] and report.plans_deleted == ["sub/notes.md"]
