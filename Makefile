@@ -17,11 +17,11 @@ $(BIN)/python:
 # torch is pinned to 2.13.0 in pyproject.toml (CPU build available locally).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[embed,test,catalogue,serve,mcp]'
-	$(BIN)/planvec model prepare  # the one-time ONNX export, here rather than in a first index
 	@touch $(STAMP)
 
 demo: $(STAMP)
 	rm -rf .planvec-demo
+	$(BIN)/planvec model prepare  # the one-time ONNX export (~15 s), not hidden in the first index
 	$(BIN)/planvec parse examples/plans
 	$(BIN)/planvec index examples/plans --index .planvec-demo
 	$(BIN)/planvec search "mettre en place la sauvegarde de la base" --index .planvec-demo --limit 5

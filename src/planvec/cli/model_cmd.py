@@ -43,7 +43,7 @@ def prepare_command(json_: bool, **opts: Any) -> None:
     """Export and load the embedding model once, so that no index run waits for it.
 
     The default ONNX backend exports its model from the bundled weights through torch on
-    first use (~15 s); `make demo` and installs run this step. Idempotent: a model already
+    first use (~15 s); `make demo` runs this step first. Idempotent: a model already
     exported is only loaded and checked.
 
     \b

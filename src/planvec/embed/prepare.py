@@ -1,7 +1,7 @@
 """One-time work of an embedder, done ahead of time: ``planvec model prepare``.
 
 The ONNX backend exports its model from the bundled weights through torch on first use
-(~12-15 s here). ``make demo`` / the install step run this so that a user's first
+(~12-15 s here). ``make demo`` runs this first (and so can an install script), so that a first
 ``planvec index`` never pays it silently; when it does happen inside a run, the ONNX
 backend announces it on stderr (a warning naming this command).
 """
