@@ -14,6 +14,11 @@ Whatever point a crash leaves behind is either in its old or its new state (a po
 and hashes are written in one upsert), so the next run's diff sees exactly what is left to do
 and converges to the state of a clean full run. Files that fail to parse keep their points.
 
+A source that offers ``iter_plans_since`` (the Markdown files) skips the files whose recorded
+fingerprint still matches (``planvec.fingerprints``): they are counted as unchanged, neither
+parsed nor diffed, and the run then trusts the manifest's points per plan instead of
+scrolling the collection.
+
 Three stages overlap (``planvec.pipeline``): parsing runs in a producer thread, the caller's
 thread diffs and embeds, and one writer thread builds the points (lexical vectors) and writes
 them, in submission order. Embeddings are batched across plans; memory is bounded by the
