@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP)
 	rm -rf .planvec-demo
+	$(BIN)/planvec model prepare  # the one-time ONNX export (~15 s), not hidden in the first index
 	$(BIN)/planvec parse examples/plans
 	$(BIN)/planvec index examples/plans --index .planvec-demo
 	$(BIN)/planvec search "mettre en place la sauvegarde de la base" --index .planvec-demo --limit 5

@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from planvec import hnsw
 from planvec.embed.base import Embedder
 from planvec.embedding_recipe import (
     BOOL_FIELDS,
+    EMBED_RECIPE,
     INTEGER_FIELDS,
     KEYWORD_FIELDS,
     TEXT_FIELDS,
@@ -32,6 +34,13 @@ from planvec.errors import (
     StoreError,
     StoreTimeout,
     StoreUnavailable,
+)
+from planvec.fingerprints import MANIFEST_KEY as FINGERPRINTS
+from planvec.fingerprints import (
+    FileFingerprint,
+    fingerprint_key,
+    fingerprint_record,
+    trusted_fingerprints,
 )
 from planvec.guard import DeleteGuard
 from planvec.index_points import IndexPoints
@@ -195,6 +204,16 @@ class Index:
             return dry_run_new(source)
         manifest = self.ensure() if not dry_run else self.check_manifest()
         guard = guard if guard is not None else DeleteGuard()
+        interrupted = isinstance(manifest.get(SYNC_MARKER), dict)
+        known = trusted_fingerprints(
+            manifest,
+            key=self._fingerprint_key(),
+            points=self._store.count(self.collection),
+            interrupted=interrupted,
+        )
+        counts = manifest.get("plans")
+        if not isinstance(counts, dict):
+            known, counts = {}, None  # skipped plans need their recorded point counts
         syncer = Syncer(
             self._store,
             self.collection,
@@ -203,15 +222,18 @@ class Index:
             batch_size=batch_size,
             progress=progress,
             guard=guard,
+            known_files=known,
+            known_counts=counts,
         )
         sample_points(self._store, self.collection)  # damaged files: fail before writing
-        if isinstance(manifest.get(SYNC_MARKER), dict):
+        if interrupted:
             log.warning("the last sync of %s was interrupted: this run completes it", self.location)
         if not dry_run:
             manifest = self._mark_sync_started(manifest, source)
         report = syncer.run(source, dry_run=dry_run, delete_missing=delete_missing)
         if not dry_run:
-            self._record_sync(manifest, report, syncer.plan_counts)
+            self._record_sync(manifest, report, syncer.plan_counts, syncer.recorded_files)
+            self._maybe_build_search_index(report.written)
             if guard.tripped:
                 raise DeleteRefused(guard.message(report.plans_deleted), report)
         return report
@@ -224,10 +246,41 @@ class Index:
         self._manifest = marked
         return marked
 
+    def _maybe_build_search_index(self, written: int) -> None:
+        """Build the HNSW index after a sync when the collection needs it (``planvec.hnsw``)."""
+        optimize = getattr(self._store, "optimize", None)
+        manifest = self._manifest
+        if optimize is None or manifest is None:
+            return  # a server optimizes in the background
+        state = hnsw.after_sync(manifest.get(hnsw.MANIFEST_KEY), self.count(), written)
+        if state.build:
+            started = time.perf_counter()
+            log.info("building the search index of %s (%d points)", self.location, state.points)
+            optimize(self.collection)
+            state = state.built(time.perf_counter() - started)
+        if state.record != manifest.get(hnsw.MANIFEST_KEY):
+            updated = {**manifest, hnsw.MANIFEST_KEY: state.record}
+            self._store.write_manifest(self.collection, updated)
+            self._manifest = updated
+
+    def _fingerprint_key(self) -> str:
+        return fingerprint_key(
+            family=self.embedder.family,
+            lexical=self.lexical.version if self.lexical else None,
+            recipe=EMBED_RECIPE,
+        )
+
     def _record_sync(
-        self, manifest: Manifest, report: SyncReport, plan_counts: dict[str, int] | None
+        self,
+        manifest: Manifest,
+        report: SyncReport,
+        plan_counts: dict[str, int] | None,
+        files: dict[str, FileFingerprint],
     ) -> None:
         skip = ("failures", "warnings", "guard")
+        files_record = fingerprint_record(
+            files, key=self._fingerprint_key(), points=self._store.count(self.collection)
+        )
         updated = sync_recorded(
             manifest,
             model_id=self.embedder.model_id,
@@ -235,6 +288,7 @@ class Index:
             plans=plan_counts if plan_counts is not None else self.plan_counts(),
             payload_indexes=list(KEYWORD_FIELDS),  # ensure() created them all
             last_sync={k: v for k, v in report.to_dict().items() if k not in skip},
+            **{FINGERPRINTS: files_record},
         )
         self._store.write_manifest(self.collection, updated)
         self._manifest = updated
@@ -375,7 +429,15 @@ class Index:
     @property
     def points(self) -> IndexPoints:
         """The points of this index's collection: scroll, retrieve, rewrite, delete."""
-        return IndexPoints(self._store, self.collection)
+        return IndexPoints(self._store, self.collection, before_write=self._forget_fingerprints)
+
+    def _forget_fingerprints(self) -> None:
+        """Drop the file fingerprints: the next sync reads and diffs every file once."""
+        manifest = self.manifest
+        if manifest is not None and FINGERPRINTS in manifest:
+            forgotten = {k: v for k, v in manifest.items() if k != FINGERPRINTS}
+            self._store.write_manifest(self.collection, forgotten)
+            self._manifest = forgotten
 
     @property
     def admin(self) -> VectorStore:
@@ -396,6 +458,7 @@ class Index:
 
     def syncer(self, *, batch_size: int = 256) -> Syncer:
         """A ``Syncer`` writing points the way ``sync`` does (repair rewrites with it)."""
+        self._forget_fingerprints()
         return Syncer(
             self._store, self.collection, self.embedder, lexical=self.lexical, batch_size=batch_size
         )

@@ -7,7 +7,7 @@ name a collection or hold a store, and a change of the store seam stays in the c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from planvec.store.base import (
@@ -27,9 +27,18 @@ _DELETE_IDS, _DELETE_PLANS = 1024, 64
 class IndexPoints:
     """Read and write the points of one collection (see ``planvec.store.base.DataStore``)."""
 
-    def __init__(self, store: DataStore, collection: str) -> None:
+    def __init__(
+        self,
+        store: DataStore,
+        collection: str,
+        *,
+        before_write: Callable[[], None] | None = None,
+    ) -> None:
         self._store = store
         self.collection = collection
+        # called before every write: the index forgets its file fingerprints, whose promise
+        # "these files' points are up to date" only sync may keep
+        self._before_write = before_write or (lambda: None)
 
     def scroll(
         self,
@@ -58,22 +67,26 @@ class IndexPoints:
 
     def upsert(self, points: Iterable[PointRecord]) -> int:
         """Insert or replace points; returns how many."""
+        self._before_write()
         return self._store.upsert(self.collection, points)
 
     def set_payloads(
         self, payloads: Mapping[PointId, dict[str, Any]], *, merge: bool = False
     ) -> None:
         """Rewrite payloads, vectors untouched (see ``DataStore.set_payload``)."""
+        self._before_write()
         self._store.set_payload(self.collection, payloads, merge=merge)
 
     def delete(self, ids: Sequence[PointId]) -> int:
         """Delete the points ``ids`` (in requests of 1024); returns how many were asked."""
+        self._before_write()
         for start in range(0, len(ids), _DELETE_IDS):
             self._store.delete(self.collection, ids=ids[start : start + _DELETE_IDS])
         return len(ids)
 
     def delete_plans(self, plans: Sequence[str]) -> int:
         """Delete every point of the plans ``plans``; returns how many there were."""
+        self._before_write()
         deleted = 0
         for start in range(0, len(plans), _DELETE_PLANS):
             flt = Filter(must=(MatchAny("plan", tuple(plans[start : start + _DELETE_PLANS])),))

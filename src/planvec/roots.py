@@ -19,14 +19,17 @@ subset of the root deletes vanished plans only inside that subset (``in_scope``)
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Callable, Collection, Iterator, Sequence
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from planvec.errors import ConfigError, SourceError
+from planvec.fingerprints import FileFingerprint, Fingerprinted, UnchangedFile, fingerprint
 from planvec.records import Plan, SourceFailure
-from planvec.sources.files import discover, read_plan
+from planvec.sources.files import discover, parse_bytes, read_bytes, read_plan
 
 VCS_MARKERS = (".git", ".hg")
 #: ancestors of the arguments tried when adopting an index written before roots
@@ -163,6 +166,39 @@ class RootedPlanSource:
             yield self.rename_failure(failure)
         for full, _ in files:
             yield read_plan(full, self.name_of(full))
+
+    def iter_plans_since(
+        self, known: Mapping[str, FileFingerprint]
+    ) -> Iterator[Fingerprinted | UnchangedFile | SourceFailure]:
+        """Like ``iter_plans``, but a file whose bytes match its ``known`` fingerprint is
+        neither parsed nor read again when its stat matches (``planvec.fingerprints``)."""
+        files, failures = discover(self.paths)
+        for failure in failures:
+            yield self.rename_failure(failure)
+        for full, _ in files:
+            yield self._read_since(full, self.name_of(full), known)
+
+    @staticmethod
+    def _read_since(
+        full: Path, name: str, known: Mapping[str, FileFingerprint]
+    ) -> Fingerprinted | UnchangedFile:
+        old = known.get(name)
+        try:
+            st = os.stat(full)  # before reading: a write during the read changes the stat
+        except OSError:
+            st = None
+        if old is not None and st is not None and old.stat_matches(st):
+            return UnchangedFile(name, old)
+        raw = read_bytes(full, name)
+        if isinstance(raw, SourceFailure) or st is None:
+            return Fingerprinted(
+                raw if isinstance(raw, SourceFailure) else parse_bytes(raw, name), None
+            )
+        sha = hashlib.sha256(raw).hexdigest()
+        new = fingerprint(st, sha, time.time_ns())
+        if old is not None and old.sha256 == sha:
+            return UnchangedFile(name, new)
+        return Fingerprinted(parse_bytes(raw, name, sha), new)
 
     def rename_failure(self, failure: SourceFailure) -> SourceFailure:
         """``failure`` named relative to the root when it lies under one of the arguments."""

@@ -14,6 +14,11 @@ Whatever point a crash leaves behind is either in its old or its new state (a po
 and hashes are written in one upsert), so the next run's diff sees exactly what is left to do
 and converges to the state of a clean full run. Files that fail to parse keep their points.
 
+A source that offers ``iter_plans_since`` (the Markdown files) skips the files whose recorded
+fingerprint still matches (``planvec.fingerprints``): they are counted as unchanged, neither
+parsed nor diffed, and the run then trusts the manifest's points per plan instead of
+scrolling the collection.
+
 Three stages overlap (``planvec.pipeline``): parsing runs in a producer thread, the caller's
 thread diffs and embeds, and one writer thread builds the points (lexical vectors) and writes
 them, in submission order. Embeddings are batched across plans; memory is bounded by the
@@ -26,7 +31,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -44,6 +49,7 @@ from planvec.embedding_recipe import (
     task_payload,
 )
 from planvec.errors import ConfigError
+from planvec.fingerprints import FileFingerprint, FingerprintBook, Fingerprinted, UnchangedFile
 from planvec.guard import DeleteGuard
 from planvec.pipeline import OrderedWorker, prefetch
 from planvec.records import ParseWarning, Plan, SourceFailure, Task
@@ -121,6 +127,8 @@ class Syncer:
         batch_size: int = 256,
         progress: Callable[[SyncProgress], None] | None = None,
         guard: DeleteGuard | None = None,
+        known_files: Mapping[str, FileFingerprint] | None = None,
+        known_counts: Mapping[str, int] | None = None,
     ) -> None:
         self.store = store
         self.guard = guard if guard is not None else DeleteGuard(allow=True)
@@ -132,9 +140,18 @@ class Syncer:
         self.batch_size = batch_size
         self.progress = progress
         self._family = embedder.family
-        #: points per plan after ``run`` (when it scrolled them anyway), else ``None``
+        #: points per plan after ``run`` (when it scrolled them anyway, or could trust the
+        #: recorded ones), else ``None``
         self.plan_counts: dict[str, int] | None = None
+        #: the fingerprints to record after ``run`` (``planvec.fingerprints``)
+        self.recorded_files: dict[str, FileFingerprint] = {}
         self._lexical_version = lexical.version if lexical else None
+        #: fingerprints trusted for this run (``planvec.fingerprints``) and the points per
+        #: plan recorded with them; a source with ``iter_plans_since`` then skips the files
+        #: that did not change, and the run trusts these counts instead of scrolling
+        self.files = FingerprintBook(known_files or {})
+        self._known_counts = dict(known_counts or {}) if known_files else None
+        self._counts: dict[str, int] = {}
 
     # -- planning ---------------------------------------------------------------------------
 
@@ -272,8 +289,20 @@ class Syncer:
         deletes: list[str] = []
         stop = threading.Event()
         writer = None if dry_run else OrderedWorker("planvec-write")
+        since = getattr(source, "iter_plans_since", None)
+        items = since(self.files.known) if since is not None else source.iter_plans()
         try:
-            for item in prefetch(source.iter_plans(), stop):
+            for raw_item in prefetch(items, stop):
+                if isinstance(raw_item, UnchangedFile):
+                    self._skip_unchanged(raw_item, report)
+                    seen_plans.add(raw_item.path)
+                    continue
+                item: Plan | SourceFailure
+                fingerprint: FileFingerprint | None = None
+                if isinstance(raw_item, Fingerprinted):
+                    item, fingerprint = raw_item.item, raw_item.fingerprint
+                else:
+                    item = raw_item
                 if isinstance(item, SourceFailure):
                     report.failed += 1
                     report.failures.append(item)
@@ -283,6 +312,8 @@ class Syncer:
                 report.warnings.extend(item.warnings)
                 seen_plans.add(item.path)
                 pending = self._diff_guarded(item, report)
+                if pending is not None:
+                    self.files.record(item.path, fingerprint, deletes=bool(pending.delete_ids))
                 if writer is None or pending is None:
                     continue
                 self._submit_payloads(writer, pending.payload_only, merge=False)
@@ -300,6 +331,7 @@ class Syncer:
                 writer = None
             keep = seen_plans if delete_missing else None
             self._finish_deletes(deletes, keep, report, getattr(source, "in_scope", None))
+            self._finish_files(seen_plans, report, getattr(source, "in_scope", None))
         except KeyboardInterrupt:
             report.interrupted = True
             raise
@@ -318,9 +350,33 @@ class Syncer:
         parsed = len(plan.tasks)
         if self.guard.hold_plan(plan.path, stored, parsed, len(pending.delete_ids)):
             report.tasks += parsed
+            self._counts[plan.path] = stored
             return None
         report.merge(local)
+        self._counts[plan.path] = local.added + local.updated + local.payload_only + local.unchanged
         return pending
+
+    def _skip_unchanged(self, item: UnchangedFile, report: SyncReport) -> None:
+        """A file whose bytes are those recorded: count its points as unchanged."""
+        count = (self._known_counts or {}).get(item.path, 0)
+        report.plans += 1
+        report.tasks += count
+        report.unchanged += count
+        self._counts[item.path] = count
+        self.files.record(item.path, item.fingerprint)
+
+    def _finish_files(
+        self, seen: set[str], report: SyncReport, in_scope: Callable[[str], bool] | None
+    ) -> None:
+        """Settle the fingerprints to record and, when trusted, the points per plan."""
+        if self.guard.refused:
+            self.files.deletions_refused()
+        self.recorded_files = self.files.entries(seen, in_scope)
+        if self._known_counts is None or self.plan_counts is not None or self.guard.tripped:
+            return  # the counts come from the store (scrolled in _vanished_plans or later)
+        counts = {p: n for p, n in self._known_counts.items() if p not in report.plans_deleted}
+        counts.update(self._counts)
+        self.plan_counts = dict(sorted((p, n) for p, n in counts.items() if n))
 
     def _finish_deletes(
         self,
@@ -332,10 +388,12 @@ class Syncer:
         """Delete the gathered ids and the vanished plans (those in scope, not in ``keep``),
         if the guard agrees."""
         vanished: dict[str, int] = {}
-        if keep is not None:
+        if keep is not None and self._known_counts is not None:
+            vanished = {p: n for p, n in self._known_counts.items() if p not in keep}
+        elif keep is not None:
             vanished = self._vanished_plans(keep, report.dry_run)
-            if in_scope is not None:
-                vanished = {p: n for p, n in vanished.items() if in_scope(p)}
+        if in_scope is not None:
+            vanished = {p: n for p, n in vanished.items() if in_scope(p)}
         report.plans_deleted = sorted(vanished)
         report.deleted += sum(vanished.values())
         if report.dry_run:

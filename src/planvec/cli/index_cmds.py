@@ -35,8 +35,10 @@ SEARCH_MODES = ("hybrid", "dense", "sparse")
 
 
 @contextmanager
-def _progress(enabled: bool, total_plans: int) -> Iterator[Any]:
-    """A rich progress bar on stderr (only on a TTY); yields the callback or ``None``."""
+def _progress(enabled: bool, total_plans: Callable[[], int]) -> Iterator[Any]:
+    """A rich progress bar on stderr (only on a TTY); yields the callback or ``None``.
+
+    ``total_plans`` is called only when the bar is shown (it walks the plan tree)."""
     if not enabled or not sys.stderr.isatty():
         yield None
         return
@@ -60,7 +62,7 @@ def _progress(enabled: bool, total_plans: int) -> Iterator[Any]:
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("indexing", total=total_plans or None, detail="")
+        task = bar.add_task("indexing", total=total_plans() or None, detail="")
 
         def update(p: SyncProgress) -> None:
             elapsed = bar.tasks[0].elapsed or 0.0
@@ -215,7 +217,7 @@ def _sync_here(
     guard = DeleteGuard(max_delete=settings.max_delete, allow=allow_delete)
     with (
         open_index(settings, write=not dry_run, wait=wait, rebuild=rebuild) as index,
-        _progress(progress_shown, count_plans(paths)) as progress,
+        _progress(progress_shown, lambda: count_plans(paths)) as progress,
     ):
         old = index.salvage() if rebuild else None
         source = index.source(  # checks the paths before a rebuild drops anything

@@ -48,6 +48,7 @@ def _register() -> None:
         index_cmds,
         managers_cmd,
         mcp_cmd,
+        model_cmd,
         parse_cmd,
         plugins_cmd,
         security_cmd,
@@ -56,7 +57,7 @@ def _register() -> None:
 
     commands = (parse_cmd, index_cmds, health_cmd, check_cmds, backup_cmds, catalogue_cmd,
                 managers_cmd, security_cmd)  # fmt: skip
-    for module in (*commands, serve_cmd, mcp_cmd, plugins_cmd):
+    for module in (*commands, serve_cmd, mcp_cmd, plugins_cmd, model_cmd):
         for command in module.COMMANDS:
             cli.add_command(command)
     plugins.register_commands(cli)

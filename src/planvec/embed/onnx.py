@@ -290,7 +290,11 @@ class OnnxEmbedder:
             session = self._try_open()  # another process may have exported it meanwhile
             if session is not None:
                 return session
-            log.info("exporting %s to %s (first use only)", self.model_id, self.path)
+            log.warning(
+                "exporting %s to %s: once, ~15 s (`planvec model prepare` does it ahead)",
+                self.model_id,
+                self.path,
+            )
             export_model(self.path, self.variant, self._model_dir)
         try:
             return _new_session(self.path)

@@ -221,16 +221,26 @@ def read_plan(full: Path, rel: str) -> Plan | SourceFailure:
         The parsed plan (with decoding warnings and ``file_hash`` = sha256 of the raw
         bytes), or a ``SourceFailure`` when the file cannot be read or is binary.
     """
+    raw = read_bytes(full, rel)
+    return raw if isinstance(raw, SourceFailure) else parse_bytes(raw, rel)
+
+
+def read_bytes(full: Path, rel: str) -> bytes | SourceFailure:
+    """The bytes of one plan file, or a ``SourceFailure`` saying why it cannot be read."""
     kind = _special_kind(full)
     if kind is not None:
         return SourceFailure(rel, f"{kind}, not a regular file; skipped (reading it could hang)")
     try:
-        raw = full.read_bytes()
+        return full.read_bytes()
     except IsADirectoryError:
         return SourceFailure(rel, "is a directory, expected a Markdown file")
     except OSError as exc:
         reason = exc.strerror or str(exc)
         return SourceFailure(rel, f"cannot read ({reason}); check that it exists and is readable")
+
+
+def parse_bytes(raw: bytes, rel: str, sha256: str | None = None) -> Plan | SourceFailure:
+    """Decode and parse the bytes of plan ``rel`` (``sha256``: their digest, if known)."""
     try:
         text, warnings = decode(raw, rel)
     except SourceError as exc:
@@ -241,7 +251,7 @@ def read_plan(full: Path, rel: str) -> Plan | SourceFailure:
     return dataclasses.replace(
         plan,
         warnings=(*warnings, *plan.warnings),
-        file_hash=hashlib.sha256(raw).hexdigest(),
+        file_hash=sha256 or hashlib.sha256(raw).hexdigest(),
     )
 
 

@@ -1,0 +1,70 @@
+"""bench/speed.py's own tools: the 1 %-edit, the summary with spread, the generated section.
+
+The docs section is generated from the results record only (no figure is written by hand):
+these tests feed a record and check that its figures, and only its, reach the page.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path[:0] = [str(BENCH)]
+
+import speed  # noqa: E402
+
+
+def run(full: float, noop: float, edit: float, raw_rate: float) -> dict:
+    return {
+        "raw": {"tasks_per_s": raw_rate},
+        "full": {"seconds": full, "cpu_seconds": full / 2, "tasks_per_s": 1000 / full},
+        "full_vs_raw": (1000 / full) / raw_rate,
+        "noop": [
+            {"seconds": noop, "cpu_seconds": noop / 2},
+            {"seconds": noop + 1, "cpu_seconds": 1},
+        ],
+        "edit": {"seconds": edit, "cpu_seconds": edit / 2},
+        "noop_vs_full": noop / full,
+        "edit_vs_full": edit / full,
+    }
+
+
+def test_edit_one_percent_appends_to_task_lines_only(tmp_path: Path) -> None:
+    lines = [f"- [ ] tâche {i}" for i in range(400)] + ["prose line"] * 50
+    (tmp_path / "a.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    changed = speed.edit_one_percent(tmp_path, seed=1)
+    text = (tmp_path / "a.md").read_text(encoding="utf-8").splitlines()
+    edited = [line for line in text if "(révisé 1)" in line]
+    assert len(edited) == changed and 0 < changed < 20
+    assert all(line.startswith("- [ ]") for line in edited)
+
+
+def test_summary_and_render_carry_the_record(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    runs = [run(50.0, 0.5, 2.0, 25.0), run(60.0, 0.7, 3.0, 20.0)]
+    summary = speed.summarize(runs)
+    assert summary["full_seconds"] == {"median": 55.0, "min": 50.0, "max": 60.0}
+    assert summary["noop_vs_full"]["min"] == pytest.approx(0.01)
+    record = {
+        "args": "--runs 2",
+        "date": "2026-12-01 23:00 UTC",
+        "commit": "0123456789abcdef",
+        "machine": "Some CPU, 2 cores",
+        "load_start": 3.5,
+        "load_end": 4.25,
+        "results": {"runs": runs, "summary": summary},
+    }
+    body = speed.render(record)
+    assert body.startswith(speed.BEGIN) and body.endswith(speed.END)
+    assert "55.0 [50.0–60.0]" in body and "load average 3.5" in body and "0123456789" in body
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n## Other\n\nkept\n", encoding="utf-8")
+    monkeypatch.setattr(speed, "DOC", doc)
+    speed.write_section(body)
+    speed.write_section(body.replace("55.0", "56.0"))  # replaced between the markers, once
+    text = doc.read_text(encoding="utf-8")
+    assert text.count(speed.BEGIN) == 1 and "56.0 [50.0–60.0]" in text and "kept" in text
