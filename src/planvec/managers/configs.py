@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planvec.errors import ConfigError, SourceError
-from planvec.managers.base import ITEM_STATUS, Finding, ManagerInputs
+from planvec.managers.base import Finding, ManagerInputs
 from planvec.managers.config_discovery import MAX_CONFIG_BYTES, discover_configs
 from planvec.managers.config_formats import MAX_ENTRIES, ConfigEntry, parse_config
 from planvec.managers.config_lines import ConfigFormatError, env_warnings
+from planvec.managers.items import Item, item_task
 from planvec.records import ParseWarning, Plan, SourceFailure, Task, content_hash, point_id
 from planvec.sources.files import decode
 from planvec.text.secrets import (
@@ -131,21 +132,13 @@ def entry_task(entry: ConfigEntry, plan: str, fmt: str) -> Task:
     text = f"{key_path} = {render_value(value)}"
     parent = render_key_path(parts[:-1])
     shown_value = render_value(value) if isinstance(value, str) else value
-    return Task(
-        plan=plan,
-        line=entry.line,
-        checked=False,
-        status=ITEM_STATUS,
-        text=text,
-        depth=len(parts) - 1,
-        parent_line=None,
-        section=(Path(plan).name, *([parent] if parent else [])),
+    item = Item(
         key=key_path,
-        id=point_id(KIND, plan, key_path),
-        parent_id=None,
-        content_hash=content_hash(text),
+        line=entry.line,
+        text=text,
+        section=(Path(plan).name, *([parent] if parent else [])),
+        depth=len(parts) - 1,
         metadata={
-            "kind": KIND,
             "format": fmt,
             "key_path": key_path,
             "value": shown_value,
@@ -153,6 +146,7 @@ def entry_task(entry: ConfigEntry, plan: str, fmt: str) -> Task:
             "redacted": reasons,
         },
     )
+    return item_task(KIND, plan, item)
 
 
 def _unique_keys(tasks: list[Task]) -> tuple[Task, ...]:

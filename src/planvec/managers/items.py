@@ -52,6 +52,9 @@ class Item:
     text: str
     section: tuple[str, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    depth: int = 0  # nesting, when the format has it (a column under its table...)
+    parent_line: int | None = None
+    parent_id: str | None = None
 
 
 def item_task(kind: str, plan: str, item: Item) -> Task:
@@ -62,12 +65,12 @@ def item_task(kind: str, plan: str, item: Item) -> Task:
         checked=False,
         status=ITEM_STATUS,
         text=item.text,
-        depth=0,
-        parent_line=None,
+        depth=item.depth,
+        parent_line=item.parent_line,
         section=item.section,
         key=item.key,
         id=point_id(kind, plan, item.key),
-        parent_id=None,
+        parent_id=item.parent_id,
         content_hash=content_hash(item.text),
         metadata={"kind": kind, **item.metadata},
     )

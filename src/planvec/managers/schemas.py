@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from planvec.catalogue import db
 from planvec.errors import ManagerNotApplicable
-from planvec.managers.base import ITEM_STATUS, Finding, ManagerInputs
-from planvec.records import Plan, SourceFailure, Task, content_hash, point_id, stable_json
+from planvec.managers.base import Finding, ManagerInputs
+from planvec.managers.items import Item, item_task
+from planvec.records import Plan, SourceFailure, Task, content_hash, stable_json
 from planvec.redact import redact_dsn
 from planvec.text.secrets import SECRETS_RULES_VERSION, scan_text
 
@@ -207,21 +208,8 @@ def column_text(rel: Relation, col: Column) -> str:
 
 def _task(plan: str, key: str, text: str, depth: int, parent: str | None, **meta: Any) -> Task:
     section = (meta["schema"], meta["table"]) if depth else (meta["schema"],)
-    return Task(
-        plan=plan,
-        line=1,
-        checked=False,
-        status=ITEM_STATUS,
-        text=text,
-        depth=depth,
-        parent_line=None,
-        section=section,
-        key=key,
-        id=point_id(KIND, plan, key),
-        parent_id=parent,
-        content_hash=content_hash(text),
-        metadata={"kind": KIND, **meta},
-    )
+    item = Item(key, 1, text, section, meta, depth=depth, parent_id=parent)
+    return item_task(KIND, plan, item)
 
 
 def relation_tasks(plan: str, database: str, rel: Relation) -> list[Task]:
