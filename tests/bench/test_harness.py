@@ -8,6 +8,9 @@ No timing is asserted here.
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import io
 import json
 import sys
 from pathlib import Path
@@ -39,10 +42,22 @@ def _corpus(root: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def data(tmp_path: Path) -> dict[str, Any]:
-    src = _corpus(tmp_path / "src")
-    return make_dataset(choose_files(src, None), src, tmp_path / "data", seed=1, vector_sample=10)
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("harness")
+    src = _corpus(tmp / "src")
+    return make_dataset(choose_files(src, None), src, tmp / "data", seed=1, vector_sample=10)
+
+
+@pytest.fixture(scope="module")
+def planvec_out(data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """planvec (hashing embedder) through the five scenarios, once for the module."""
+    work = tmp_path_factory.mktemp("c0")
+    job = {"name": "planvec (hashing)", "work": str(work), "config": "hashing"}
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        contenders.run_planvec({**job, "scenarios": data["scenarios"]})
+    return json.loads([ln for ln in stdout.getvalue().splitlines() if ln.startswith("{")][-1])
 
 
 def test_flip_scenario_changes_statuses_only(data: dict[str, Any]) -> None:
@@ -65,18 +80,10 @@ def test_verify_catches_a_stale_status() -> None:
     assert not out["correct"] and out["wrong_status"] == 1
 
 
-def _run_planvec(data: dict[str, Any], work: Path, capsys: pytest.CaptureFixture[str]) -> Any:
-    work.mkdir()
-    job = {"name": "planvec (hashing)", "work": str(work), "config": "hashing"}
-    contenders.run_planvec({**job, "scenarios": data["scenarios"]})
-    last = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("{")][-1]
-    return json.loads(last)
-
-
 def test_planvec_rows_are_correct_on_ids_status_and_vectors(
-    data: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    data: dict[str, Any], planvec_out: dict[str, Any]
 ) -> None:
-    out = _run_planvec(data, tmp_path / "c0", capsys)
+    out = copy.deepcopy(planvec_out)
     spec = compare.Spec("planvec (hashing)", [], job={"config": "hashing"}, recipe="planvec")
     compare.check_rows(out, spec, data, Reference("hashing"))
     assert [r["scenario"] for r in out["rows"]] == ["full", "noop", "edit", "delete", "flip"]
@@ -88,12 +95,12 @@ def test_planvec_rows_are_correct_on_ids_status_and_vectors(
 
 
 def test_vector_check_catches_vectors_of_the_wrong_text(
-    data: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    data: dict[str, Any], planvec_out: dict[str, Any], tmp_path: Path
 ) -> None:
-    out = _run_planvec(data, tmp_path / "c0", capsys)
-    row = out["rows"][2]  # edit: the edited tasks are in the sample
-    path = Path(row["vectors_file"])
-    vectors = json.loads(path.read_text(encoding="utf-8"))
+    row = copy.deepcopy(planvec_out["rows"][2])  # edit: the edited tasks are in the sample
+    vectors = json.loads(Path(row["vectors_file"]).read_text(encoding="utf-8"))
+    path = tmp_path / "swapped.json"
+    row["vectors_file"] = str(path)
     ids = sorted(vectors)
     vectors[ids[0]], vectors[ids[1]] = vectors[ids[1]], vectors[ids[0]]
     path.write_text(json.dumps(vectors), encoding="utf-8")
