@@ -20,11 +20,14 @@ vector of another task falls far below it, and ``discrimination`` measures by ho
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))  # verify.py: both venvs
 
 #: Minimum cosine to the reference, per recipe of the run. fp32 on ONNX Runtime and torch
 #: bf16 stay above 0.9998 on the whole corpus (docs/embedding.md); int8 is below planvec's
