@@ -39,10 +39,15 @@ class Spec:
     precision: str = "fp32"  # vectors.TOLERANCE key
     repeats: int = 1
     group: str = "core"  # "core" (the comparison) or "variant" (refinements)
+    scenarios: tuple[str, ...] | None = None  # a subset of the scenarios (None: all)
 
 
 def contender_specs(
-    largest_plan: int, peers_py: Path | None, legacy_repeats: int, onnx_path: str
+    largest_plan: int,
+    peers_py: Path | None,
+    legacy_repeats: int,
+    onnx_path: str,
+    legacy_scenarios: tuple[str, ...] | None = None,
 ) -> list[Spec]:
     """Every contender, most telling first (a run cut short still answers the main questions)."""
     py = sys.executable
@@ -71,6 +76,7 @@ def contender_specs(
             "legacy",
             recipe="legacy",
             repeats=legacy_repeats,
+            scenarios=legacy_scenarios,
         ),
         Spec(
             PLANVEC_ON_LEGACY,
@@ -79,6 +85,7 @@ def contender_specs(
             {"config": "default"},
             "planvec",
             repeats=legacy_repeats,
+            scenarios=legacy_scenarios,
         ),
     ]
     if peers_py is not None:
@@ -195,7 +202,11 @@ def run_contenders(
                 "work": str(cwork),
                 "model_path": model_path,
                 "model_cache": str(MODEL_CACHE),
-                "scenarios": data["scenarios"],
+                "scenarios": [
+                    sc
+                    for sc in data["scenarios"]
+                    if spec.scenarios is None or sc["name"] in spec.scenarios
+                ],
                 **spec.job,
             }
             job_file = cwork / "job.json"

@@ -22,6 +22,7 @@ created on first use). Every contender is its own process (its peak RSS is its o
 
 Usage: ``python bench/run.py [--quick] [--render] [--no-load] [--no-peers] [--no-docs]
 [--only NAME,...] [--corpus-tasks N] [--legacy-tasks N] [--legacy-repeats N]
+[--legacy-scenarios full,edit]
 [--scale 100000:auto,1000000:hashing] [--deadline HH:MM] [--results PATH]``
 """
 
@@ -196,6 +197,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--corpus-tasks", type=int, help="use a corpus subset of about N tasks")
     parser.add_argument("--legacy-tasks", type=int, help="legacy subset size (tasks)")
     parser.add_argument("--legacy-repeats", type=int, help="runs of the legacy comparison")
+    parser.add_argument(
+        "--legacy-scenarios",
+        help="scenarios of the legacy comparison, e.g. full,edit (default: all; the loop "
+        "rebuilds everything on each, so each costs a full run)",
+    )
     parser.add_argument("--scale", help="load sizes, e.g. 100000:auto,1000000:hashing")
     parser.add_argument("--results", type=Path, help="where to write the results JSON")
     parser.add_argument("--corpus", type=Path, help="plan directory (default: the shared corpus)")
@@ -303,6 +309,7 @@ def main(argv: list[str] | None = None) -> None:
         peers_py,
         cfg["legacy_repeats"],
         _onnx_path() if peers_py is not None and args.reference != "hashing" else "",
+        tuple(args.legacy_scenarios.split(",")) if args.legacy_scenarios else None,
     )
     if not cfg["variants"]:
         specs = [s for s in specs if s.group == "core"]
