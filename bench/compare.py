@@ -49,7 +49,11 @@ def contender_specs(
     onnx_path: str,
     legacy_scenarios: tuple[str, ...] | None = None,
 ) -> list[Spec]:
-    """Every contender, most telling first (a run cut short still answers the main questions)."""
+    """Every contender, most telling first (a run cut short still answers the main questions).
+
+    The legacy pair comes after the peers: the loop is the slowest contender by far, and on
+    a loaded machine it would otherwise eat the time budget of everything after it.
+    """
     py = sys.executable
     pv = [py, "contenders.py", "planvec"]
     specs = [Spec(DEFAULT, pv, job={"config": "default"}, recipe="planvec")]
@@ -69,6 +73,26 @@ def contender_specs(
             ),
         ]
     specs.append(Spec("planvec on torch", pv, job={"config": "torch"}, recipe="planvec"))
+    if peers_py is not None:
+        specs += [
+            Spec("LlamaIndex IngestionPipeline", li),
+            Spec(
+                f"LangChain index(), default batch ({LANGCHAIN_DEFAULT_BATCH})",
+                lc,
+                job={"cleanup": "incremental", "batch_size": LANGCHAIN_DEFAULT_BATCH},
+            ),
+            Spec(
+                "LlamaIndex IngestionPipeline, ONNX",
+                li,
+                job={"runtime": "onnx", "onnx_path": onnx_path},
+            ),
+            Spec(
+                "LangChain index(), cleanup=full",
+                lc,
+                job={"cleanup": "full", "batch_size": lc_batch},
+                group="variant",
+            ),
+        ]
     specs += [
         Spec(
             LEGACY,
@@ -88,26 +112,6 @@ def contender_specs(
             scenarios=legacy_scenarios,
         ),
     ]
-    if peers_py is not None:
-        specs += [
-            Spec("LlamaIndex IngestionPipeline", li),
-            Spec(
-                "LlamaIndex IngestionPipeline, ONNX",
-                li,
-                job={"runtime": "onnx", "onnx_path": onnx_path},
-            ),
-            Spec(
-                f"LangChain index(), default batch ({LANGCHAIN_DEFAULT_BATCH})",
-                lc,
-                job={"cleanup": "incremental", "batch_size": LANGCHAIN_DEFAULT_BATCH},
-            ),
-            Spec(
-                "LangChain index(), cleanup=full",
-                lc,
-                job={"cleanup": "full", "batch_size": lc_batch},
-                group="variant",
-            ),
-        ]
     specs += [
         Spec(
             "planvec (onnx-int8)",
