@@ -198,6 +198,8 @@ def legacy_table(res: dict[str, Any]) -> str:
 def planned_scale(res: dict[str, Any]) -> list[tuple[int, str]]:
     """The load sizes this run was asked for (``--scale`` or the mode's default)."""
     argv = res.get("argv", [])
+    if "--no-load" in argv:
+        return []
     if "--scale" in argv:
         spec = argv[argv.index("--scale") + 1]
         return [(int(n), e) for n, e in (x.split(":") for x in spec.split(","))]
@@ -337,6 +339,33 @@ def _load(m: dict[str, Any]) -> str:
     )
 
 
+def _subset(res: dict[str, Any]) -> bool:
+    return res["mode"] == "quick" or "--corpus-tasks" in (res.get("argv") or [])
+
+
+def _argv_value(res: dict[str, Any], flag: str) -> str | None:
+    argv = res.get("argv") or []
+    return argv[argv.index(flag) + 1] if flag in argv[:-1] else None
+
+
+def _legacy_runs(res: dict[str, Any]) -> str:
+    """Runs of the legacy comparison: recorded, else from the command line, else the modes."""
+    runs = res["legacy_dataset"].get("repeats") or _argv_value(res, "--legacy-repeats")
+    if runs is None:
+        from run import MODES
+
+        runs = MODES[res["mode"]]["legacy_repeats"]
+    return str(runs)
+
+
+def _legacy_scenarios(res: dict[str, Any]) -> str:
+    spec = res["legacy_dataset"].get("scenarios") or _argv_value(res, "--legacy-scenarios")
+    if not spec:
+        return ""
+    names = spec.split(",") if isinstance(spec, str) else spec
+    return ", scenarios " + ", ".join(SCENARIOS.get(n, n) for n in names) + " only"
+
+
 def facts(res: dict[str, Any]) -> list[str]:
     """Command, commit, machine, load, versions, data and method: all from the results."""
     m, vers = res["machine"], res["versions"]
@@ -353,8 +382,8 @@ def facts(res: dict[str, Any]) -> list[str]:
         }
     )
     return [
-        f"Command: `python bench/run.py {argv}`".rstrip()
-        + f"`, run {res['started']} on commit {commit}, "
+        f"Command: `{f'python bench/run.py {argv}'.rstrip()}`, run {res['started']} on "
+        f"commit {commit}, "
         f"{res['seconds'] / 60:.0f} min in all{'' if res.get('complete') else ' (cut short: see below)'}. "
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, Python {m['python']}, {m['os']}; "
         f"{_load(m)}. Raw results: `bench/results/peers.json`.",
@@ -374,7 +403,8 @@ def facts(res: dict[str, Any]) -> list[str]:
         "compared as one. Stores: planvec on its embedded Qdrant Edge (one row on qdrant-client "
         "local mode, the engine every peer and the legacy loop use, on disk).",
         "",
-        f"Data: the shared DEV corpus, {ds['tasks']:,} tasks in {ds['files']} files (largest plan "
+        f"Data: {'a fixed subset of ' if _subset(res) else ''}the shared DEV corpus, "
+        f"{ds['tasks']:,} tasks in {ds['files']} files (largest plan "
         f"{ds.get('largest_plan', 0):,} tasks). Scenarios run in order, each a separate run (store "
         f"and state reopened, model kept loaded): full index of a fresh store; the same files again; "
         f"{ds['edited_lines']} task lines edited ({ds['edited_n']} keep their id, the others get a "
@@ -388,8 +418,8 @@ def facts(res: dict[str, Any]) -> list[str]:
         "with the current text and status, deleted tasks gone, **and** the stored vectors of a "
         "sample (every task the scenario changed plus a random sample) match a reference "
         f"embedding ({res.get('vector_reference', '?')}) of the text the contender embeds, "
-        f"cosine >= {' / '.join(str(t) for t in tolerances) or '?'} (`bench/vectors.py`; the "
-        "looser bound is for the int8 row only)"
+        f"cosine >= {' / '.join(str(t) for t in reversed(tolerances)) or '?'} (`bench/vectors.py`"
+        + ("; the looser bound is for the int8 row only)" if len(tolerances) > 1 else ")")
         + (
             f". In this data set an edited task's old vector scores at most {stale:.4f} against its "
             "new text, so a stale vector fails the check"
@@ -401,8 +431,8 @@ def facts(res: dict[str, Any]) -> list[str]:
         f"The legacy loop (`bench/legacy.py`: one regex per line, one text per encode call, one "
         f"point per upsert into local mode, the collection rebuilt on every run) and planvec are "
         f"both measured on the same {lg['tasks']:,}-task subset ({lg['files']} files), "
-        f"{max([c.get('repeats', 1) for c in res['contenders'] if c['name'] == LEGACY] or [0])} "
-        "runs each; nothing is extrapolated. The loop's points are mapped to task ids by "
+        f"{_legacy_runs(res)} runs each{_legacy_scenarios(res)}; nothing is extrapolated. "
+        "The loop's points are mapped to task ids by "
         "(plan, line); it also indexes checkbox lines inside code blocks, so its counts differ.",
     ]
 

@@ -21,7 +21,7 @@ The peers live in their own venv (``bench/.venv-peers``, from ``bench/peers/requ
 created on first use). Every contender is its own process (its peak RSS is its own).
 
 Usage: ``python bench/run.py [--quick] [--render] [--no-load] [--no-peers] [--no-docs]
-[--only NAME,...] [--corpus-tasks N] [--legacy-tasks N] [--legacy-repeats N]
+[--only "NAME;..."] [--corpus-tasks N] [--legacy-tasks N] [--legacy-repeats N]
 [--legacy-scenarios full,edit]
 [--scale 100000:auto,1000000:hashing] [--deadline HH:MM] [--results PATH]``
 """
@@ -193,7 +193,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-load", action="store_true", help="skip the load test")
     parser.add_argument("--no-peers", action="store_true", help="skip LangChain and LlamaIndex")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
-    parser.add_argument("--only", help="comma-separated contender names (default: all)")
+    parser.add_argument("--only", help="contender names separated by ';' (default: all)")
     parser.add_argument("--corpus-tasks", type=int, help="use a corpus subset of about N tasks")
     parser.add_argument("--legacy-tasks", type=int, help="legacy subset size (tasks)")
     parser.add_argument("--legacy-repeats", type=int, help="runs of the legacy comparison")
@@ -271,7 +271,11 @@ def main(argv: list[str] | None = None) -> None:
         "machine": machine_info(),
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
         "dataset": {k: v for k, v in data.items() if k != "scenarios"},
-        "legacy_dataset": {k: v for k, v in legacy.items() if k != "scenarios"},
+        "legacy_dataset": {
+            **{k: v for k, v in legacy.items() if k != "scenarios"},
+            "repeats": cfg["legacy_repeats"],
+            "scenarios": args.legacy_scenarios.split(",") if args.legacy_scenarios else None,
+        },
         "versions": {"project": versions(Path(sys.executable), PROJECT_PACKAGES)},
         "vector_reference": "sentence-transformers, torch fp32"
         if ref.kind == "torch"
@@ -314,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
     if not cfg["variants"]:
         specs = [s for s in specs if s.group == "core"]
     if args.only:
-        wanted = {x.strip() for x in args.only.split(",")}
+        wanted = {x.strip() for x in args.only.split(";")}
         specs = [s for s in specs if s.name in wanted]
     datasets = {"corpus": data, "legacy": legacy}
     results["dataset"]["stale_vector_max_cos"] = edit_discrimination(data, ref)
