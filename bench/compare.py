@@ -51,8 +51,9 @@ def contender_specs(
 ) -> list[Spec]:
     """Every contender, most telling first (a run cut short still answers the main questions).
 
-    The legacy pair comes after the peers: the loop is the slowest contender by far, and on
-    a loaded machine it would otherwise eat the time budget of everything after it.
+    The legacy pair comes after the peers (the loop is the slowest contender by far, and on
+    a loaded machine it would otherwise eat the time budget of everything after it), planvec
+    first within it, so that a run cut inside the loop still has both sides of a scenario.
     """
     py = sys.executable
     pv = [py, "contenders.py", "planvec"]
@@ -95,19 +96,19 @@ def contender_specs(
         ]
     specs += [
         Spec(
-            LEGACY,
-            [py, "contenders.py", "legacy"],
-            "legacy",
-            recipe="legacy",
-            repeats=legacy_repeats,
-            scenarios=legacy_scenarios,
-        ),
-        Spec(
             PLANVEC_ON_LEGACY,
             pv,
             "legacy",
             {"config": "default"},
             "planvec",
+            repeats=legacy_repeats,
+            scenarios=legacy_scenarios,
+        ),
+        Spec(
+            LEGACY,
+            [py, "contenders.py", "legacy"],
+            "legacy",
+            recipe="legacy",
             repeats=legacy_repeats,
             scenarios=legacy_scenarios,
         ),
