@@ -85,6 +85,10 @@ def _check(r: dict[str, Any]) -> str:
     return "**no**: " + ", ".join(bits)
 
 
+def _rate(per_s: float) -> str:
+    return f"{per_s:,.0f}" if per_s >= 10 else f"{per_s:.1f}"
+
+
 def _vec(r: dict[str, Any]) -> str:
     v = r.get("vectors") or {}
     if v.get("min_cos") is None:
@@ -116,7 +120,7 @@ def contender_table(res: dict[str, Any]) -> str:
                 continue
             out.append(
                 f"| {c['name']} | {c['dataset']} ({r['tasks']:,}) | {label} | {_fmt_s(r['seconds'])} | {_spread(r)} | "
-                f"{r['tasks'] / r['seconds']:,.0f} | {r['embedded'] if r['embedded'] is not None else '–'} | "
+                f"{_rate(r['tasks'] / r['seconds'])} | {r['embedded'] if r['embedded'] is not None else '–'} | "
                 f"{r['rss_mb']:,.0f} MB | {r['points']:,} / {r['expected']:,} | {_vec(r)} | {_check(r)} |"
             )
     return "\n".join(out)
