@@ -43,6 +43,7 @@ class Spec:
 
 
 def contender_specs(
+    dataset_tasks: int,
     largest_plan: int,
     peers_py: Path | None,
     legacy_repeats: int,
@@ -58,7 +59,10 @@ def contender_specs(
     py = sys.executable
     pv = [py, "contenders.py", "planvec"]
     specs = [Spec(DEFAULT, pv, job={"config": "default"}, recipe="planvec")]
-    lc_batch = max(largest_plan, 1)
+    # index() batches are fixed windows over the document stream and cleans up per batch: a
+    # batch of the largest plan's size still splits the plans that straddle two windows (their
+    # other part is deleted and embedded again). A batch holding the whole data set splits none.
+    lc_batch = max(dataset_tasks, largest_plan, 1)
     if peers_py is not None:
         lc, li = (
             [str(peers_py), "peers/langchain_run.py"],
@@ -91,6 +95,12 @@ def contender_specs(
                 "LangChain index(), cleanup=full",
                 lc,
                 job={"cleanup": "full", "batch_size": lc_batch},
+                group="variant",
+            ),
+            Spec(
+                "LangChain index(), batch = largest plan",
+                lc,
+                job={"cleanup": "incremental", "batch_size": max(largest_plan, 1)},
                 group="variant",
             ),
         ]

@@ -55,9 +55,12 @@ def runtime(c: dict[str, Any]) -> str:
         return PLANVEC_RUNTIME.get(job.get("config", "default"), job.get("config", "?"))
     if c["name"] == LEGACY:
         return "torch fp32 (sentence-transformers), one text per call"
+    batch = f"; index() batch_size {job['batch_size']:,}" if "batch_size" in job else ""
     if job.get("runtime") == "onnx":
-        return "ONNX Runtime fp32 (planvec's exported graph, sentence-transformers' batching)"
-    return "torch fp32 (sentence-transformers, batch 32)"
+        return (
+            f"ONNX Runtime fp32 (planvec's exported graph, sentence-transformers' batching){batch}"
+        )
+    return f"torch fp32 (sentence-transformers, batch 32){batch}"
 
 
 def _check(r: dict[str, Any]) -> str:

@@ -309,6 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     results["contenders"] = []
     results["load"] = []
     specs = contender_specs(
+        data["tasks"],
         data["largest_plan"],
         peers_py,
         cfg["legacy_repeats"],

@@ -4,11 +4,13 @@ One Document per task (text = task text; metadata plan, task id, status, section
 = the plan, as in LangChain's indexing guide. Each scenario is a separate "run": the Qdrant
 client and the record manager are reopened, the model stays loaded (as for every contender).
 
-``batch_size`` (job) is ``index()``'s: its docs say incremental cleanup deletes, per batch,
-what the batch's sources no longer hold, so a source (plan) split across batches loses the
-documents of its other batches, which the next batch then re-embeds; the recommended setting
-is a batch at least as large as the largest source. ``bench/run.py`` passes the largest plan
-of the data set (recommended row) or LangChain's default of 100 (row kept to show the cost).
+``batch_size`` (job) is ``index()``'s: incremental cleanup runs per batch and deletes what
+the batch's sources no longer hold, so a source (plan) split across batches loses the
+documents of its other batches, which the next batch embeds again. The docs' advice is a
+batch at least as large as the largest source; as batches are fixed windows over the document
+stream, that still splits the plans straddling two windows, so ``bench/run.py``'s recommended
+row uses a batch holding the whole data set (none split), a variant the largest plan, and one
+row LangChain's default of 100 (kept to show its cost).
 
 Usage (by bench/run.py): ``langchain_run.py JOB.json`` with ``cleanup``, ``batch_size`` and
 ``runtime`` (torch | onnx) in the job.
