@@ -137,9 +137,13 @@ def ratio_table(res: dict[str, Any]) -> tuple[str, list[str]]:
         return "planvec (default) did not finish: no ratios.", []
     mine = _rows(by_name[DEFAULT])
     out = [
-        "| contender | runtime | " + " | ".join(SCENARIOS.values()) + " |",
-        "| --- | --- |" + " ---: |" * len(SCENARIOS),
+        "| contender | runtime | load at its end | " + " | ".join(SCENARIOS.values()) + " |",
+        "| --- | --- | ---: |" + " ---: |" * len(SCENARIOS),
     ]
+    samples = res["machine"].get("load_samples") or []
+    load_after = {
+        c["name"]: samples[i][1] for i, c in enumerate(res["contenders"]) if i < len(samples)
+    }
     slower: list[str] = []
     for c in corpus:
         cells = []
@@ -151,13 +155,18 @@ def ratio_table(res: dict[str, Any]) -> tuple[str, list[str]]:
             cell = _fmt_s(r["seconds"])
             if c["name"] != DEFAULT and key in mine:
                 ratio = r["seconds"] / mine[key]["seconds"]
-                cell += f" (**{ratio:,.1f}x**)" if ratio >= 1 else f" ({ratio:.2f}x, faster)"
-                if ratio < 1:
+                if ratio >= 0.995:
+                    cell += f" (**{ratio:,.1f}x**)" if ratio >= 1.05 else f" ({ratio:.2f}x)"
+                else:
+                    cell += f" ({ratio:.2f}x: faster than planvec)"
+                if ratio < 0.995:
                     slower.append(f"{label} vs {c['name']}")
             if not r["correct"]:
                 cell += " wrong"
             cells.append(cell)
-        out.append(f"| {c['name']} | {runtime(c)} | " + " | ".join(cells) + " |")
+        load = load_after.get(c["name"])
+        load_cell = f"{load:.1f}" if load is not None else "–"
+        out.append(f"| {c['name']} | {runtime(c)} | {load_cell} | " + " | ".join(cells) + " |")
     verdicts = [
         "planvec (default) is faster than every other contender on every measured row."
         if not slower
@@ -450,7 +459,7 @@ def render(res: dict[str, Any], pngs: list[str] | None = None) -> str:
     body = [
         *facts(res),
         "",
-        "### Times on the corpus data set (ratio to planvec default; higher = planvec faster)",
+        "### Times on the corpus data set (in brackets: time / planvec default's; above 1 = planvec faster)",
         "",
         ratios,
         "",
