@@ -158,7 +158,7 @@ def ratio_table(res: dict[str, Any]) -> tuple[str, list[str]]:
                 if ratio >= 0.995:
                     cell += f" (**{ratio:,.1f}x**)" if ratio >= 1.05 else f" ({ratio:.2f}x)"
                 else:
-                    cell += f" ({ratio:.2f}x: faster than planvec)"
+                    cell += f" ({ratio:.2f}x: faster than the default)"
                 if ratio < 0.995:
                     slower.append(f"{label} vs {c['name']}")
             if not r["correct"]:
