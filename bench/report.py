@@ -28,8 +28,13 @@ LEGACY = "legacy loop"
 PLANVEC_ON_LEGACY = "planvec (default), legacy subset"
 TITLE = "Peers and load"
 RESULTS = REPO / "bench" / "results" / "peers.json"
+#: The legacy comparison run on its own (``--only ... --results bench/results/legacy.json``),
+#: rendered when the main results do not hold it.
+LEGACY_RESULTS = REPO / "bench" / "results" / "legacy.json"
 PEERS_PY = REPO / "bench" / ".venv-peers" / "bin" / "python"
-SOURCE = "bench/report.py from bench/results/peers.json (python bench/run.py --render)"
+SOURCE = (
+    "bench/report.py from bench/results/peers.json and legacy.json (python bench/run.py --render)"
+)
 
 #: What each planvec configuration embeds with (contenders.CONFIGS).
 PLANVEC_RUNTIME = {
@@ -453,8 +458,36 @@ def facts(res: dict[str, Any]) -> list[str]:
     ]
 
 
-def render(res: dict[str, Any], pngs: list[str] | None = None) -> str:
-    """The whole generated section, from one results record."""
+def _has_legacy(res: dict[str, Any]) -> bool:
+    names = {c["name"] for c in res.get("contenders", []) if c.get("rows")}
+    return LEGACY in names and PLANVEC_ON_LEGACY in names
+
+
+def legacy_part(res: dict[str, Any], legacy_res: dict[str, Any] | None) -> list[str]:
+    """The legacy table, from the main run or else from its own run (with that run's facts)."""
+    if _has_legacy(res) or legacy_res is None or not _has_legacy(legacy_res):
+        return [legacy_table(res)]
+    m = legacy_res["machine"]
+    argv = " ".join(legacy_res.get("argv") or [])
+    commit = legacy_res.get("commit", "")[:7]
+    return [
+        f"Measured in a run of its own: `python bench/run.py {argv}`, {legacy_res['started']}, "
+        f"commit {commit}, {legacy_res['seconds'] / 60:.0f} min; {_load(m)}. Raw results: "
+        "`bench/results/legacy.json`. Both sides ran in that one run, on the "
+        f"{legacy_res['legacy_dataset']['tasks']:,}-task subset.",
+        "",
+        legacy_table(legacy_res),
+        "",
+        contender_table(
+            {"contenders": [c for c in legacy_res["contenders"] if c.get("dataset") == "legacy"]}
+        ),
+    ]
+
+
+def render(
+    res: dict[str, Any], pngs: list[str] | None = None, legacy_res: dict[str, Any] | None = None
+) -> str:
+    """The whole generated section, from one results record (and the legacy run's, if any)."""
     ratios, verdicts = ratio_table(res)
     body = [
         *facts(res),
@@ -467,7 +500,7 @@ def render(res: dict[str, Any], pngs: list[str] | None = None) -> str:
         "",
         "### The legacy loop, on its subset",
         "",
-        legacy_table(res),
+        *legacy_part(res, legacy_res),
         "",
         "### Every contender, every scenario",
         "",
@@ -500,7 +533,11 @@ def write_report(res: dict[str, Any], results_file: Path = RESULTS, plots: bool 
     """Re-render the generated ``## Peers and load`` section of docs/benchmarks.md."""
     peers = PEERS_PY if plots and PEERS_PY.exists() else None
     pngs = draw_plots(results_file, peers, "bench")
-    replace_section(REPO / "docs" / "benchmarks.md", TITLE, render(res, pngs), source=SOURCE)
+    legacy_res = None
+    if results_file == RESULTS and LEGACY_RESULTS.exists():
+        legacy_res = json.loads(LEGACY_RESULTS.read_text(encoding="utf-8"))
+    body = render(res, pngs, legacy_res)
+    replace_section(REPO / "docs" / "benchmarks.md", TITLE, body, source=SOURCE)
 
 
 if __name__ == "__main__":
