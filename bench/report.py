@@ -10,6 +10,7 @@ which this module never touches. Plots are drawn by ``bench/plots.py`` in the pe
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -391,7 +392,7 @@ def facts(res: dict[str, Any]) -> list[str]:
     """Command, commit, machine, load, versions, data and method: all from the results."""
     m, vers = res["machine"], res["versions"]
     ds, lg = res["dataset"], res["legacy_dataset"]
-    argv = " ".join(res.get("argv") or [])
+    argv = shlex.join(res.get("argv") or [])
     commit = res.get("commit", "")[:7] + (" with local changes" if res.get("dirty") else "")
     stale = ds.get("stale_vector_max_cos")
     tolerances = sorted(
@@ -405,7 +406,7 @@ def facts(res: dict[str, Any]) -> list[str]:
     return [
         f"Command: `{f'python bench/run.py {argv}'.rstrip()}`, run {res['started']} on "
         f"commit {commit}, "
-        f"{res['seconds'] / 60:.0f} min in all{'' if res.get('complete') else ' (cut short: see below)'}. "
+        f"{res['seconds'] / 60:.0f} min in all{'' if res.get('complete') else ' (stopped before the end: contenders absent from the tables below did not run)'}. "
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, Python {m['python']}, {m['os']}; "
         f"{_load(m)}. Raw results: `bench/results/peers.json`.",
         "",
@@ -468,7 +469,7 @@ def legacy_part(res: dict[str, Any], legacy_res: dict[str, Any] | None) -> list[
     if _has_legacy(res) or legacy_res is None or not _has_legacy(legacy_res):
         return [legacy_table(res)]
     m = legacy_res["machine"]
-    argv = " ".join(legacy_res.get("argv") or [])
+    argv = shlex.join(legacy_res.get("argv") or [])
     commit = legacy_res.get("commit", "")[:7]
     return [
         f"Measured in a run of its own: `python bench/run.py {argv}`, {legacy_res['started']}, "
