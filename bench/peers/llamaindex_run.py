@@ -5,7 +5,7 @@ the canonical pipeline ``[SentenceSplitter(), embed model]``, a ``SimpleDocument
 persisted between runs (``pipeline.persist`` / ``pipeline.load``) and the
 ``UPSERTS_AND_DELETE`` strategy, the one meant to keep the vector store in sync.
 
-Usage (by bench/run.py): ``llamaindex_run.py JOB.json``
+Usage (by bench/run.py): ``llamaindex_run.py JOB.json`` (``runtime``: torch | onnx)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from common import load_job, run_scenarios, sentence_model
+from common import ReadBack, load_job, run_scenarios, sentence_model
 from llama_index.core import Document
 from llama_index.core.embeddings import BaseEmbedding
 from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
@@ -61,7 +61,7 @@ class MiniLM(BaseEmbedding):
 def main() -> None:
     job = load_job()
     work = Path(job["work"])
-    embed = MiniLM(sentence_model(job["model_path"]))
+    embed = MiniLM(sentence_model(job))
     state_dir = work / "pipeline_state"
     holder: dict[str, Any] = {}
 
@@ -96,19 +96,26 @@ def main() -> None:
         holder["client"] = client
         return embed.calls - before
 
-    def read_back() -> list[tuple[str, str]]:
+    def read_back() -> ReadBack:
         client = holder.pop("client")
         out = []
+        vectors = []
         offset = None
         while True:
-            points, offset = client.scroll(COLLECTION, limit=2048, offset=offset, with_payload=True)
+            points, offset = client.scroll(
+                COLLECTION, limit=2048, offset=offset, with_payload=True, with_vectors=True
+            )
             for p in points:
                 text = json.loads(p.payload["_node_content"])["text"]
-                out.append((p.payload["task_id"], text))
+                out.append((p.payload["task_id"], text, p.payload["status"]))
+                vector = p.vector
+                if isinstance(vector, dict):  # named vectors: the dense one
+                    vector = next(iter(vector.values()), None)
+                vectors.append((p.payload["task_id"], vector))
             if offset is None:
                 break
         client.close()
-        return out
+        return out, vectors
 
     run_scenarios("llamaindex", job, one_run, read_back)
 

@@ -84,7 +84,7 @@ def test_dataset_states_hold_the_edits_and_deletions(tmp_path: Path) -> None:
     )
     files = run.choose_files(src, None)
     data = run.make_dataset(files, src, tmp_path / "data", seed=1)
-    full, noop, edit, delete = data["scenarios"]
+    full, noop, edit, delete, _flip = data["scenarios"]
     assert data["tasks"] == 151
     assert (full["state"], noop["state"]) == (full["state"], full["state"])
     s0, s1, s2 = (load_state(Path(s["state"])) for s in (full, edit, delete))
