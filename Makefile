@@ -41,7 +41,7 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -m "not slow and not server" -p no:cacheprovider
+	$(BIN)/python -m pytest -q -m "not slow and not server" -p no:cacheprovider -n 2
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[embed,test,catalogue,docs,release]'

@@ -42,8 +42,8 @@ from .helpers import versions as plan_versions
 pytestmark = pytest.mark.reliability
 
 
-def _cli(*args: str, cwd: Path | None = None) -> subprocess.Popen[str]:
-    env = dict(os.environ, PLANVEC_EMBEDDER="hashing")
+def _cli(*args: str, cwd: Path | None = None, **extra_env: str) -> subprocess.Popen[str]:
+    env = dict(os.environ, PLANVEC_EMBEDDER="hashing", **extra_env)
     if args[0] == "index":  # versions A and B are two trees holding the same plans
         args = (*args, "--root", args[1], "--allow-delete")
     return subprocess.Popen(
@@ -154,7 +154,9 @@ def test_search_while_edge_index_is_open_elsewhere_is_a_clear_error(
     holder = open_store(index_dir=index)  # a writer in another process holds the shard
     try:
         holder.count("planvec_tasks")
-        code, out, err = _done(_cli("search", "sauvegarde", "--index", str(index)))
+        # no bounded wait for the holder (tests/service covers the wait itself)
+        search = _cli("search", "sauvegarde", "--index", str(index), PLANVEC_WAIT_HELD="0")
+        code, out, err = _done(search)
     finally:
         holder.close()
     assert code != 0 and not out
