@@ -113,6 +113,10 @@ def matching_plans(pattern: str, known: Iterable[str]) -> list[str]:
     return sorted(found | {pattern})  # the exact value always counts (a stale plan list)
 
 
+#: The payload keys each side of a hybrid search returns: what ranking ties need.
+RANK_FIELDS = ("plan", "line")
+
+
 def _rank_key(hit: SearchHit) -> tuple[float, str, int, str]:
     """Score first, then location: equal scores come back in the same order on every build."""
     return (-round(hit.score, 6), hit.plan, hit.line, hit.id)
@@ -311,7 +315,31 @@ class Searcher:
             return self.store.search(self.collection, request)
         sides = []
         for dense, sparse in ((request.dense, None), (None, request.sparse)):
-            side = replace(request, dense=dense, sparse=sparse, limit=request.prefetch_limit)
+            side = replace(
+                request,
+                dense=dense,
+                sparse=sparse,
+                limit=request.prefetch_limit,
+                payload_fields=RANK_FIELDS,  # whole payloads only for the fused hits (below)
+            )
             points = self.store.search(self.collection, side)
             sides.append(sorted(points, key=lambda p: _rank_key(hit_from_point(p))))
-        return rrf_fuse(sides, request.rrf_k, request.weights, request.limit)
+        fused = rrf_fuse(sides, request.rrf_k, request.weights, request.limit)
+        return self._with_payloads(fused, request.with_vectors)
+
+    def _with_payloads(self, hits: list[ScoredPoint], with_vectors: bool) -> list[ScoredPoint]:
+        """``hits`` with their whole payloads, read for these points only (a point deleted
+        since the side searches is dropped)."""
+        if not hits:
+            return hits
+        ids = [hit.id for hit in hits]
+        stored = {
+            str(rec.id): rec
+            for rec in self.store.retrieve(self.collection, ids, with_vectors=with_vectors)
+        }
+        out = []
+        for hit in hits:
+            rec = stored.get(str(hit.id))
+            if rec is not None:
+                out.append(replace(hit, payload=rec.payload, vector=rec.vector))
+        return out

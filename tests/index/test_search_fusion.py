@@ -157,3 +157,39 @@ def test_index_without_sparse_vectors_is_upgraded_not_half_searched(
     assert sorted(texts(new.search(QUERY, mode="hybrid", limit=2))) == sorted(
         [SEMANTIC_ONLY, LEXICAL_ONLY]
     )
+
+
+class _RecordingStore:
+    """The real store, recording the payload keys each search asked for."""
+
+    def __init__(self, store: object) -> None:
+        self._store = store
+        self.asked: list[tuple[str, ...] | None] = []
+
+    def search(self, name: str, request: object) -> object:
+        self.asked.append(request.payload_fields)  # type: ignore[attr-defined]
+        return self._store.search(name, request)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+
+def test_hybrid_sides_fetch_ranking_keys_and_the_hits_whole_payloads(fleet_index: Index) -> None:
+    """Each side returns only what ranking needs; the fused hits are read whole, once."""
+    from planvec.search import RANK_FIELDS
+
+    store = _RecordingStore(fleet_index.admin)
+    searcher = Searcher(
+        store,  # type: ignore[arg-type]
+        fleet_index.collection,
+        fleet_index.embedder,
+        lexical=fleet_index.lexical,
+        known_plans=lambda: ["fleet.md"],
+    )
+    hits = searcher.search(QUERY, mode="hybrid", limit=2, collapse=False)
+    assert store.asked == [RANK_FIELDS, RANK_FIELDS]
+    whole = fleet_index.search(QUERY, mode="dense", limit=7, collapse=False)
+    by_id = {hit.id: hit for hit in whole}
+    assert sorted(texts(hits)) == sorted([SEMANTIC_ONLY, LEXICAL_ONLY])
+    for hit in hits:  # the same payload a single-side search returns
+        assert hit.payload == by_id[hit.id].payload and hit.section == ("Fleet",)

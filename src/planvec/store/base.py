@@ -119,6 +119,8 @@ class SearchRequest:
     rrf_k: int = 60
     weights: tuple[float, float] = (1.0, 1.0)
     with_vectors: bool = False
+    #: payload keys returned with each hit; ``None``: the whole payload
+    payload_fields: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -326,7 +326,9 @@ class ClientStoreBase(Instrumented):
                 prefetch=prefetch,
                 query_filter=flt,
                 limit=limit or request.limit,
-                with_payload=True,
+                with_payload=(
+                    True if request.payload_fields is None else list(request.payload_fields)
+                ),
                 with_vectors=request.with_vectors,
             ),
         )

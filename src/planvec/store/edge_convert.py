@@ -201,7 +201,7 @@ def edge_query(name: str, request: SearchRequest, info: CollectionInfo) -> Any:
     common: dict[str, Any] = {
         "limit": request.limit,
         "filter": flt,
-        "with_payload": True,
+        "with_payload": True if request.payload_fields is None else list(request.payload_fields),
         "with_vector": request.with_vectors,
     }
     if request.dense is None or request.sparse is None:
