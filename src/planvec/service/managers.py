@@ -171,60 +171,27 @@ def _is_watched_manifest(path: str) -> bool:
     return is_manifest(p) or p.name in ("package-lock.json", "Cargo.lock")
 
 
-def _manifest_stamps(roots: Sequence[Any]) -> dict[str, tuple[int, int]]:
-    """(mtime, size) of every watched manifest under ``roots`` (vendored trees skipped)."""
-    import os
-
-    stamps: dict[str, tuple[int, int]] = {}
-    for root in roots:
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = [d for d in dirs if d not in _NOT_WALKED and not d.startswith(".")]
-            for name in files:
-                path = os.path.join(folder, name)
-                if _is_watched_manifest(path):
-                    try:
-                        stat = os.stat(path)
-                    except OSError:
-                        continue
-                    stamps[path] = (stat.st_mtime_ns, stat.st_size)
-    return stamps
-
-
-_NOT_WALKED = frozenset({"node_modules", "venv", "__pycache__", "target", "vendor", "dist"})
-
-
 def manifest_watch_body(state: Any) -> Any:
     """``serve --watch --managers PATH``: run every manager once, then re-run the dependency
     manager after each burst of manifest changes (its events go to the log, the counter
     and the webhook). Failures are logged and never stop the watch."""
-    from watchfiles import watch
+    from planvec.service.watch import watch_changes
 
     def body(stop: threading.Event) -> None:
         roots = [p for p in state.config.manager_paths if p.is_dir()]
-        before = _manifest_stamps(roots)
-        _run_logged(state, (), "startup")
         if not roots:
+            _run_logged(state, (), "startup")
             return
-        first = True  # the watcher is live from the first yield: catch edits made before it
-        step = max(50, int(state.config.debounce * 1000))
-        for changes in watch(
-            *roots,
-            watch_filter=lambda _change, path: _is_watched_manifest(path),
-            stop_event=stop,
-            debounce=max(step * 10, 2000),
-            step=step,
-            rust_timeout=300,
-            yield_on_timeout=True,
-            raise_interrupt=False,
+        started = False
+        for changes in watch_changes(
+            roots, lambda _change, path: _is_watched_manifest(path), stop, state.config.debounce
         ):
             if stop.is_set() or state.stopping.is_set():
                 return
-            if first:
-                first = False
-                missed = _manifest_stamps(roots) != before  # edited during the startup run
-                if missed and not changes:
-                    _run_logged(state, ("dependencies",), "watch")
-            if changes:
+            if not started:  # every manager once the watcher is in place: a manifest
+                started = True  # edited during this run comes in the next batch
+                _run_logged(state, (), "startup")
+            elif changes:
                 _run_logged(state, ("dependencies",), "watch")
 
     return body

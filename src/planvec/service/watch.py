@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, watch
@@ -64,24 +64,38 @@ def watch_roots(paths: tuple[Path, ...]) -> tuple[list[Path], set[Path]]:
     return [r for r in unique if not any(o != r and o in r.parents for o in unique)], files
 
 
+def watch_changes(
+    roots: Sequence[Path],
+    watch_filter: Callable[[Change, str], bool],
+    stop: threading.Event,
+    debounce: float,
+) -> Iterator[set[tuple[Change, str]]]:
+    """Batches of changes under ``roots``, one per burst (``debounce`` seconds of quiet).
+
+    An empty batch comes at least every 0.3 s (``stop`` is noticed, and the first batch
+    marks the moment the watcher is in place: work done from then on misses nothing).
+    """
+    step = max(50, int(debounce * 1000))
+    return watch(
+        *roots,
+        watch_filter=watch_filter,
+        stop_event=stop,
+        debounce=max(step * 10, 2000),
+        step=step,
+        rust_timeout=300,
+        yield_on_timeout=True,
+        raise_interrupt=False,
+    )
+
+
 def watch_body(state: ServiceState) -> Callable[[threading.Event], None]:
     """The watch job: an initial sync, then one debounced sync per burst of changes."""
 
     def body(stop: threading.Event) -> None:
         roots, files = watch_roots(state.config.paths)
-        step = max(50, int(state.config.debounce * 1000))
         log.info("watching %s", ", ".join(map(str, roots)))
         started = False
-        for changes in watch(
-            *roots,
-            watch_filter=PlanFilter(files),
-            stop_event=stop,
-            debounce=max(step * 10, 2000),
-            step=step,
-            rust_timeout=300,
-            yield_on_timeout=True,
-            raise_interrupt=False,
-        ):
+        for changes in watch_changes(roots, PlanFilter(files), stop, state.config.debounce):
             if state.stopping.is_set():
                 return
             for change, _ in changes:
