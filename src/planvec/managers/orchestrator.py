@@ -202,13 +202,13 @@ def _run_one(
 ) -> None:
     own = replace(settings, collection=manager.collection)
     with opener(own, write=True, wait=wait) as index:
-        before = existing_ids(index)
+        first_run = not index.exists() or index.count() == 0  # the baseline: no events
         source = MaterializedSource(list(manager.source(inputs).iter_plans()))
         guard = DeleteGuard(max_delete=settings.max_delete, allow=allow_delete)
         sync_report: SyncReport = index.sync(source, guard=guard)
         run.sync = sync_report.to_dict()
-        if getattr(manager, "announces_additions", False) and before is not None:
-            run.findings.extend(additions(manager, source, before))
+        if getattr(manager, "announces_additions", False) and not first_run:
+            run.findings.extend(additions(manager, source, frozenset(sync_report.added_ids)))
         run.findings.extend(manager.analyse(index, sync_report, inputs))
         if inputs.options.get("anomalies", True):  # every collection, whatever its manager
             from planvec.managers.anomalies import find_anomalies  # numpy: only when run
@@ -219,23 +219,15 @@ def _run_one(
         run.items = index.count()
 
 
-def existing_ids(index: Index) -> frozenset[str] | None:
-    """The point ids in the collection before a run; ``None`` for a first run (no events)."""
-    if not index.exists() or index.count() == 0:
-        return None
-    return frozenset(str(p.id) for p in index.points.scroll(with_payload=False))
-
-
-def additions(
-    manager: Manager, source: MaterializedSource, before: frozenset[str]
-) -> list[Finding]:
-    """An event per item of ``source`` that was not in the collection before this run."""
+def additions(manager: Manager, source: MaterializedSource, added: frozenset[str]) -> list[Finding]:
+    """An event per item of ``source`` this run's sync added (``SyncReport.added_ids``, which
+    keeps the first ``ADDED_IDS_LIMIT`` ids of a sync), in source order."""
     found = []
     for plan in source.items:
         if not isinstance(plan, Plan):
             continue
         for task in plan.tasks:
-            if task.id not in before:
+            if task.id in added:
                 found.append(
                     Finding(
                         manager=manager.name,
