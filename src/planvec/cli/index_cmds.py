@@ -210,6 +210,13 @@ def _sync_here(
     json_: bool,
 ) -> SyncReport:
     """``planvec index`` in this process (no owner runs): guard, root, rebuild."""
+    from planvec.noop import noop_report
+
+    if not rebuild:  # nothing changed: answered without opening the index (planvec.noop)
+        quick = noop_report(settings, paths, dry_run=dry_run, delete_missing=not keep_missing,
+                            allow_delete=allow_delete, wait=wait)  # fmt: skip
+        if quick is not None:
+            return quick
     from planvec.guard import DeleteGuard
     from planvec.index import count_plans, open_index
     from planvec.sync import dry_run_new

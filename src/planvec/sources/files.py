@@ -19,7 +19,6 @@ from pathlib import Path
 
 from planvec.errors import SourceError
 from planvec.records import ParseWarning, Plan, SourceFailure
-from planvec.sources.markdown_plans import parse_plan
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +246,8 @@ def parse_bytes(raw: bytes, rel: str, sha256: str | None = None) -> Plan | Sourc
         return SourceFailure(rel, exc.reason)
     if not raw.strip():
         warnings.append(ParseWarning(rel, None, "empty file: no tasks"))
+    from planvec.sources.markdown_plans import parse_plan  # a no-op re-run parses nothing
+
     plan = parse_plan(text, rel)
     return dataclasses.replace(
         plan,

@@ -4,6 +4,10 @@ Layout under the index directory::
 
     <index_dir>/collections/<name>/                one Edge shard (segments/, wal/, config)
     <index_dir>/collections/<name>.manifest.json   the manifest, replaced atomically
+    <index_dir>/collections/.<name>.closed.json    the point count at the last clean close,
+                                                   with a signature of the shard's files
+                                                   (``closed_count``: a no-op re-run reads
+                                                   it instead of loading the shard)
 
 Durability: Edge appends every update to its write-ahead log (in the OS page cache) and
 replays it when the shard is loaded again, so a write that returned survives a *process*
@@ -93,6 +97,7 @@ class EdgeStore(EdgeAliases):
             self._layouts.pop(name, None)
             if shard is not None:
                 shard.close()
+            self._forget_stamp(name)
             if path.exists():
                 shutil.rmtree(path)
             self._manifest_path(name).unlink(missing_ok=True)

@@ -7,7 +7,9 @@ durability and locking rules are described there.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -31,9 +33,33 @@ from planvec.store.edge_convert import (
     check_name,
     edge_config,
     index_schemas,
+    write_json_atomic,
 )
 from planvec.store.observe import Observer
 from planvec.store.retry import RetryPolicy
+
+#: bump when the closed-state stamp changes shape (older stamps are then ignored)
+STAMP_FORMAT = 1
+
+
+def files_signature(folder: Path) -> str:
+    """A digest of every file under ``folder``: relative path, size, mtime, ctime, inode.
+
+    Any write, replacement, deletion or restore of a file changes it (a restore from a
+    backup keeps the mtime, never the ctime or the inode)."""
+    digest = hashlib.sha256()
+    for where, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            full = os.path.join(where, name)
+            st = os.stat(full)
+            rel = os.path.relpath(full, folder)
+            digest.update(
+                f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n".encode(
+                    "utf-8", "surrogateescape"
+                )
+            )
+    return digest.hexdigest()
 
 
 class EdgeShards(Instrumented):
@@ -90,6 +116,61 @@ class EdgeShards(Instrumented):
     def _manifest_path(self, name: str) -> Path:
         return self.root / f"{check_name(name)}.manifest.json"
 
+    def _stamp_path(self, name: str) -> Path:
+        # a leading dot: no collection name can start with one, so no directory collides
+        return self.root / f".{check_name(name)}.closed.json"
+
+    def closed_count(self, name: str) -> int | None:
+        """The point count of ``name`` without loading its shard, when that is known for sure.
+
+        Each clean ``close`` records the count with a signature of the shard's files
+        (``files_signature``); while the files are exactly as that close left them, the
+        count still holds. ``None`` when the collection is open here, was never closed
+        cleanly, or anything touched its files since (another process loading or writing
+        it, a crash, a restore): then only loading the shard tells.
+        """
+        if name in self._shards:
+            return None
+        try:
+            stamp = json.loads(self._stamp_path(name).read_text(encoding="utf-8"))
+            if not isinstance(stamp, dict) or stamp.get("format") != STAMP_FORMAT:
+                return None
+            if stamp.get("files") != files_signature(self._path(name)):
+                return None
+            points = stamp.get("points")
+        except (OSError, ValueError):
+            return None
+        return points if isinstance(points, int) and points >= 0 else None
+
+    def _close_shard(self, name: str, shard: Any, dirty: bool) -> None:
+        """Flush (if written) and close one shard; stamp its count when all went well."""
+        import qdrant_edge as qe
+
+        points: int | None = None
+        try:
+            points = int(shard.count(qe.CountRequest(exact=True, filter=None)))
+            if dirty:
+                shard.flush()
+        except Exception:
+            points = None
+        try:
+            shard.close()
+        except Exception:
+            return
+        if points is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            signature = files_signature(self._path(name))
+            write_json_atomic(
+                self._stamp_path(name),
+                {"format": STAMP_FORMAT, "points": points, "files": signature},
+            )
+
+    def _forget_stamp(self, name: str) -> None:
+        """The shard is about to be loaded, created or dropped: its stamp no longer holds."""
+        with contextlib.suppress(OSError):
+            self._stamp_path(name).unlink(missing_ok=True)
+
     def _layout(self, name: str) -> dict[str, Any] | None:
         if name in self._layouts:
             return self._layouts[name]
@@ -119,6 +200,7 @@ class EdgeShards(Instrumented):
                 )
             import qdrant_edge as qe
 
+            self._forget_stamp(name)
             try:
                 shard = qe.EdgeShard.load(str(self._path(name)))
             except Exception as exc:
@@ -144,6 +226,7 @@ class EdgeShards(Instrumented):
         path = self._path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
+            self._forget_stamp(name)
             try:
                 shard = qe.EdgeShard.create(str(path), edge_config(spec))
             except Exception as exc:
@@ -198,10 +281,7 @@ class EdgeShards(Instrumented):
         with self._lock:
             shards, self._shards = self._shards, {}
             self._closed = True
-            for shard in shards.values():
-                if id(shard) in self._dirty:  # a read-only session skips the costly flush
-                    with contextlib.suppress(Exception):
-                        shard.flush()
-                with contextlib.suppress(Exception):
-                    shard.close()
+            for name, shard in shards.items():
+                # a read-only session skips the costly flush
+                self._close_shard(name, shard, id(shard) in self._dirty)
             self._dirty.clear()

