@@ -61,6 +61,7 @@ from planvec.sources.base import Source
 from planvec.store.base import CollectionInfo, CollectionSpec, StoreHealth, VectorStore
 from planvec.store.probe import sample_points
 from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport, dry_run_new
+from planvec.warmup import start_warm_up
 from planvec.wiring import count_plans, open_index, sources_for
 
 log = logging.getLogger(__name__)
@@ -196,10 +197,36 @@ class Index:
     ) -> SyncReport:
         """Make the collection hold exactly the tasks of ``source`` (see ``planvec.sync``).
 
+        The model loads meanwhile on another thread (``planvec.warmup``).
+
         Raises:
             DeleteRefused: the deletion guard held deletions back (``planvec.guard``); the
                 rest was written and the report is ``exc.report``.
         """
+        warmed = start_warm_up(self.embedder) if not dry_run else None
+        try:
+            return self._sync(
+                source,
+                dry_run=dry_run,
+                delete_missing=delete_missing,
+                batch_size=batch_size,
+                progress=progress,
+                guard=guard,
+            )
+        finally:
+            if warmed is not None:
+                warmed()
+
+    def _sync(
+        self,
+        source: Source,
+        *,
+        dry_run: bool,
+        delete_missing: bool,
+        batch_size: int,
+        progress: Callable[[SyncProgress], None] | None,
+        guard: DeleteGuard | None,
+    ) -> SyncReport:
         if dry_run and self.manifest is None:
             return dry_run_new(source)
         manifest = self.ensure() if not dry_run else self.check_manifest()

@@ -14,8 +14,6 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
-import snowballstemmer
-
 _FRENCH_STOP = """
 a à afin ai aie ainsi ait alors apres après as au aucun aussi autre autres avant aucune
 aupres auquel aura aurai auraient aurait aux avaient avais avait avec avez aviez avions
@@ -79,6 +77,8 @@ def repair_mojibake(text: str) -> str:
 def stemmer(language: str) -> Callable[[str], str]:
     """A memoised stemmer. Snowball stemmer objects keep state between calls, so misses
     run under a lock: encoders may be shared by threads (e.g. a parse/embed pipeline)."""
+    import snowballstemmer  # imports every language's stemmer: only when one is needed
+
     stemmer = snowballstemmer.stemmer(language)
     cache: dict[str, str] = {}
     lock = threading.Lock()
