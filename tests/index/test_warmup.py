@@ -1,0 +1,95 @@
+"""The model warm-up of ``Index.sync`` (``planvec.warmup``): the model loads on another thread
+while the store is read and plans are diffed, the sync waits for it, and a failed load is
+left for the first ``embed`` to report.
+
+Runs ``Index.sync`` with a hashing embedder that has a ``load`` step (like the ONNX one),
+behind the real embedding cache, on Qdrant Edge (the warm-up does not depend on the store).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from planvec.embed.hashing import HashingEmbedder
+from planvec.index import Index
+from planvec.warmup import start_warm_up
+
+#: the warm-up does not depend on the store: Edge only
+on_edge = pytest.mark.parametrize("store_factory", ["edge"], indirect=True)
+
+
+class LoadingEmbedder(HashingEmbedder):
+    """The hashing embedder with a model to load first, as ``OnnxEmbedder`` has."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.fail = fail
+        self.loads: list[str] = []
+        self.model_loads = 0
+        self.loaded = threading.Event()
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Idempotent under a lock, as ``OnnxEmbedder.load``; ``loads`` records each call."""
+        self.loads.append(threading.current_thread().name)
+        with self._lock:
+            if self.fail:
+                raise RuntimeError("model file damaged")
+            if not self.loaded.is_set():
+                self.model_loads += 1
+                self.loaded.set()
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        if texts and not self.loaded.is_set():
+            self.load()
+        return super().embed(texts)
+
+
+@on_edge
+def test_sync_loads_the_model_on_another_thread_and_waits_for_it(
+    make_index: Callable[..., Index], plan_tree: Path
+) -> None:
+    model = LoadingEmbedder()
+    index = make_index(model)
+    report = index.sync(index.source([plan_tree]))
+    assert report.added == 9
+    # the warm-up always runs (the first embed may have come first on a busy machine)
+    assert "planvec-warm-up" in model.loads and model.model_loads == 1
+    assert not any(t.name == "planvec-warm-up" for t in threading.enumerate())
+
+
+@on_edge
+def test_dry_run_loads_nothing(make_index: Callable[..., Index], plan_tree: Path) -> None:
+    model = LoadingEmbedder()
+    index = make_index(model)
+    index.sync(index.source([plan_tree]))
+    model.loads.clear()
+    index.sync(index.source([plan_tree]), dry_run=True)
+    assert model.loads == []
+
+
+@on_edge
+def test_a_failed_warm_up_is_reported_by_the_first_embed(
+    make_index: Callable[..., Index], plan_tree: Path
+) -> None:
+    model = LoadingEmbedder(fail=True)
+    index = make_index(model)
+    with pytest.raises(RuntimeError, match="model file damaged"):
+        index.sync(index.source([plan_tree]))
+    assert sorted(model.loads) == ["MainThread", "planvec-warm-up"]
+
+
+def test_embedders_without_a_load_step_start_no_thread(tmp_path: Path) -> None:
+    class Exported(LoadingEmbedder):
+        path = tmp_path / "missing.onnx"  # not exported yet: the caller's thread announces it
+
+    for embedder in (HashingEmbedder(), Exported()):
+        before = threading.active_count()
+        wait = start_warm_up(embedder)
+        assert threading.active_count() == before
+        wait()
