@@ -68,3 +68,15 @@ def test_summary_and_render_carry_the_record(
     speed.write_section(body.replace("55.0", "56.0"))  # replaced between the markers, once
     text = doc.read_text(encoding="utf-8")
     assert text.count(speed.BEGIN) == 1 and "56.0 [50.0–60.0]" in text and "kept" in text
+
+
+def test_measured_processes_compile_their_bytecode_like_an_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shell's PYTHONDONTWRITEBYTECODE would make every timed CLI run recompile planvec."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("PLANVEC_EMBEDDER", "hashing")
+    env = speed.env_for(tmp_path)
+    assert "PYTHONDONTWRITEBYTECODE" not in env and "PLANVEC_EMBEDDER" not in env
+    assert env["XDG_CACHE_HOME"] == str(tmp_path)
+    assert (Path(speed.planvec_dir()) / "noop.py").is_file()
