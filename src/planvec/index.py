@@ -61,7 +61,7 @@ from planvec.sources.base import Source
 from planvec.store.base import CollectionInfo, CollectionSpec, StoreHealth, VectorStore
 from planvec.store.probe import sample_points
 from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport, dry_run_new
-from planvec.warmup import start_warm_up
+from planvec.warmup import WarmUp
 from planvec.wiring import count_plans, open_index, sources_for
 
 log = logging.getLogger(__name__)
@@ -197,13 +197,13 @@ class Index:
     ) -> SyncReport:
         """Make the collection hold exactly the tasks of ``source`` (see ``planvec.sync``).
 
-        The model loads meanwhile on another thread (``planvec.warmup``).
+        The model loads on another thread once a task to embed is found (``planvec.warmup``).
 
         Raises:
             DeleteRefused: the deletion guard held deletions back (``planvec.guard``); the
                 rest was written and the report is ``exc.report``.
         """
-        warmed = start_warm_up(self.embedder) if not dry_run else None
+        warm = WarmUp(self.embedder)
         try:
             return self._sync(
                 source,
@@ -212,10 +212,10 @@ class Index:
                 batch_size=batch_size,
                 progress=progress,
                 guard=guard,
+                warm=warm,
             )
         finally:
-            if warmed is not None:
-                warmed()
+            warm.wait()
 
     def _sync(
         self,
@@ -226,6 +226,7 @@ class Index:
         batch_size: int,
         progress: Callable[[SyncProgress], None] | None,
         guard: DeleteGuard | None,
+        warm: WarmUp,
     ) -> SyncReport:
         if dry_run and self.manifest is None:
             return dry_run_new(source)
@@ -251,6 +252,7 @@ class Index:
             guard=guard,
             known_files=known,
             known_counts=counts,
+            before_embed=None if dry_run else warm.start,
         )
         sample_points(self._store, self.collection)  # damaged files: fail before writing
         if interrupted:

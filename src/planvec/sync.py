@@ -129,8 +129,11 @@ class Syncer:
         guard: DeleteGuard | None = None,
         known_files: Mapping[str, FileFingerprint] | None = None,
         known_counts: Mapping[str, int] | None = None,
+        before_embed: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
+        #: called when a plan's diff finds tasks to embed (``Index.sync`` loads the model)
+        self.before_embed = before_embed
         self.guard = guard if guard is not None else DeleteGuard(allow=True)
         self.collection = collection
         self.embedder = embedder
@@ -316,6 +319,8 @@ class Syncer:
                     self.files.record(item.path, fingerprint, deletes=bool(pending.delete_ids))
                 if writer is None or pending is None:
                     continue
+                if pending.to_embed and self.before_embed is not None:
+                    self.before_embed()
                 self._submit_payloads(writer, pending.payload_only, merge=False)
                 self._submit_payloads(writer, pending.moved, merge=True)
                 batch.extend(pending.to_embed)

@@ -2,9 +2,11 @@
 
 An incremental run pays the model's start-up (ONNX session ~0.2-0.4 s, tokenizer, the
 glossary's stem tables ~0.1 s) on the first batch it embeds, after the store was loaded and
-every changed plan parsed and diffed: on the critical path. A run that got past the no-op
-short-cut (``planvec.noop``) nearly always embeds something, so ``Index.sync`` starts this
-load in a thread first; ONNX Runtime builds its session outside the GIL, on the other core.
+every changed plan parsed and diffed: on the critical path. ``Index.sync`` starts this load
+in a thread as soon as the diff of a plan finds a task to embed (``Syncer``'s
+``before_embed``), so it overlaps the parsing and diffing of the other plans; ONNX Runtime
+builds its session mostly outside the GIL, on the other core. A run with nothing to embed
+(a touched file, a status flip) loads no model.
 
 The model's own lock (``OnnxEmbedder.load``) makes the first ``embed`` wait for a load in
 progress instead of starting a second one. A failure here is not reported: the first
@@ -33,25 +35,39 @@ def _loader(embedder: Any) -> Callable[[], None] | None:
     return load if callable(load) else None
 
 
+class WarmUp:
+    """Loads ``embedder``'s model (and the glossary) in a thread, once ``start`` is called."""
+
+    def __init__(self, embedder: Any) -> None:
+        self._load = _loader(embedder)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Begin loading (idempotent; nothing for an embedder without a load step)."""
+        if self._load is None or self._thread is not None:
+            return
+        load = self._load
+
+        def run() -> None:
+            try:
+                from planvec.embedding_recipe import embedding_text_of
+
+                embedding_text_of("préparer")  # builds the glossary's stem tables
+                load()
+            except Exception as exc:  # reported by the first embed, on the caller's thread
+                log.debug("model warm-up failed (the first embed retries): %s", exc)
+
+        self._thread = threading.Thread(target=run, name="planvec-warm-up", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        """Wait for a started load to finish."""
+        if self._thread is not None:
+            self._thread.join()
+
+
 def start_warm_up(embedder: Any) -> Callable[[], None]:
-    """Start loading ``embedder``'s model (and the glossary) in a thread.
-
-    Returns:
-        A function that waits for the load to finish (a no-op when nothing was started).
-    """
-    load = _loader(embedder)
-    if load is None:
-        return lambda: None
-
-    def run() -> None:
-        try:
-            from planvec.embedding_recipe import embedding_text_of
-
-            embedding_text_of("préparer")  # builds the glossary's stem tables
-            load()
-        except Exception as exc:  # reported by the first embed, on the caller's thread
-            log.debug("model warm-up failed (the first embed retries): %s", exc)
-
-    thread = threading.Thread(target=run, name="planvec-warm-up", daemon=True)
-    thread.start()
-    return thread.join
+    """Start loading ``embedder``'s model now; returns the function that waits for it."""
+    warm = WarmUp(embedder)
+    warm.start()
+    return warm.wait

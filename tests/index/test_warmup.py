@@ -64,12 +64,21 @@ def test_sync_loads_the_model_on_another_thread_and_waits_for_it(
 
 
 @on_edge
-def test_dry_run_loads_nothing(make_index: Callable[..., Index], plan_tree: Path) -> None:
+def test_runs_with_nothing_to_embed_load_no_model(
+    make_index: Callable[..., Index], plan_tree: Path
+) -> None:
     model = LoadingEmbedder()
     index = make_index(model)
     index.sync(index.source([plan_tree]))
     model.loads.clear()
-    index.sync(index.source([plan_tree]), dry_run=True)
+    roadmap = plan_tree / "roadmap.md"
+    flipped = roadmap.read_text(encoding="utf-8").replace("- [ ] **2.1**", "- [x] **2.1**")
+    roadmap.write_text(flipped, encoding="utf-8")
+    assert index.sync(index.source([plan_tree])).payload_only == 1  # a status flip
+    assert index.sync(index.source([plan_tree])).written == 0
+    edited = flipped.replace("rate limiting", "quotas")
+    roadmap.write_text(edited, encoding="utf-8")
+    assert index.sync(index.source([plan_tree]), dry_run=True).updated == 1
     assert model.loads == []
 
 
