@@ -4,7 +4,7 @@ A re-run over plans that did not change used to load the whole store (Qdrant Edg
 shard: ~0.45 s at 20k tasks), import numpy and the embedders' code, and rewrite the
 manifest twice, only to find that every file's fingerprint (``planvec.fingerprints``) still
 matched. ``noop_report`` reaches the same verdict from the manifest, the fingerprints and
-the store's closed-state stamp, and writes nothing. It answers only when all of these hold,
+the store's closed-state stamp. It answers only when all of these hold,
 and otherwise returns ``None`` so that the caller runs the full sync (which then reports,
 repairs or refuses exactly as before):
 
@@ -25,8 +25,9 @@ repairs or refuses exactly as before):
   written).
 
 The report is the one the full sync gives in that case: every plan and task unchanged,
-the deletion guard's verdict for zero deletions. Nothing here imports numpy, the store
-client or the model, and the shard is never loaded.
+the deletion guard's verdict for zero deletions; a write run records it in the manifest
+(``last_sync``, ``updated_at``: readers judge freshness by them), as the full sync does.
+Nothing here imports numpy, the store client or the model, and the shard is never loaded.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import logging
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,7 @@ from planvec.errors import PlanvecError
 from planvec.fingerprints import FileFingerprint, fingerprint_key, trusted_fingerprints
 from planvec.guard import DeleteGuard
 from planvec.lock import WriteLock, lock_path_for
-from planvec.manifest import SYNC_MARKER, Manifest, upgrade_manifest
+from planvec.manifest import SYNC_MARKER, Manifest, sync_recorded, upgrade_manifest
 from planvec.roots import RootedPlanSource
 from planvec.settings import Settings
 from planvec.sync_report import SyncReport
@@ -97,7 +99,9 @@ def noop_report(
         wait: queue behind another writer for the write lock instead of failing.
 
     Returns:
-        The report (writes nothing), or ``None``: run the full sync.
+        The report, or ``None``: run the full sync. A write run records itself in the
+        manifest (``last_sync``, ``updated_at``), as the full sync does; nothing else is
+        written.
 
     Raises:
         IndexLocked: another run holds the index (and ``wait`` is off), as for a full sync.
@@ -114,28 +118,64 @@ def noop_report(
         lock.acquire()
     try:
         found = _unchanged_plans(settings, paths, delete_missing)
+        if found is None:
+            return None
+        report = _report(found.plans, found.points, dry_run, settings.max_delete, allow_delete)
+        report.seconds = time.perf_counter() - started
+        if not dry_run:
+            _record_run(settings, found, report)
     except (PlanvecError, OSError, TypeError, ValueError) as exc:  # the full sync says why
         log.debug("no-op check abandoned: %s", exc)
-        found = None
+        return None
     finally:
         if lock is not None:
             lock.release()
-    if found is None:
-        return None
-    plans, points = found
-    guard = DeleteGuard(max_delete=settings.max_delete, allow=allow_delete)
+    log.info("nothing changed under the paths (%d plans): the index was not opened", report.plans)
+    return report
+
+
+@dataclass(frozen=True)
+class _Unchanged:
+    """What the check read: points per plan under the paths, the index's count and manifest."""
+
+    plans: dict[str, int]
+    points: int
+    manifest: Manifest
+    collection: str
+
+
+def _report(
+    plans: dict[str, int], points: int, dry_run: bool, max_delete: float, allow_delete: bool
+) -> SyncReport:
+    """The full sync's report when every plan is unchanged and nothing is deleted."""
+    guard = DeleteGuard(max_delete=max_delete, allow=allow_delete)
     guard.start(points)
     guard.check_run(0)
     tasks = sum(plans.values())
     report = SyncReport(dry_run=dry_run, guard=guard, plans=len(plans), tasks=tasks)
     report.unchanged = tasks
-    report.seconds = time.perf_counter() - started
-    log.info("nothing changed under the paths (%d plans): the index was not opened", len(plans))
     return report
 
 
-def _stored_state(settings: Settings) -> tuple[Manifest, int] | None:
-    """The manifest and the point count, read without loading the shard."""
+def _record_run(settings: Settings, found: _Unchanged, report: SyncReport) -> None:
+    """Record the run in the manifest (``last_sync``, ``updated_at``) as the full sync does:
+    readers judge freshness by it (``planvec serve``'s readiness, ``planvec health``).
+
+    Every other field would be rewritten with the value it has; ``model_id`` is kept (the
+    stored vectors are still those of the recorded variant)."""
+    from planvec.store.factory import open_configured_store
+
+    skip = ("failures", "warnings", "guard")
+    last_sync = {k: v for k, v in report.to_dict().items() if k not in skip}
+    store = open_configured_store(settings.store)
+    try:
+        store.write_manifest(found.collection, sync_recorded(found.manifest, last_sync=last_sync))
+    finally:
+        store.close()
+
+
+def _stored_state(settings: Settings) -> tuple[Manifest, int, str] | None:
+    """The manifest, the point count and the physical collection, without loading the shard."""
     from planvec.store.aliases import resolve_collection
     from planvec.store.factory import open_configured_store
 
@@ -151,7 +191,7 @@ def _stored_state(settings: Settings) -> tuple[Manifest, int] | None:
         store.close()
     if manifest is None or points is None:
         return None
-    return manifest, points
+    return manifest, points, collection
 
 
 def _trusted(settings: Settings, manifest: Manifest, points: int) -> dict[str, FileFingerprint]:
@@ -172,12 +212,12 @@ def _trusted(settings: Settings, manifest: Manifest, points: int) -> dict[str, F
 
 def _unchanged_plans(
     settings: Settings, paths: Sequence[Path], delete_missing: bool
-) -> tuple[dict[str, int], int] | None:
+) -> _Unchanged | None:
     """Points per plan under ``paths`` and in the index, when provably nothing changed."""
     state = _stored_state(settings)
     if state is None:
         return None
-    manifest, points = state
+    manifest, points, collection = state
     known = _trusted(settings, manifest, points)
     counts: Any = manifest.get("plans")
     root = manifest.get("root")
@@ -197,7 +237,8 @@ def _unchanged_plans(
         vanished += [p for p in counts if p not in seen and source.in_scope(p)]
     if vanished:
         return None
-    return {name: int(counts.get(name, 0)) for name in seen}, points
+    plans = {name: int(counts.get(name, 0)) for name in seen}
+    return _Unchanged(plans, points, manifest, collection)
 
 
 def _matching_files(source: RootedPlanSource, known: dict[str, FileFingerprint]) -> set[str] | None:
