@@ -11,7 +11,7 @@ does for task texts.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -25,12 +25,14 @@ from planvec.store.base import (
     MatchAny,
     MatchText,
     MatchValue,
+    PointId,
+    PointRecord,
     ScoredPoint,
     SearchRequest,
     SparseVector,
     VectorStore,
 )
-from planvec.store.common import rrf_fuse
+from planvec.store.common import rrf_fuse, rrf_ties_that_matter
 
 SEARCH_MODES = ("hybrid", "dense", "sparse")
 
@@ -113,13 +115,26 @@ def matching_plans(pattern: str, known: Iterable[str]) -> list[str]:
     return sorted(found | {pattern})  # the exact value always counts (a stale plan list)
 
 
-#: The payload keys each side of a hybrid search returns: what ranking ties need.
+#: The payload keys that break ties between the candidates of one side of a hybrid search.
 RANK_FIELDS = ("plan", "line")
 
 
 def _rank_key(hit: SearchHit) -> tuple[float, str, int, str]:
     """Score first, then location: equal scores come back in the same order on every build."""
     return (-round(hit.score, 6), hit.plan, hit.line, hit.id)
+
+
+def side_rank_key(
+    point: ScoredPoint, read: Mapping[str, PointRecord]
+) -> tuple[float, str, int, str]:
+    """``_rank_key`` of a candidate returned without payload: its (plan, line) come from
+    the points ``read`` (a candidate whose order cannot matter is ranked by score and id)."""
+    pid = str(point.id)
+    rec = read.get(pid)
+    if rec is None:
+        return (-round(point.score, 6), "", 0, pid)
+    plan, line = str(rec.payload.get("plan", "")), int(rec.payload.get("line", 0) or 0)
+    return (-round(point.score, 6), plan, line, pid)
 
 
 def collapse_duplicates(hits: Sequence[SearchHit]) -> list[SearchHit]:
@@ -310,36 +325,43 @@ class Searcher:
         which differs between two builds of the same plans: their RRF scores, and so the
         results, would too. Each side is asked alone, its ties ordered by (plan, line,
         id), and the two lists fused with the same formula as Qdrant (``rrf_fuse``).
+
+        The sides come back without payloads (reading a payload is most of a store query's
+        cost): only the tied candidates whose order can change the fused hits
+        (``rrf_ties_that_matter``) are read before fusion, for their (plan, line), and the
+        fused hits not read yet after it.
         """
         if request.dense is None or request.sparse is None:
             return self.store.search(self.collection, request)
-        sides = []
-        for dense, sparse in ((request.dense, None), (None, request.sparse)):
-            side = replace(
-                request,
-                dense=dense,
-                sparse=sparse,
-                limit=request.prefetch_limit,
-                payload_fields=RANK_FIELDS,  # whole payloads only for the fused hits (below)
+        sides = [
+            self.store.search(
+                self.collection,
+                replace(
+                    request,
+                    dense=dense,
+                    sparse=sparse,
+                    limit=request.prefetch_limit,
+                    payload_fields=(),
+                    with_vectors=False,
+                ),
             )
-            points = self.store.search(self.collection, side)
-            sides.append(sorted(points, key=lambda p: _rank_key(hit_from_point(p))))
-        fused = rrf_fuse(sides, request.rrf_k, request.weights, request.limit)
-        return self._with_payloads(fused, request.with_vectors)
+            for dense, sparse in ((request.dense, None), (None, request.sparse))
+        ]
+        k, weights, limit = request.rrf_k, request.weights, request.limit
+        read = self._read(rrf_ties_that_matter(sides, k, weights, limit), request.with_vectors)
+        ordered = [sorted(side, key=lambda p: side_rank_key(p, read)) for side in sides]
+        fused = rrf_fuse(ordered, k, weights, limit)
+        unread = [hit.id for hit in fused if str(hit.id) not in read]
+        read.update(self._read(unread, request.with_vectors))
+        return [
+            ScoredPoint(hit.id, hit.score, rec.payload, rec.vector)
+            for hit in fused
+            if (rec := read.get(str(hit.id))) is not None  # deleted since the side searches
+        ]
 
-    def _with_payloads(self, hits: list[ScoredPoint], with_vectors: bool) -> list[ScoredPoint]:
-        """``hits`` with their whole payloads, read for these points only (a point deleted
-        since the side searches is dropped)."""
-        if not hits:
-            return hits
-        ids = [hit.id for hit in hits]
-        stored = {
-            str(rec.id): rec
-            for rec in self.store.retrieve(self.collection, ids, with_vectors=with_vectors)
-        }
-        out = []
-        for hit in hits:
-            rec = stored.get(str(hit.id))
-            if rec is not None:
-                out.append(replace(hit, payload=rec.payload, vector=rec.vector))
-        return out
+    def _read(self, ids: list[PointId], with_vectors: bool) -> dict[str, PointRecord]:
+        """``{id: point}`` with whole payloads for the existing points among ``ids``."""
+        if not ids:
+            return {}
+        found = self.store.retrieve(self.collection, ids, with_vectors=with_vectors)
+        return {str(rec.id): rec for rec in found}

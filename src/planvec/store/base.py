@@ -119,7 +119,7 @@ class SearchRequest:
     rrf_k: int = 60
     weights: tuple[float, float] = (1.0, 1.0)
     with_vectors: bool = False
-    #: payload keys returned with each hit; ``None``: the whole payload
+    #: payload keys returned with each hit; ``None``: the whole payload, ``()``: none
     payload_fields: tuple[str, ...] | None = None
 
 

@@ -36,6 +36,7 @@ from planvec.store.common import (
     check_vector,
     normalize_id,
     observed,
+    payload_selector,
     rrf_fuse,
 )
 from planvec.store.observe import Observer
@@ -326,9 +327,7 @@ class ClientStoreBase(Instrumented):
                 prefetch=prefetch,
                 query_filter=flt,
                 limit=limit or request.limit,
-                with_payload=(
-                    True if request.payload_fields is None else list(request.payload_fields)
-                ),
+                with_payload=payload_selector(request.payload_fields),
                 with_vectors=request.with_vectors,
             ),
         )
