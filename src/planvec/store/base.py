@@ -169,9 +169,15 @@ class DataStore(Protocol):
         """Insert or replace points, batched by count and bytes; returns how many."""
 
     def retrieve(
-        self, name: str, ids: Sequence[PointId], *, with_vectors: bool = False
+        self,
+        name: str,
+        ids: Sequence[PointId],
+        *,
+        with_vectors: bool = False,
+        payload_fields: Sequence[str] | None = None,
     ) -> list[PointRecord]:
-        """The points among ``ids`` that exist (any order)."""
+        """The points among ``ids`` that exist (any order); with ``payload_fields``, only
+        those payload keys (reading whole payloads is most of a retrieve's cost)."""
 
     def delete(
         self, name: str, *, ids: Sequence[PointId] | None = None, filter: Filter | None = None
