@@ -10,6 +10,7 @@ import contextlib
 import functools
 import json
 import math
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,6 +35,9 @@ S = TypeVar("S", bound="Instrumented")
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def normalize_id(value: Any) -> PointId:
     """A point id as planvec exposes it: canonical UUID string, or ``int`` for legacy ids.
 
@@ -46,6 +50,8 @@ def normalize_id(value: Any) -> PointId:
     Raises:
         StoreError: when the value is neither an unsigned int nor a UUID.
     """
+    if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+        return value  # the common case (ids planvec made), without a UUID round trip
     if isinstance(value, bool):
         raise StoreError(f"invalid point id {value!r}: use a UUID string or an unsigned int")
     if isinstance(value, int):
