@@ -380,16 +380,12 @@ class Searcher:
             )
             for dense, sparse in ((request.dense, None), (None, request.sparse))
         ]
-        k, weights, limit, fields = (
-            request.rrf_k,
-            request.weights,
-            request.limit,
-            request.payload_fields,
-        )
-        read = self._read(rrf_ties_that_matter(sides, k, weights, limit), fields)
+        fusion = (request.rrf_k, request.weights, request.limit)
+        read = self._read(rrf_ties_that_matter(sides, *fusion), request.payload_fields)
         ordered = [sorted(side, key=lambda p: side_rank_key(p, read)) for side in sides]
-        fused = rrf_fuse(ordered, k, weights, limit)
-        read.update(self._read([hit.id for hit in fused if str(hit.id) not in read], fields))
+        fused = rrf_fuse(ordered, *fusion)
+        unread = [hit.id for hit in fused if str(hit.id) not in read]
+        read.update(self._read(unread, request.payload_fields))
         return [
             ScoredPoint(hit.id, hit.score, rec.payload)
             for hit in fused
