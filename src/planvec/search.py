@@ -11,7 +11,7 @@ does for task texts.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -25,12 +25,14 @@ from planvec.store.base import (
     MatchAny,
     MatchText,
     MatchValue,
+    PointId,
+    PointRecord,
     ScoredPoint,
     SearchRequest,
     SparseVector,
     VectorStore,
 )
-from planvec.store.common import rrf_fuse
+from planvec.store.common import rrf_fuse, rrf_ties_that_matter
 
 SEARCH_MODES = ("hybrid", "dense", "sparse")
 
@@ -113,13 +115,34 @@ def matching_plans(pattern: str, known: Iterable[str]) -> list[str]:
     return sorted(found | {pattern})  # the exact value always counts (a stale plan list)
 
 
-#: The payload keys each side of a hybrid search returns: what ranking ties need.
-RANK_FIELDS = ("plan", "line")
+#: The payload keys read for each candidate: ranking, collapsing and ``also_in`` need no
+#: more; the whole payload is read for the returned hits only.
+CANDIDATE_FIELDS = ("plan", "line", "text", "status", "content_hash")
 
 
 def _rank_key(hit: SearchHit) -> tuple[float, str, int, str]:
     """Score first, then location: equal scores come back in the same order on every build."""
     return (-round(hit.score, 6), hit.plan, hit.line, hit.id)
+
+
+def side_rank_key(
+    point: ScoredPoint, read: Mapping[str, PointRecord]
+) -> tuple[float, str, int, str]:
+    """``_rank_key`` of a candidate returned without payload: its (plan, line) come from
+    the points ``read`` (a candidate whose order cannot matter is ranked by score and id)."""
+    pid = str(point.id)
+    rec = read.get(pid)
+    if rec is None:
+        return (-round(point.score, 6), "", 0, pid)
+    plan, line = str(rec.payload.get("plan", "")), int(rec.payload.get("line", 0) or 0)
+    return (-round(point.score, 6), plan, line, pid)
+
+
+def _copy_row(point: PointRecord) -> tuple[str, str, int, str, str]:
+    """(content hash, plan, line, id, status) of a copy found by ``content_hash``."""
+    p = point.payload
+    plan, line = str(p.get("plan", "")), int(p.get("line", 0) or 0)
+    return (str(p.get("content_hash")), plan, line, str(point.id), str(p.get("status", "")))
 
 
 def collapse_duplicates(hits: Sequence[SearchHit]) -> list[SearchHit]:
@@ -262,19 +285,40 @@ class Searcher:
             prefetch_limit=max(self.prefetch_limit, limit),
             rrf_k=self.rrf_k,
             weights=self.weights,
+            payload_fields=CANDIDATE_FIELDS,
         )
-        hits = sorted((hit_from_point(p) for p in self._ranked(request)), key=_rank_key)
+        points = self._ranked(request)
+        hits = sorted(map(hit_from_point, points), key=_rank_key)
         if not collapse:
-            return hits[:limit]
-        page = collapse_duplicates(hits)[:limit]
-        return self._every_copy(page, request.filter) if self.find_copies else page
+            page = hits[:limit]
+        else:
+            page = collapse_duplicates(hits)[:limit]
+            if self.find_copies:
+                page = self._every_copy(page, request.filter, hits)
+        point_ids = {str(p.id): p.id for p in points}  # legacy ids are ints
+        return self._whole(page, [point_ids[hit.id] for hit in page])
 
-    def _every_copy(self, hits: list[SearchHit], flt: Filter | None) -> list[SearchHit]:
+    def _whole(self, hits: list[SearchHit], ids: list[PointId]) -> list[SearchHit]:
+        """``hits`` (of point ``ids``) with their whole payloads (candidates carry
+        ``CANDIDATE_FIELDS`` only); a point deleted since it was found is dropped."""
+        read = self._read(ids, None)
+        return [
+            replace(
+                hit_from_point(ScoredPoint(hit.id, hit.score, rec.payload)), also_in=hit.also_in
+            )
+            for hit in hits
+            if (rec := read.get(hit.id)) is not None
+        ]
+
+    def _every_copy(
+        self, hits: list[SearchHit], flt: Filter | None, candidates: list[SearchHit]
+    ) -> list[SearchHit]:
         """``hits`` whose ``also_in`` lists every copy of their text in the index (that the
         filters allow), not only the copies that were among the candidates.
 
-        Copies are found by the ``content_hash`` of the text (one filtered scroll for the
-        whole page); a copy that was a candidate keeps its score, the others have none.
+        Copies are found by the ``content_hash`` of the text (one filtered count, and one
+        filtered scroll for the whole page when the count shows copies that were not
+        ``candidates``); a copy that was a candidate keeps its score, the others have none.
         """
         hashes = {str(h.payload["content_hash"]) for h in hits if h.payload.get("content_hash")}
         if not hashes:
@@ -283,14 +327,18 @@ class Searcher:
         where = Filter(
             must=(*(flt.must if flt else ()), match), must_not=flt.must_not if flt else ()
         )
-        fields = ("plan", "line", "status", "content_hash")
-        copies: dict[str, list[tuple[str, int, str, str]]] = {}
-        for point in self.store.scroll(self.collection, filter=where, with_payload=fields):
-            p = point.payload
-            location = (str(p.get("plan", "")), int(p.get("line", 0) or 0), str(point.id))
-            copies.setdefault(str(p.get("content_hash")), []).append(
-                (*location, str(p.get("status", "")))
+        known = [h for h in candidates if str(h.payload.get("content_hash")) in hashes]
+        if self.store.count(self.collection, where) == len(known):  # no copy beyond them
+            rows = [(str(h.payload["content_hash"]), h.plan, h.line, h.id, h.status) for h in known]
+        else:
+            fields = ("plan", "line", "status", "content_hash")
+            scrolled = self.store.scroll(
+                self.collection, filter=where, with_payload=fields, batch_size=256
             )
+            rows = [_copy_row(point) for point in scrolled]
+        copies: dict[str, list[tuple[str, int, str, str]]] = {}
+        for content, plan, line, pid, status in rows:
+            copies.setdefault(content, []).append((plan, line, pid, status))
         out = []
         for hit in hits:
             found = copies.get(str(hit.payload.get("content_hash")), [])
@@ -310,36 +358,46 @@ class Searcher:
         which differs between two builds of the same plans: their RRF scores, and so the
         results, would too. Each side is asked alone, its ties ordered by (plan, line,
         id), and the two lists fused with the same formula as Qdrant (``rrf_fuse``).
+
+        The sides come back without payloads (reading a payload is most of a store query's
+        cost): only the tied candidates whose order can change the fused hits
+        (``rrf_ties_that_matter``) are read before fusion, for their (plan, line), and the
+        fused hits not read yet after it; both with ``request.payload_fields`` only.
         """
         if request.dense is None or request.sparse is None:
             return self.store.search(self.collection, request)
-        sides = []
-        for dense, sparse in ((request.dense, None), (None, request.sparse)):
-            side = replace(
-                request,
-                dense=dense,
-                sparse=sparse,
-                limit=request.prefetch_limit,
-                payload_fields=RANK_FIELDS,  # whole payloads only for the fused hits (below)
+        sides = [
+            self.store.search(
+                self.collection,
+                replace(
+                    request,
+                    dense=dense,
+                    sparse=sparse,
+                    limit=request.prefetch_limit,
+                    payload_fields=(),
+                    with_vectors=False,
+                ),
             )
-            points = self.store.search(self.collection, side)
-            sides.append(sorted(points, key=lambda p: _rank_key(hit_from_point(p))))
-        fused = rrf_fuse(sides, request.rrf_k, request.weights, request.limit)
-        return self._with_payloads(fused, request.with_vectors)
+            for dense, sparse in ((request.dense, None), (None, request.sparse))
+        ]
+        fusion = (request.rrf_k, request.weights, request.limit)
+        read = self._read(rrf_ties_that_matter(sides, *fusion), request.payload_fields)
+        ordered = [sorted(side, key=lambda p: side_rank_key(p, read)) for side in sides]
+        fused = rrf_fuse(ordered, *fusion)
+        unread = [hit.id for hit in fused if str(hit.id) not in read]
+        read.update(self._read(unread, request.payload_fields))
+        return [
+            ScoredPoint(hit.id, hit.score, rec.payload)
+            for hit in fused
+            if (rec := read.get(str(hit.id))) is not None  # deleted since the side searches
+        ]
 
-    def _with_payloads(self, hits: list[ScoredPoint], with_vectors: bool) -> list[ScoredPoint]:
-        """``hits`` with their whole payloads, read for these points only (a point deleted
-        since the side searches is dropped)."""
-        if not hits:
-            return hits
-        ids = [hit.id for hit in hits]
-        stored = {
-            str(rec.id): rec
-            for rec in self.store.retrieve(self.collection, ids, with_vectors=with_vectors)
-        }
-        out = []
-        for hit in hits:
-            rec = stored.get(str(hit.id))
-            if rec is not None:
-                out.append(replace(hit, payload=rec.payload, vector=rec.vector))
-        return out
+    def _read(
+        self, ids: Sequence[PointId], fields: tuple[str, ...] | None
+    ) -> dict[str, PointRecord]:
+        """``{id: point}`` for the existing points among ``ids``, with the payload keys
+        ``fields`` (``None``: whole payloads)."""
+        if not ids:
+            return {}
+        found = self.store.retrieve(self.collection, ids, payload_fields=fields)
+        return {str(rec.id): rec for rec in found}

@@ -174,10 +174,8 @@ class _RecordingStore:
         return getattr(self._store, name)
 
 
-def test_hybrid_sides_fetch_ranking_keys_and_the_hits_whole_payloads(fleet_index: Index) -> None:
-    """Each side returns only what ranking needs; the fused hits are read whole, once."""
-    from planvec.search import RANK_FIELDS
-
+def test_hybrid_sides_fetch_no_payload_and_the_hits_whole_payloads(fleet_index: Index) -> None:
+    """The sides return no payload (ties are read apart); the fused hits are read whole."""
     store = _RecordingStore(fleet_index.admin)
     searcher = Searcher(
         store,  # type: ignore[arg-type]
@@ -187,7 +185,7 @@ def test_hybrid_sides_fetch_ranking_keys_and_the_hits_whole_payloads(fleet_index
         known_plans=lambda: ["fleet.md"],
     )
     hits = searcher.search(QUERY, mode="hybrid", limit=2, collapse=False)
-    assert store.asked == [RANK_FIELDS, RANK_FIELDS]
+    assert store.asked == [(), ()]
     whole = fleet_index.search(QUERY, mode="dense", limit=7, collapse=False)
     by_id = {hit.id: hit for hit in whole}
     assert sorted(texts(hits)) == sorted([SEMANTIC_ONLY, LEXICAL_ONLY])

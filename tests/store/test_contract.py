@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -107,6 +108,24 @@ def test_upsert_retrieve_roundtrip(
     assert without[0].vector is None
     missing = store.retrieve(collection, [str(uuid.uuid4())])
     assert missing == []
+
+
+def test_payload_selection_of_retrieve_and_search(
+    store: VectorStore, collection: str, filled: list[PointRecord]
+) -> None:
+    """Only the asked payload keys come back; ``()`` asks for none (ids and scores only)."""
+    ids = [p.id for p in filled[:3]]
+    some = store.retrieve(collection, ids, payload_fields=("status",))
+    assert {p.id: p.payload for p in some} == {
+        p.id: {"status": p.payload["status"]} for p in filled[:3]
+    }
+    assert all(p.payload == {} for p in store.retrieve(collection, ids, payload_fields=()))
+    sparse = SparseVector(indices=(100,), values=(1.0,))
+    for request in (SearchRequest(dense=vec(2), limit=4), SearchRequest(sparse=sparse, limit=4)):
+        whole = store.search(collection, request)
+        bare = store.search(collection, replace(request, payload_fields=()))
+        assert [(h.id, h.score) for h in bare] == [(h.id, h.score) for h in whole]
+        assert whole[0].payload and all(h.payload == {} for h in bare)
 
 
 def test_upsert_replaces_and_is_idempotent(

@@ -119,7 +119,7 @@ class SearchRequest:
     rrf_k: int = 60
     weights: tuple[float, float] = (1.0, 1.0)
     with_vectors: bool = False
-    #: payload keys returned with each hit; ``None``: the whole payload
+    #: payload keys returned with each hit; ``None``: the whole payload, ``()``: none
     payload_fields: tuple[str, ...] | None = None
 
 
@@ -169,9 +169,15 @@ class DataStore(Protocol):
         """Insert or replace points, batched by count and bytes; returns how many."""
 
     def retrieve(
-        self, name: str, ids: Sequence[PointId], *, with_vectors: bool = False
+        self,
+        name: str,
+        ids: Sequence[PointId],
+        *,
+        with_vectors: bool = False,
+        payload_fields: Sequence[str] | None = None,
     ) -> list[PointRecord]:
-        """The points among ``ids`` that exist (any order)."""
+        """The points among ``ids`` that exist (any order); with ``payload_fields``, only
+        those payload keys (reading whole payloads is most of a retrieve's cost)."""
 
     def delete(
         self, name: str, *, ids: Sequence[PointId] | None = None, filter: Filter | None = None

@@ -36,6 +36,7 @@ from planvec.store.common import (
     check_vector,
     normalize_id,
     observed,
+    payload_selector,
     rrf_fuse,
 )
 from planvec.store.observe import Observer
@@ -236,20 +237,28 @@ class ClientStoreBase(Instrumented):
         return info
 
     def retrieve(
-        self, name: str, ids: Sequence[PointId], *, with_vectors: bool = False
+        self,
+        name: str,
+        ids: Sequence[PointId],
+        *,
+        with_vectors: bool = False,
+        payload_fields: Sequence[str] | None = None,
     ) -> list[PointRecord]:
-        """The existing points among ``ids``."""
-        return self._retrieve(name, [normalize_id(i) for i in ids], with_vectors)
+        """The existing points among ``ids`` (only ``payload_fields`` when given)."""
+        wanted = [normalize_id(i) for i in ids]
+        return self._retrieve(name, wanted, with_vectors, payload_selector(payload_fields))
 
     @observed("retrieve", points=lambda found, *_, **__: len(found))
-    def _retrieve(self, name: str, wanted: list[Any], with_vectors: bool) -> list[PointRecord]:
+    def _retrieve(
+        self, name: str, wanted: list[Any], with_vectors: bool, with_payload: bool | list[str]
+    ) -> list[PointRecord]:
         if not wanted:
             return []
         self._info(name)
         records = self._req(
             "retrieve",
             lambda: self.client.retrieve(
-                name, ids=wanted, with_payload=True, with_vectors=with_vectors
+                name, ids=wanted, with_payload=with_payload, with_vectors=with_vectors
             ),
         )
         return [client_record(r) for r in records]
@@ -326,9 +335,7 @@ class ClientStoreBase(Instrumented):
                 prefetch=prefetch,
                 query_filter=flt,
                 limit=limit or request.limit,
-                with_payload=(
-                    True if request.payload_fields is None else list(request.payload_fields)
-                ),
+                with_payload=payload_selector(request.payload_fields),
                 with_vectors=request.with_vectors,
             ),
         )

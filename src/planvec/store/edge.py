@@ -42,7 +42,7 @@ from planvec.store.base import (
     SearchRequest,
     StoreHealth,
 )
-from planvec.store.common import batched, check_spec, normalize_id, observed
+from planvec.store.common import batched, check_spec, normalize_id, observed, payload_selector
 from planvec.store.edge_aliases import EdgeAliases
 from planvec.store.edge_convert import (
     edge_filter,
@@ -123,19 +123,27 @@ class EdgeStore(EdgeAliases):
         return total
 
     def retrieve(
-        self, name: str, ids: Sequence[PointId], *, with_vectors: bool = False
+        self,
+        name: str,
+        ids: Sequence[PointId],
+        *,
+        with_vectors: bool = False,
+        payload_fields: Sequence[str] | None = None,
     ) -> list[PointRecord]:
-        """The existing points among ``ids``."""
-        return self._retrieve(name, [normalize_id(i) for i in ids], with_vectors)
+        """The existing points among ``ids`` (only ``payload_fields`` when given)."""
+        wanted = [normalize_id(i) for i in ids]
+        return self._retrieve(name, wanted, with_vectors, payload_selector(payload_fields))
 
     @observed("retrieve", points=lambda found, *_, **__: len(found))
-    def _retrieve(self, name: str, wanted: list[Any], with_vectors: bool) -> list[PointRecord]:
+    def _retrieve(
+        self, name: str, wanted: list[Any], with_vectors: bool, with_payload: bool | list[str]
+    ) -> list[PointRecord]:
         if not wanted:
             return []
         shard = self._open(name)
         records = self._call(
             "retrieve",
-            lambda: shard.retrieve(wanted, with_payload=True, with_vector=with_vectors),
+            lambda: shard.retrieve(wanted, with_payload=with_payload, with_vector=with_vectors),
         )
         return [edge_record(r) for r in records]
 

@@ -30,7 +30,7 @@ from planvec.store.base import (
     SearchRequest,
     SparseVector,
 )
-from planvec.store.common import check_vector, normalize_id
+from planvec.store.common import check_vector, normalize_id, payload_selector
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DISTANCES = {"cosine": "Cosine", "dot": "Dot", "euclid": "Euclid"}
@@ -201,7 +201,7 @@ def edge_query(name: str, request: SearchRequest, info: CollectionInfo) -> Any:
     common: dict[str, Any] = {
         "limit": request.limit,
         "filter": flt,
-        "with_payload": True if request.payload_fields is None else list(request.payload_fields),
+        "with_payload": payload_selector(request.payload_fields),
         "with_vector": request.with_vectors,
     }
     if request.dense is None or request.sparse is None:
