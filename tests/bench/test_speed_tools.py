@@ -80,3 +80,32 @@ def test_measured_processes_compile_their_bytecode_like_an_install(
     assert "PYTHONDONTWRITEBYTECODE" not in env and "PLANVEC_EMBEDDER" not in env
     assert env["XDG_CACHE_HOME"] == str(tmp_path)
     assert (Path(speed.planvec_dir()) / "noop.py").is_file()
+
+
+def test_render_reports_collapsed_and_uncollapsed_search() -> None:
+    search = {
+        "tasks": 100000,
+        "sync_seconds": None,  # --reuse-search-index: no sync in this run
+        "search_index": {"built_at": "2026-12-02T00:57:59+00:00"},
+        "hybrid_store_p50_ms": 4.1,
+        "hybrid_store_p95_ms": 6.2,
+        "query_embed_p50_ms": 3.0,
+        "query_embed_p95_ms": 3.5,
+        "p95_sum_ms": 9.7,
+        "load": 0.3,
+    }
+    record = {"args": "--skip index,memory", "date": "d", "commit": "c", "machine": "m"}
+    record |= {"load_start": 0.2, "load_end": 0.3}
+    older = speed.render({**record, "results": {"search": search}})
+    assert "4.1 / 6.2 ms" in older and "**9.7 ms**" in older and "not collapsed" not in older
+    search |= {
+        "hybrid_store_cpu_p50_ms": 3.9,
+        "hybrid_store_cpu_p95_ms": 5.8,
+        "uncollapsed_p50_ms": 3.1,
+        "uncollapsed_p95_ms": 4.4,
+        "uncollapsed_cpu_p50_ms": 3.0,
+        "uncollapsed_cpu_p95_ms": 4.2,
+    }
+    body = speed.render({**record, "results": {"search": search}})
+    assert "collapsed (the default) p50 / p95 CPU 3.9 / 5.8 ms" in body
+    assert "wall 3.1 / 4.4 ms, CPU 3.0 / 4.2 ms" in body and "reused" in body

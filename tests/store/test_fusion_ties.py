@@ -4,6 +4,7 @@ that breaking every tie gives (hybrid search reads a payload per named candidate
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,14 @@ def _side(rng: random.Random, pool: list[str], size: int) -> list[ScoredPoint]:
     return [ScoredPoint(pid, s, {}) for pid, s in zip(rng.sample(pool, size), scores, strict=True)]
 
 
-def _fused(sides, places, known, k, weights, limit):  # type: ignore[no-untyped-def]
+def _fused(
+    sides: list[list[ScoredPoint]],
+    places: dict[Any, tuple[str, int]],
+    known: set[Any],
+    k: int,
+    weights: tuple[float, float],
+    limit: int,
+) -> list[tuple[Any, float]]:
     def key(p: ScoredPoint) -> tuple[float, str, int, str]:
         plan, line = places[p.id] if p.id in known else ("", 0)
         return (-round(p.score, 6), plan, line, str(p.id))
