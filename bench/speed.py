@@ -57,16 +57,30 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def _peak_rss_kb(pid: int) -> int:
-    """VmHWM of ``pid`` (kB; 0 when gone). Unlike ``ru_maxrss`` of a child, which starts from
-    the parent's size at fork on Linux, VmHWM belongs to the exec'd process only."""
+_MEMORY_FIELDS = ("VmHWM", "RssAnon", "RssFile", "RssShmem")
+
+
+def _memory_kb(pid: int) -> dict[str, int]:
+    """VmHWM, RssAnon, RssFile and RssShmem of ``pid`` (kB; empty when gone).
+
+    Unlike ``ru_maxrss`` of a child, which starts from the parent's size at fork on Linux,
+    VmHWM belongs to the exec'd process only. RssAnon is the heap (and anonymous maps: not
+    reclaimable without swap); RssFile counts the pages of mmapped files (the Edge segments,
+    the model) that are resident, which the kernel can drop and re-read under pressure."""
+    found: dict[str, int] = {}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
+            key, _, value = line.partition(":")
+            if key in _MEMORY_FIELDS:
+                found[key] = int(value.split()[0])
     except (OSError, ValueError, IndexError):
-        pass
-    return 0
+        return {}
+    return found
+
+
+def _peak_rss_kb(pid: int) -> int:
+    """VmHWM of ``pid`` (kB; 0 when gone)."""
+    return _memory_kb(pid).get("VmHWM", 0)
 
 
 def cli(args: list[str], env: dict[str, str]) -> tuple[float, dict[str, Any], int]:
@@ -81,11 +95,15 @@ def cli(args: list[str], env: dict[str, str]) -> tuple[float, dict[str, Any], in
             [sys.executable, "-m", "planvec", *args, "--json"], stdout=out, stderr=err, env=env
         )
         peak = 0
+        peaks: dict[str, int] = {}
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            peak = max(peak, _peak_rss_kb(proc.pid))
+            now = _memory_kb(proc.pid)
+            peak = max(peak, now.get("VmHWM", 0))
+            for key, value in now.items():
+                peaks[key] = max(peaks.get(key, 0), value)
             time.sleep(0.05)
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -97,6 +115,8 @@ def cli(args: list[str], env: dict[str, str]) -> tuple[float, dict[str, Any], in
     report = json.loads(text) if text.strip() else {}
     if isinstance(report, dict):
         report["_cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 3)
+        # the highest value of each field seen while polling (MB); RssAnon's is its peak
+        report["_memory_peaks_mb"] = {k: v // 1024 for k, v in peaks.items()}
     return seconds, report, peak // 1024
 
 
@@ -256,10 +276,15 @@ def memory_part(work: Path, tasks: int) -> dict[str, Any]:
     shutil.rmtree(index_dir, ignore_errors=True)
     env = env_for(work / "xdg-mem")
     seconds, report, peak = cli(["index", str(plans), "--index", str(index_dir), "--offline"], env)
+    peaks = report.get("_memory_peaks_mb", {})
     return {
         "tasks": report.get("tasks"),
         "seconds": round(seconds, 1),
+        "cpu_seconds": report.get("_cpu_seconds"),
         "peak_rss_mb": peak,
+        # polled every 50 ms: peaks of the anonymous (heap) and file-backed (mmap) parts
+        "peak_rss_anon_mb": peaks.get("RssAnon"),
+        "peak_rss_file_mb": peaks.get("RssFile"),
         "load": load(),
     }
 
