@@ -19,10 +19,12 @@ fingerprint still matches (``planvec.fingerprints``): they are counted as unchan
 parsed nor diffed, and the run then trusts the manifest's points per plan instead of
 scrolling the collection.
 
-Three stages overlap (``planvec.pipeline``): parsing runs in a producer thread, the caller's
-thread diffs and embeds, and one writer thread builds the points (lexical vectors) and writes
-them, in submission order. Embeddings are batched across plans; memory is bounded by the
-batches in flight and the largest plan, not by the corpus.
+Three stages overlap (``planvec.pipeline``): parsing, diffing and rendering the embedded
+texts run in a producer thread; the caller's thread looks vectors up in the cache and runs
+the model on the misses; one writer thread stores the new vectors in the cache, builds the
+points (lexical vectors) and writes them, in submission order. The model's thread does little
+else, so it is rarely kept waiting. Embeddings are batched across plans; memory is bounded by
+the batches in flight and the largest plan, not by the corpus.
 """
 
 from __future__ import annotations
