@@ -166,6 +166,7 @@ class Syncer:
         self.files = FingerprintBook(known_files or {})
         self._known_counts = dict(known_counts or {}) if known_files else None
         self._counts: dict[str, int] = {}
+        self._started_empty = False
 
     # -- planning ---------------------------------------------------------------------------
 
@@ -341,7 +342,9 @@ class Syncer:
         """
         started = time.perf_counter()
         report = SyncReport(dry_run=dry_run, guard=self.guard)
-        self.guard.start(self.store.count(self.collection))
+        initial = self.store.count(self.collection)
+        self.guard.start(initial)
+        self._started_empty = initial == 0
         seen_plans: set[str] = set()
         batch: list[tuple[Task, dict[str, Any]]] = []
         deletes: list[str] = []
@@ -475,6 +478,11 @@ class Syncer:
         vanished: dict[str, int] = {}
         if keep is not None and self._known_counts is not None:
             vanished = {p: n for p, n in self._known_counts.items() if p not in keep}
+        elif keep is not None and self._started_empty:
+            # a first index: nothing can have vanished, and this run's counts are the store's
+            # (no scroll of every point, which at 1M points is most of a minute)
+            if not report.dry_run:
+                self.plan_counts = dict(sorted((p, n) for p, n in self._counts.items() if n))
         elif keep is not None:
             vanished = self._vanished_plans(keep, report.dry_run)
         if in_scope is not None:

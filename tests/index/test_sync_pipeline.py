@@ -140,3 +140,16 @@ def test_cache_write_failure_on_the_writer_thread_stops_the_run_cleanly(
     healthy = on_store(base, CachedEmbedder(CountingEmbedder(), EmbeddingCache(tmp_path / "d")))
     again = healthy.sync(healthy.source([root]), batch_size=3)
     assert (again.added, again.unchanged, healthy.count()) == (len(TASKS) - 3, 3, len(TASKS))
+
+
+def test_first_index_records_the_plan_counts_without_scrolling_them(
+    make_index: Callable[..., Index], tmp_path: Path
+) -> None:
+    root = write_plans(tmp_path / "plans", copies=2)
+    (root / "empty.md").write_text("# Nothing to do\n\n- [ ]   \n", encoding="utf-8")
+    (root / "broken.md").write_bytes(b"\xff\xfe\x00bad\x00" * 50)
+    index = make_index()
+    index.sync(index.source([root]))
+    recorded = (index.manifest or {})["plans"]
+    assert recorded == {"plan0.md": len(TASKS), "plan1.md": len(TASKS)}
+    assert recorded == index.plan_counts()  # what a scroll of every point counts
