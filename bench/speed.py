@@ -344,6 +344,17 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def _memory_split(m: dict[str, Any]) -> str:
+    """The anonymous / file-backed peaks, when recorded (older results have neither)."""
+    if m.get("peak_rss_anon_mb") is None:
+        return ""
+    return (
+        f"; highest anonymous part (heap, not reclaimable) {m['peak_rss_anon_mb']:,} MB, "
+        f"highest file-backed part (mmapped index files, reclaimable) "
+        f"{m['peak_rss_file_mb']:,} MB; the target counts the whole peak RSS"
+    )
+
+
 def _cpu_ratio_row(s: dict[str, Any]) -> list[str]:
     """The raw/full CPU row (results recorded before it existed have none)."""
     c = s.get("full_cpu_vs_raw")
@@ -414,7 +425,9 @@ def render(record: dict[str, Any]) -> str:
         lines += [
             f"Memory: `planvec index --offline` of {m['tasks']:,} synthetic tasks (hashing "
             f"embedder: real vectors of the store's size, no model) took {m['seconds']} s, "
-            f"peak RSS **{m['peak_rss_mb']:,} MB** (target ≤ 2,048 MB at 1M; load {m['load']}).",
+            f"peak RSS **{m['peak_rss_mb']:,} MB** (target ≤ 2,048 MB at 1M; load {m['load']})"
+            + _memory_split(m)
+            + ".",
             "",
         ]
     lines.append(END)
