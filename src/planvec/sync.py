@@ -19,10 +19,12 @@ fingerprint still matches (``planvec.fingerprints``): they are counted as unchan
 parsed nor diffed, and the run then trusts the manifest's points per plan instead of
 scrolling the collection.
 
-Three stages overlap (``planvec.pipeline``): parsing runs in a producer thread, the caller's
-thread diffs and embeds, and one writer thread builds the points (lexical vectors) and writes
-them, in submission order. Embeddings are batched across plans; memory is bounded by the
-batches in flight and the largest plan, not by the corpus.
+Three stages overlap (``planvec.pipeline``): parsing, diffing and rendering the embedded
+texts run in a producer thread; the caller's thread looks vectors up in the cache and runs
+the model on the misses; one writer thread stores the new vectors in the cache, builds the
+points (lexical vectors) and writes them, in submission order. The model's thread does little
+else, so it is rarely kept waiting. Embeddings are batched across plans; memory is bounded by
+the batches in flight and the largest plan, not by the corpus.
 """
 
 from __future__ import annotations
@@ -31,13 +33,13 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-from planvec.embed.base import Embedder, Vectors, embed_keyed
+from planvec.embed.base import Embedder, StagedEmbedder, Vectors, embed_keyed
 from planvec.embedding_recipe import (
     blank_task_warnings,
     embed_hash,
@@ -93,6 +95,18 @@ class _Pending:
     payload_only: dict[str, dict[str, Any]] = field(default_factory=dict)
     moved: dict[str, dict[str, Any]] = field(default_factory=dict)
     delete_ids: list[str] = field(default_factory=list)
+    #: embedded text per ``embed_hash`` of ``to_embed``, rendered ahead on the parse thread
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Diffed:
+    """A plan diffed on the parse thread: its pending work and its own report."""
+
+    plan: Plan
+    fingerprint: FileFingerprint | None
+    pending: _Pending
+    report: SyncReport
 
 
 def _position_change(
@@ -155,6 +169,7 @@ class Syncer:
         self.files = FingerprintBook(known_files or {})
         self._known_counts = dict(known_counts or {}) if known_files else None
         self._counts: dict[str, int] = {}
+        self._started_empty = False
 
     # -- planning ---------------------------------------------------------------------------
 
@@ -221,9 +236,42 @@ class Syncer:
 
     # -- applying ---------------------------------------------------------------------------
 
-    def _embed(self, tasks: Sequence[Task]) -> tuple[Vectors, int]:
-        items = [(embed_hash(t, self._family), embedding_text(t)) for t in tasks]
-        return embed_keyed(self.embedder, items)
+    def _embed(
+        self, batch: Sequence[tuple[Task, dict[str, Any]]], texts: dict[str, str]
+    ) -> tuple[Vectors, int, Callable[[], None] | None]:
+        """Vectors of ``batch`` (through the cache), how many were computed, and the cache
+        write still to do (``None`` when nothing is left to write).
+
+        Only the texts missing from the cache are rendered (``embedding_text``) and given to
+        the model; the keys are the ``embed_hash`` the diff already put in each payload.
+        """
+        keys = [
+            payload.get("embed_hash") or embed_hash(task, self._family) for task, payload in batch
+        ]
+        rendered = {key: texts.pop(key) for key in keys if key in texts}
+
+        def text_of(key: str, task: Task) -> str:
+            return rendered.get(key) or embedding_text(task)
+
+        embedder = self.embedder
+        if not isinstance(embedder, StagedEmbedder):
+            items = [(key, text_of(key, task)) for key, (task, _) in zip(keys, batch, strict=True)]
+            vectors, computed = embed_keyed(embedder, items)
+            return vectors, computed, None
+        known = embedder.lookup(list(dict.fromkeys(keys)))
+        missing: dict[str, str] = {}
+        for key, (task, _) in zip(keys, batch, strict=True):
+            if key not in known and key not in missing:
+                missing[key] = text_of(key, task)
+        remember: Callable[[], None] | None = None
+        if missing:
+            fresh = embedder.compute(list(missing.items()))
+            known.update(zip(missing, fresh, strict=True))
+            remember = functools.partial(embedder.remember, list(missing), fresh)
+        vectors = np.empty((len(keys), embedder.dimension), dtype=np.float32)
+        for row, key in enumerate(keys):
+            vectors[row] = known[key]
+        return vectors, len(missing), remember
 
     def write(
         self,
@@ -231,47 +279,58 @@ class Syncer:
         deletes: list[str],
         report: SyncReport | None = None,
         writer: OrderedWorker | None = None,
+        texts: dict[str, str] | None = None,
     ) -> None:
         """Embed (through the cache) and upsert ``batch``, then delete ``deletes``.
 
         The one place that builds points (vectors, sparse vectors, final payloads), used by
         sync and by ``planvec repair``, so both write identical points. Embeds on the
-        caller's thread; with ``writer`` the points are built and written on that thread
-        (in order), else right here. Clears both lists.
+        caller's thread; with ``writer`` the cache write, the points (lexical vectors) and
+        the store write run on that thread (in order), else right here. Clears both lists.
+        ``texts`` holds embedded texts already rendered (by ``embed_hash``); the ones used
+        are taken out of it.
         """
         report = report if report is not None else SyncReport()
         todo, gone = list(batch), list(deletes)
         batch.clear()
         deletes.clear()
         vectors: Vectors | None = None
+        remember: Callable[[], None] | None = None
         if todo:
-            vectors, computed = self._embed([task for task, _ in todo])
+            vectors, computed, remember = self._embed(todo, texts if texts is not None else {})
             report.embedded += computed
         if writer is None:
-            self._store(todo, vectors, gone)
+            self._store(todo, vectors, gone, remember)
         elif todo or gone:
-            writer.submit(lambda: self._store(todo, vectors, gone))
+            writer.submit(lambda: self._store(todo, vectors, gone, remember))
 
     def _store(
-        self, batch: list[tuple[Task, dict[str, Any]]], vectors: Vectors | None, deletes: list[str]
+        self,
+        batch: list[tuple[Task, dict[str, Any]]],
+        vectors: Vectors | None,
+        deletes: list[str],
+        remember: Callable[[], None] | None = None,
     ) -> None:
+        """Write the cache, then the points of ``batch``, then the deletes."""
+        if remember is not None:
+            remember()
         if batch:
             assert vectors is not None
-            points = []
-            for (task, payload), vector in zip(batch, vectors, strict=True):
-                sparse = (
-                    self.lexical.encode_document(lexical_text(task), task.section)
-                    if self.lexical
-                    else None
+            lexical = self.lexical
+            points = [
+                PointRecord(
+                    id=task.id,
+                    vector=vector,
+                    payload=finalize_payload(payload),
+                    sparse=(
+                        lexical.encode_document(lexical_text(task), task.section)
+                        if lexical
+                        else None
+                    ),
                 )
-                points.append(
-                    PointRecord(
-                        id=task.id,
-                        vector=np.asarray(vector, dtype=np.float32).tolist(),
-                        payload=finalize_payload(payload),
-                        sparse=sparse,
-                    )
-                )
+                # one C call converts the whole batch to Python floats
+                for (task, payload), vector in zip(batch, vectors.tolist(), strict=True)
+            ]
             self.store.upsert(self.collection, points)
         if deletes:
             self.store.delete(self.collection, ids=deletes)
@@ -286,37 +345,37 @@ class Syncer:
         """
         started = time.perf_counter()
         report = SyncReport(dry_run=dry_run, guard=self.guard)
-        self.guard.start(self.store.count(self.collection))
+        initial = self.store.count(self.collection)
+        self.guard.start(initial)
+        self._started_empty = initial == 0
         seen_plans: set[str] = set()
         batch: list[tuple[Task, dict[str, Any]]] = []
         deletes: list[str] = []
         stop = threading.Event()
         writer = None if dry_run else OrderedWorker("planvec-write")
+        texts: dict[str, str] = {}
         since = getattr(source, "iter_plans_since", None)
         items = since(self.files.known) if since is not None else source.iter_plans()
         try:
-            for raw_item in prefetch(items, stop):
-                if isinstance(raw_item, UnchangedFile):
-                    self._skip_unchanged(raw_item, report)
-                    seen_plans.add(raw_item.path)
+            for diffed in prefetch(self._diffed(items, dry_run), stop):
+                if isinstance(diffed, UnchangedFile):
+                    self._skip_unchanged(diffed, report)
+                    seen_plans.add(diffed.path)
                     continue
-                item: Plan | SourceFailure
-                fingerprint: FileFingerprint | None = None
-                if isinstance(raw_item, Fingerprinted):
-                    item, fingerprint = raw_item.item, raw_item.fingerprint
-                else:
-                    item = raw_item
-                if isinstance(item, SourceFailure):
+                if isinstance(diffed, SourceFailure):
                     report.failed += 1
-                    report.failures.append(item)
-                    seen_plans.add(item.path)  # an unreadable file keeps its tasks
+                    report.failures.append(diffed)
+                    seen_plans.add(diffed.path)  # an unreadable file keeps its tasks
                     continue
+                item = diffed.plan
                 report.plans += 1
                 report.warnings.extend(item.warnings)
                 seen_plans.add(item.path)
-                pending = self._diff_guarded(item, report)
+                pending = self._settle(diffed, report)
                 if pending is not None:
-                    self.files.record(item.path, fingerprint, deletes=bool(pending.delete_ids))
+                    self.files.record(
+                        item.path, diffed.fingerprint, deletes=bool(pending.delete_ids)
+                    )
                 if writer is None or pending is None:
                     continue
                 if pending.to_embed and self.before_embed is not None:
@@ -324,14 +383,15 @@ class Syncer:
                 self._submit_payloads(writer, pending.payload_only, merge=False)
                 self._submit_payloads(writer, pending.moved, merge=True)
                 batch.extend(pending.to_embed)
+                texts.update(pending.texts)
                 deletes.extend(pending.delete_ids)
                 while len(batch) >= self.batch_size:
                     head = batch[: self.batch_size]
                     del batch[: self.batch_size]
-                    self.write(head, [], report, writer)
+                    self.write(head, [], report, writer, texts)
                 self._tick(report)
             if writer is not None:
-                self.write(batch, [], report, writer)
+                self.write(batch, [], report, writer, texts)
                 writer.drain()
                 writer = None
             keep = seen_plans if delete_missing else None
@@ -347,10 +407,38 @@ class Syncer:
             report.seconds = time.perf_counter() - started
         return report
 
-    def _diff_guarded(self, plan: Plan, report: SyncReport) -> _Pending | None:
-        """Diff one plan; ``None`` when the guard holds it (it keeps its points as they are)."""
-        local = SyncReport(dry_run=report.dry_run)
-        pending = self.diff_plan(plan, local)
+    def _diffed(
+        self, items: Iterator[Any], dry_run: bool
+    ) -> Iterator[UnchangedFile | SourceFailure | _Diffed]:
+        """Parse (``items``) and diff each plan, rendering the texts it will embed.
+
+        Runs on the parse thread (``prefetch``), ahead of the embedder: reading the stored
+        state, building payloads and hashes and rendering texts are pure Python that would
+        otherwise keep the model waiting. Each plan gets its own report; the caller's thread
+        settles it (deletion guard, totals) in order.
+        """
+        for raw_item in items:
+            if isinstance(raw_item, UnchangedFile | SourceFailure):
+                yield raw_item
+                continue
+            item, fingerprint = raw_item, None
+            if isinstance(raw_item, Fingerprinted):
+                item, fingerprint = raw_item.item, raw_item.fingerprint
+            if isinstance(item, SourceFailure):
+                yield item
+                continue
+            local = SyncReport(dry_run=dry_run)
+            pending = self.diff_plan(item, local)
+            if not dry_run:
+                for task, payload in pending.to_embed:
+                    key = payload["embed_hash"]
+                    if key not in pending.texts:
+                        pending.texts[key] = embedding_text(task)
+            yield _Diffed(item, fingerprint, pending, local)
+
+    def _settle(self, diffed: _Diffed, report: SyncReport) -> _Pending | None:
+        """Count one diffed plan; ``None`` when the guard holds it (it keeps its points)."""
+        plan, pending, local = diffed.plan, diffed.pending, diffed.report
         stored = local.unchanged + local.updated + local.payload_only + local.deleted
         parsed = len(plan.tasks)
         if self.guard.hold_plan(plan.path, stored, parsed, len(pending.delete_ids)):
@@ -395,6 +483,11 @@ class Syncer:
         vanished: dict[str, int] = {}
         if keep is not None and self._known_counts is not None:
             vanished = {p: n for p, n in self._known_counts.items() if p not in keep}
+        elif keep is not None and self._started_empty:
+            # a first index: nothing can have vanished, and this run's counts are the store's
+            # (no scroll of every point, which at 1M points is most of a minute)
+            if not report.dry_run:
+                self.plan_counts = dict(sorted((p, n) for p, n in self._counts.items() if n))
         elif keep is not None:
             vanished = self._vanished_plans(keep, report.dry_run)
         if in_scope is not None:

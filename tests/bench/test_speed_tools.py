@@ -22,6 +22,7 @@ def run(full: float, noop: float, edit: float, raw_rate: float) -> dict:
         "raw": {"tasks_per_s": raw_rate},
         "full": {"seconds": full, "cpu_seconds": full / 2, "tasks_per_s": 1000 / full},
         "full_vs_raw": (1000 / full) / raw_rate,
+        "full_cpu_vs_raw": (1000 / raw_rate) / (full / 2),
         "noop": [
             {"seconds": noop, "cpu_seconds": noop / 2},
             {"seconds": noop + 1, "cpu_seconds": 1},
@@ -61,6 +62,17 @@ def test_summary_and_render_carry_the_record(
     body = speed.render(record)
     assert body.startswith(speed.BEGIN) and body.endswith(speed.END)
     assert "55.0 [50.0–60.0]" in body and "load average 3.5" in body and "0123456789" in body
+    # raw CPU per task over full CPU per task: 40/25 = 1.6 and 50/30 = 1.667
+    assert "| raw encoder CPU / full index CPU, per task | 163.3 % [160.0 %–166.7 %] |" in body
+    memory = {"tasks": 10, "seconds": 1.0, "peak_rss_mb": 900, "load": 1.0}
+    record["results"]["memory"] = {**memory, "peak_rss_anon_mb": 300, "peak_rss_file_mb": 650}
+    assert "anonymous part (heap, not reclaimable) 300 MB" in speed.render(record)
+    assert "650 MB; the target counts the whole peak RSS" in speed.render(record)
+    record["results"]["memory"] = memory  # recorded before the split existed
+    assert "peak RSS **900 MB**" in speed.render(record)
+    assert "anonymous" not in speed.render(record)
+    older = {**record, "results": {"runs": runs, "summary": {**summary, "full_cpu_vs_raw": None}}}
+    assert "raw encoder CPU" not in speed.render(older)  # records from before the row
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\n## Other\n\nkept\n", encoding="utf-8")
     monkeypatch.setattr(speed, "DOC", doc)

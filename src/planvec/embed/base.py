@@ -48,6 +48,26 @@ class HashedEmbedder(Embedder, Protocol):
         """
 
 
+@runtime_checkable
+class StagedEmbedder(HashedEmbedder, Protocol):
+    """Optional capability: the cached path of ``embed_hashed`` split into its three steps.
+
+    A pipeline (``planvec.sync``) looks vectors up and computes the misses on the encoding
+    thread, and leaves the cache write to a background thread: ``compute`` holds the fresh
+    vectors in memory until ``remember`` has stored them, so a lookup made in between still
+    finds them (a text is never embedded twice in one run because its write was pending).
+    """
+
+    def lookup(self, keys: Sequence[str]) -> dict[str, Vectors]:
+        """The vectors already known (cached or computed, not yet remembered) among ``keys``."""
+
+    def compute(self, items: Sequence[tuple[str, str]]) -> Vectors:
+        """Embed ``(content_hash, text)`` pairs (distinct hashes) and hold their vectors."""
+
+    def remember(self, keys: Sequence[str], vectors: Vectors) -> None:
+        """Store computed vectors in the cache and stop holding them."""
+
+
 def embed_keyed(embedder: Embedder, items: Sequence[tuple[str, str]]) -> tuple[Vectors, int]:
     """Embed ``(content_hash, text)`` pairs: through the cache when ``embedder`` has one.
 

@@ -218,11 +218,56 @@ class CachedEmbedder:
         self.model_id = embedder.model_id
         self.family = embedder.family
         self.dimension = embedder.dimension
+        #: vectors computed by ``compute`` whose ``remember`` has not run yet
+        self._held: dict[str, Vectors] = {}
+        self._held_lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed texts, keyed by ``content_hash(text)`` (see ``planvec.embed.base``)."""
         vectors, _ = self.embed_hashed([(content_hash(text), text) for text in texts])
         return vectors
+
+    def lookup(self, keys: Sequence[str]) -> dict[str, Vectors]:
+        """The vectors among ``keys`` held in memory (computed, being written) or cached.
+
+        Args:
+            keys: content hashes.
+
+        Returns:
+            ``{content_hash: vector}`` for the keys found.
+        """
+        with self._held_lock:
+            found = {key: self._held[key] for key in keys if key in self._held}
+        rest = [key for key in keys if key not in found]
+        if rest:
+            for key, vec in self.cache.get_many(self.model_id, rest).items():
+                if vec.shape[0] == self.dimension:
+                    found[key] = vec
+        return found
+
+    def compute(self, items: Sequence[tuple[str, str]]) -> Vectors:
+        """Embed ``(content_hash, text)`` pairs with the model; hold the vectors until
+        ``remember`` stores them (``lookup`` finds them meanwhile).
+
+        Args:
+            items: distinct content hashes and their texts.
+
+        Returns:
+            The ``(len(items), dimension)`` vectors in order.
+        """
+        vectors = self.inner.embed([text for _, text in items])
+        with self._held_lock:
+            self._held.update(zip((key for key, _ in items), vectors, strict=True))
+        return vectors
+
+    def remember(self, keys: Sequence[str], vectors: Vectors) -> None:
+        """Write computed vectors to the cache (one transaction), then stop holding them."""
+        try:
+            self.cache.put_many(self.model_id, zip(keys, vectors, strict=True))
+        finally:
+            with self._held_lock:
+                for key in keys:
+                    self._held.pop(key, None)
 
     def embed_hashed(self, items: Sequence[tuple[str, str]]) -> tuple[Vectors, int]:
         """Embed ``(content_hash, text)`` pairs, reusing cached vectors.

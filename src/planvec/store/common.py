@@ -80,23 +80,25 @@ def point_size(point: PointRecord) -> int:
 
 
 def batched(
-    points: Iterable[PointRecord], max_points: int, max_bytes: int = MAX_REQUEST_BYTES
+    points: Iterable[PointRecord], max_points: int, max_bytes: int | None = MAX_REQUEST_BYTES
 ) -> Iterator[list[PointRecord]]:
     """Split points into batches bounded by count and by estimated request size.
 
     Args:
         points: any iterable (consumed lazily).
         max_points: most points per batch.
-        max_bytes: most estimated bytes per batch (a single bigger point goes alone).
+        max_bytes: most estimated bytes per batch (a single bigger point goes alone);
+            ``None``: no size bound (an in-process store has no request to keep small).
 
     Yields:
         Non-empty lists of points.
     """
     batch: list[PointRecord] = []
     size = 0
+    limit = max_bytes if max_bytes is not None else math.inf
     for point in points:
-        psize = point_size(point)
-        if batch and (len(batch) >= max_points or size + psize > max_bytes):
+        psize = point_size(point) if max_bytes is not None else 0
+        if batch and (len(batch) >= max_points or size + psize > limit):
             yield batch
             batch, size = [], 0
         batch.append(point)

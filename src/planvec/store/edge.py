@@ -114,7 +114,7 @@ class EdgeStore(EdgeAliases):
             raise CollectionNotFound(f"collection {name!r} does not exist: ensure it first")
         shard = self._open(name)
         total = 0
-        for batch in batched(points, self.batch_points):
+        for batch in batched(points, self.batch_points, max_bytes=None):  # no request size
             converted = [edge_point(name, p, info) for p in batch]
             operation = qe.UpdateOperation.upsert_points(converted)
             self._call("upsert", functools.partial(shard.update, operation))

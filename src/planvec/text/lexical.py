@@ -29,6 +29,7 @@ docs/benchmarks.md, "Search quality (hybrid, FR/EN)").
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from typing import Protocol
@@ -64,8 +65,11 @@ ANALYZER_VERSION = "planvec-lexical-2"
 AVG_DOC_LEN = 13.0
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def token_index(token: str) -> int:
-    """The u32 index of a token: the first 4 bytes of its blake2b digest, little-endian."""
+    """The u32 index of a token: the first 4 bytes of its blake2b digest, little-endian.
+
+    Memoised: a corpus repeats a few thousand tokens over and over."""
     digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=4).digest()
     return int.from_bytes(digest, "little")
 
@@ -123,6 +127,7 @@ class LexicalEncoder:
         self.expansion = expansion
         self.expansion_weight = expansion_weight
         self._sections: dict[tuple[str, ...], list[tuple[str, float]]] = {}
+        self._phrases: dict[str, list[tuple[str, float]]] = {}
         self.expand_documents = expand_documents and expansion is not None
         self.expand_queries = expand_queries and expansion is not None
         self.version = (
@@ -139,10 +144,20 @@ class LexicalEncoder:
         if self.expansion is None or not self.expansion_weight:
             return extra
         for phrase in self.expansion.translations(text):
-            for tok, weight in self.analyzer.analyze_weighted(phrase):
+            for tok, weight in self._phrase_tokens(phrase):
                 if tok not in present:
                     extra[tok] = max(extra.get(tok, 0.0), self.expansion_weight * weight)
         return extra
+
+    def _phrase_tokens(self, phrase: str) -> list[tuple[str, float]]:
+        """Tokens of a glossary phrase, memoised: the glossary has a few thousand of them and
+        every task containing one would analyse it again (a third of the encoding time)."""
+        hit = self._phrases.get(phrase)
+        if hit is None:
+            hit = self.analyzer.analyze_weighted(phrase)
+            if len(self._phrases) < 50_000:
+                self._phrases[phrase] = hit
+        return hit
 
     def _section_tokens(self, section: tuple[str, ...]) -> list[tuple[str, float]]:
         """Tokens of a section path, memoised: thousands of tasks share a few sections."""

@@ -1,0 +1,155 @@
+"""The sync pipeline's stages: cache lookups, cache writes on the writer thread, failures.
+
+Runs against both stores of ``make_index`` (Edge on disk, qdrant-client's memory engine)
+with the hashing embedder behind a real SQLite embedding cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from planvec.embed.cache import CachedEmbedder, EmbeddingCache
+from planvec.embed.hashing import HashingEmbedder
+from planvec.errors import EmbedError
+from planvec.index import Index
+
+TASKS = [f"Tâche numéro {i} : préparer le module {i % 7}" for i in range(12)]
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing embedder that records every call's texts (and can fail on call ``fail_at``)."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        super().__init__()
+        self.calls: list[list[str]] = []
+        self.fail_at = fail_at
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        if texts and self.fail_at is not None and len(self.calls) + 1 >= self.fail_at:
+            raise EmbedError("the model ran out of memory; retry with a smaller --batch-size")
+        if texts:
+            self.calls.append(list(texts))
+        return super().embed(texts)
+
+
+class FailingCache(EmbeddingCache):
+    """A real cache whose writes fail (a full disk) after ``ok`` successful ones."""
+
+    def __init__(self, path: Path, ok: int) -> None:
+        super().__init__(path)
+        self.ok = ok
+
+    def put_many(self, model_id: str, items: Any) -> int:
+        if self.ok <= 0:
+            raise EmbedError("writing the embedding cache failed: database or disk is full")
+        self.ok -= 1
+        return super().put_many(model_id, items)
+
+
+def write_plans(root: Path, copies: int) -> Path:
+    """``copies`` plans holding the same 12 tasks (duplicated texts across plans)."""
+    root.mkdir(parents=True, exist_ok=True)
+    body = "# Plan\n\n## Phase\n\n" + "".join(f"- [ ] {t}\n" for t in TASKS)
+    for n in range(copies):
+        (root / f"plan{n}.md").write_text(body, encoding="utf-8")
+    return root
+
+
+def state(index: Index) -> dict[str, tuple[Any, ...]]:
+    fields = ("plan", "embed_hash", "payload_hash", "lexical_hash", "line")
+    return {
+        str(p.id): tuple(p.payload.get(k) for k in fields)
+        for p in index.points.scroll(with_payload=fields)
+    }
+
+
+def on_store(index: Index, embedder: Any) -> Index:
+    return Index(index._store, embedder, lexical=index.lexical)
+
+
+def test_texts_shared_by_many_batches_are_embedded_once_and_all_cached(
+    make_index: Callable[..., Index], tmp_path: Path
+) -> None:
+    root = write_plans(tmp_path / "plans", copies=3)
+    counting = CountingEmbedder()
+    cached = CachedEmbedder(counting, EmbeddingCache(tmp_path / "c.sqlite"))
+    index = on_store(make_index(cached=False), cached)
+    report = index.sync(index.source([root]), batch_size=5)
+    texts = [t for call in counting.calls for t in call]
+    assert report.added == 3 * len(TASKS) and index.count() == 3 * len(TASKS)
+    assert report.embedded == len(TASKS) == len(texts) == len(set(texts))
+    assert max(len(call) for call in counting.calls) <= 5  # bounded by the batch size
+    assert cached.cache.count(cached.model_id) == len(TASKS)  # the writer thread stored them
+    assert cached.lookup([]) == {} and not cached._held  # nothing left held in memory
+
+
+def test_embedder_failure_mid_run_is_clear_and_the_next_run_completes_the_index(
+    make_index: Callable[..., Index], tmp_path: Path
+) -> None:
+    root = write_plans(tmp_path / "plans", copies=4)
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    clean = make_index()
+    failing = CachedEmbedder(CountingEmbedder(fail_at=3), cache)
+    index = on_store(clean, failing)
+    with pytest.raises(EmbedError, match="smaller --batch-size"):
+        index.sync(index.source([root]), batch_size=4)
+    # what was written before the failure is whole: every point has its hashes and vector
+    written = list(index.points.scroll(with_vectors=True))
+    for point in written:
+        assert point.payload["embed_hash"] and point.payload["payload_hash"]
+        assert point.vector is not None and abs(np.linalg.norm(point.vector) - 1) < 1e-4
+    assert len(written) < 4 * len(TASKS)
+    working = on_store(clean, CachedEmbedder(CountingEmbedder(), cache))
+    again = working.sync(working.source([root]), batch_size=4)
+    assert working.count() == 4 * len(TASKS) and again.added == 4 * len(TASKS) - len(written)
+    fresh = make_fresh(tmp_path, root)
+    assert state(working) == fresh
+
+
+def make_fresh(tmp_path: Path, root: Path) -> dict[str, tuple[Any, ...]]:
+    """The state of a clean run on its own Edge store."""
+    from planvec.store import open_store
+    from planvec.text.lexical import LexicalEncoder
+
+    store = open_store(index_dir=tmp_path / "fresh")
+    try:
+        index = Index(store, HashingEmbedder(), lexical=LexicalEncoder())
+        index.sync(index.source([root]))
+        return state(index)
+    finally:
+        store.close()
+
+
+def test_cache_write_failure_on_the_writer_thread_stops_the_run_cleanly(
+    make_index: Callable[..., Index], tmp_path: Path
+) -> None:
+    root = write_plans(tmp_path / "plans", copies=1)
+    base = make_index(cached=False)
+    broken = CachedEmbedder(CountingEmbedder(), FailingCache(tmp_path / "c.sqlite", ok=1))
+    index = on_store(base, broken)
+    with pytest.raises(EmbedError, match="disk is full"):
+        index.sync(index.source([root]), batch_size=3)
+    # the batch whose cache write failed was not upserted, nor any batch after it
+    assert index.count() == 3
+    assert broken.cache.count(broken.model_id) == 3
+    healthy = on_store(base, CachedEmbedder(CountingEmbedder(), EmbeddingCache(tmp_path / "d")))
+    again = healthy.sync(healthy.source([root]), batch_size=3)
+    assert (again.added, again.unchanged, healthy.count()) == (len(TASKS) - 3, 3, len(TASKS))
+
+
+def test_first_index_records_the_plan_counts_without_scrolling_them(
+    make_index: Callable[..., Index], tmp_path: Path
+) -> None:
+    root = write_plans(tmp_path / "plans", copies=2)
+    (root / "empty.md").write_text("# Nothing to do\n\n- [ ]   \n", encoding="utf-8")
+    (root / "broken.md").write_bytes(b"\xff\xfe\x00bad\x00" * 50)
+    index = make_index()
+    index.sync(index.source([root]))
+    recorded = (index.manifest or {})["plans"]
+    assert recorded == {"plan0.md": len(TASKS), "plan1.md": len(TASKS)}
+    assert recorded == index.plan_counts()  # what a scroll of every point counts
