@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from planvec.catalogue.writeback import (
+    remove_stale_temps,
     CheckboxEdit,
     WriteBackRefused,
     edit_checkboxes,
@@ -108,3 +112,20 @@ def test_replace_keeps_the_mode(tmp_path: Path) -> None:
 def test_diff_shows_the_checkbox_and_crlf() -> None:
     diff = unified_diff(b"a\r\n- [ ] t\r\n", b"a\r\n- [x] t\r\n", "p.md")
     assert "--- a/p.md" in diff and "-- [ ] t\u240d" in diff and "+- [x] t\u240d" in diff
+
+
+def test_a_killed_write_backs_temp_file_is_removed_by_the_next_one(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.md"
+    plan.write_bytes(b"- [ ] a\n")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    stale = tmp_path / f".plan.md.{dead.stdout.strip()}.x1y2.planvec-tmp"
+    live = tmp_path / f".plan.md.{os.getpid()}.z3w4.planvec-tmp"
+    other = tmp_path / f".other.md.{dead.stdout.strip()}.q.planvec-tmp"
+    for path in (stale, live, other):
+        path.write_bytes(b"half")
+    replace_file(plan, b"- [x] a\n", hashlib.sha256(b"- [ ] a\n").hexdigest())
+    assert plan.read_bytes() == b"- [x] a\n"
+    assert not stale.exists(), "the dead writer's temp file stayed"
+    assert live.exists() and other.exists(), "a live writer's or another file's temp was removed"
+    assert remove_stale_temps(plan) == []

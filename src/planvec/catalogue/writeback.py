@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import glob
 import hashlib
 import os
 import re
@@ -141,7 +142,10 @@ def replace_file(path: Path, data: bytes, expected_hash: str) -> None:
     if file_sha256(path) != expected_hash:
         raise WriteBackRefused("the file changed since it was read; re-run the sync")
     mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".planvec-tmp", dir=path.parent)
+    remove_stale_temps(path)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=_TEMP_SUFFIX, dir=path.parent
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -155,6 +159,42 @@ def replace_file(path: Path, data: bytes, expected_hash: str) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+_TEMP_SUFFIX = ".planvec-tmp"
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Delete the temp files of ``path`` left by write-backs whose process is gone.
+
+    Why: a write-back killed between writing its temp file and the swap (``kill -9``, a
+    power cut) leaves ``.<name>.<pid>.<random>.planvec-tmp`` beside the plan. The temp names
+    carry the writer's pid, so a file of a live writer is never touched.
+
+    Returns:
+        The files removed.
+    """
+    removed = []
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*{_TEMP_SUFFIX}"):
+        pid_part = tmp.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid_part.isdigit() and _process_alive(int(pid_part)):
+            continue
+        try:
+            tmp.unlink()
+        except OSError:
+            continue
+        removed.append(tmp)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by another user
+        return True
+    return True
 
 
 def _fsync_dir(folder: Path) -> None:
