@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from planvec.catalogue.writeback import (
-    remove_stale_temps,
     CheckboxEdit,
     WriteBackRefused,
     edit_checkboxes,
     mark_for,
+    remove_stale_temps,
     replace_file,
     unified_diff,
 )
