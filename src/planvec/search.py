@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from planvec.embed.base import Embedder
+from planvec.embed.base import Embedder, embed_queries
 from planvec.embed.model_files import USEM3_FAMILY
 from planvec.errors import ConfigError, IndexMismatch
 from planvec.records import HitLocation, SearchHit
@@ -247,7 +247,7 @@ class Searcher:
         sparse: SparseVector | None = None
         if mode in ("dense", "hybrid"):
             text = self.query_text(query) if self.query_text else query
-            dense = self.embedder.embed([text or query])[0].tolist()
+            dense = embed_queries(self.embedder, [text or query])[0].tolist()
         if mode in ("sparse", "hybrid") and self.lexical is not None:
             sparse = self.lexical.encode_query(query)
             if not sparse.indices:

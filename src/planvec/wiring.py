@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from planvec.embed.base import Embedder
 from planvec.embed.hashing import HASHING_FAMILY
-from planvec.embed.model_files import USEM3_FAMILY
+from planvec.embed.model_files import E5_FAMILY, USEM3_FAMILY
 from planvec.errors import IndexDamaged
 from planvec.lock import WriteLock, lock_path_for
 from planvec.manifest import Manifest
@@ -46,7 +46,7 @@ def open_store(settings: Settings, *, qdrant_url: str | None = None, **tuning: A
 
 
 #: ``auto`` on an index whose manifest names one of these model families uses that backend.
-_AUTO_BY_FAMILY = {HASHING_FAMILY: "hashing", USEM3_FAMILY: "usem3"}
+_AUTO_BY_FAMILY = {HASHING_FAMILY: "hashing", USEM3_FAMILY: "usem3", E5_FAMILY: "e5"}
 
 
 def open_embedder(
@@ -64,7 +64,8 @@ def open_embedder(
 
     Args:
         settings: ``settings.embedder`` and ``settings.cache_dir``.
-        manifest: the index's manifest: ``auto`` on a hashing- or usem3-built index stays so.
+        manifest: the index's manifest: ``auto`` on a hashing-, usem3- or e5-built index
+            stays so.
         cached: wrap the model with the persistent embedding cache (writers); the hashing
             embedder is never cached (it is cheaper than a cache lookup).
         name: an embedder name overriding ``settings.embedder`` (``migrate-model --to``).

