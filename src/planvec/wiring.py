@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planvec.embed.base import Embedder
-from planvec.embed.hashing import HASHING_FAMILY
-from planvec.embed.model_files import USEM3_FAMILY
+from planvec.embed.model_files import AUTO_BY_FAMILY, HASHING_FAMILY
 from planvec.errors import IndexDamaged
 from planvec.lock import WriteLock, lock_path_for
 from planvec.manifest import Manifest
@@ -45,10 +44,6 @@ def open_store(settings: Settings, *, qdrant_url: str | None = None, **tuning: A
     return open_configured_store(config, **tuning)
 
 
-#: ``auto`` on an index whose manifest names one of these model families uses that backend.
-_AUTO_BY_FAMILY = {HASHING_FAMILY: "hashing", USEM3_FAMILY: "usem3"}
-
-
 def open_embedder(
     settings: Settings,
     manifest: dict[str, Any] | None = None,
@@ -64,7 +59,8 @@ def open_embedder(
 
     Args:
         settings: ``settings.embedder`` and ``settings.cache_dir``.
-        manifest: the index's manifest: ``auto`` on a hashing- or usem3-built index stays so.
+        manifest: the index's manifest: ``auto`` on a hashing-, usem3- or e5-built index
+            stays so.
         cached: wrap the model with the persistent embedding cache (writers); the hashing
             embedder is never cached (it is cheaper than a cache lookup).
         name: an embedder name overriding ``settings.embedder`` (``migrate-model --to``).
@@ -72,8 +68,8 @@ def open_embedder(
     from planvec.plugins import make_embedder
 
     name = name or settings.embedder
-    if name == "auto" and manifest and manifest.get("model") in _AUTO_BY_FAMILY:
-        name = _AUTO_BY_FAMILY[str(manifest.get("model"))]
+    if name == "auto" and manifest and manifest.get("model") in AUTO_BY_FAMILY:
+        name = AUTO_BY_FAMILY[str(manifest.get("model"))]
     embedder = make_embedder(name, settings.cache_dir)
     return with_cache(embedder, settings) if cached else embedder
 

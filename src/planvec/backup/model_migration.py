@@ -13,7 +13,9 @@ States of the logical collection ``L`` (``--collection``, default ``planvec_task
   ``embed_hash``/``payload_hash`` are recomputed, so a later ``planvec index`` finds nothing to
   do). Readers keep searching P0 meanwhile: nothing they read changes.
 * verify: same point count and ids as P0; ``planvec check`` passes on P1; ``planvec quality``
-  of P1 does not drop more than ``max_quality_drop`` below P0's (when the old model is given).
+  of P1 does not drop more than ``max_quality_drop`` below P0's (when the old model is given;
+  between two model families only the rank metrics, ``SCALE_FREE_METRICS``, are compared:
+  their cosine scales differ).
 * switch: one atomic alias update, ``L -> P1`` (Qdrant alias on a server, the alias file of
   the embedded store). P1's manifest records ``previous_collection`` for the rollback.
 * rollback: ``L`` points at the previous collection again. delete-old: drops the collection
@@ -177,7 +179,12 @@ def verify_collection(
         (check summary, quality summary, problems) - no problem means "safe to switch".
     """
     from planvec.checks.baseline import compare_baseline
-    from planvec.checks.quality import QualityOptions, measure_quality
+    from planvec.checks.quality import (
+        METRICS,
+        SCALE_FREE_METRICS,
+        QualityOptions,
+        measure_quality,
+    )
     from planvec.checks.verify import check_index
 
     problems: list[str] = []
@@ -194,7 +201,13 @@ def verify_collection(
     if old_embedder_matches:
         quality_old = measure_quality(old, opts)
         quality["old"] = quality_old.metrics
-        alerts = compare_baseline(quality_new, quality_old.baseline_dict(), max_quality_drop)
+        # cosine-valued metrics are not comparable between two models' similarity scales
+        same_family = old.embedder.family == new.embedder.family
+        compared = METRICS if same_family else SCALE_FREE_METRICS
+        alerts = compare_baseline(
+            quality_new, quality_old.baseline_dict(), max_quality_drop, metrics=compared
+        )
+        quality["compared"] = list(compared)
         quality["alerts"] = alerts
         problems.extend(f"quality: {a}" for a in alerts)
     return check_info, quality, problems

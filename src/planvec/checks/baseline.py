@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,10 @@ from planvec.errors import ConfigError
 
 
 def compare_baseline(
-    report: QualityReport, baseline: dict[str, Any], max_drop: float = 0.05
+    report: QualityReport,
+    baseline: dict[str, Any],
+    max_drop: float = 0.05,
+    metrics: Sequence[str] = METRICS,
 ) -> list[str]:
     """Compare with a saved baseline; fills ``report.comparison`` and ``report.alerts``.
 
@@ -20,16 +24,17 @@ def compare_baseline(
         report: the current measurement.
         baseline: a dict written by ``save_baseline``.
         max_drop: largest acceptable absolute drop of a metric.
+        metrics: the metrics compared (``SCALE_FREE_METRICS`` across model families).
 
     Returns:
         The alert messages (empty when nothing dropped).
     """
     report.baseline = {k: baseline.get(k) for k in ("model", "model_id", "created_at")}
-    metrics = baseline.get("metrics") or {}
-    for name in METRICS:
-        if name not in metrics or name not in report.metrics:
+    saved = baseline.get("metrics") or {}
+    for name in metrics:
+        if name not in saved or name not in report.metrics:
             continue
-        base, cur = float(metrics[name]), float(report.metrics[name])
+        base, cur = float(saved[name]), float(report.metrics[name])
         report.comparison[name] = {"baseline": base, "current": cur, "drop": round(base - cur, 6)}
         if base - cur > max_drop:
             report.alerts.append(

@@ -47,6 +47,10 @@ METRICS = (
     "probe_mrr",
     "probe_margin",
 )
+#: The metrics that mean the same under any model: ranks, not cosine values. Two model
+#: families score on different cosine scales (multilingual-e5 puts nearly every pair above
+#: 0.7, MiniLM spreads them from 0 to 1), so ``probe_margin`` compares only within a family.
+SCALE_FREE_METRICS = tuple(m for m in METRICS if m != "probe_margin")
 
 
 @dataclass(frozen=True)

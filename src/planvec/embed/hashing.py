@@ -14,12 +14,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from planvec.embed.base import Vectors
+from planvec.embed.model_files import HASHING_FAMILY
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 #: The manifest ``model`` of indexes built with this embedder (no model files needed).
-HASHING_FAMILY = "planvec-hashing"
 
 
 class HashingEmbedder:

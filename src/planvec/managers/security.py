@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from planvec.embed.hashing import HASHING_FAMILY
+from planvec.embed.model_files import HASHING_FAMILY
 from planvec.errors import ConfigError
 from planvec.hookspecs import hookimpl
 from planvec.managers.base import Finding, ManagerInputs
