@@ -147,12 +147,13 @@ class EdgeShards(Instrumented):
         import qdrant_edge as qe
 
         points: int | None = None
-        try:
+        with contextlib.suppress(Exception):
             points = int(shard.count(qe.CountRequest(exact=True, filter=None)))
-            if dirty:
+        if dirty:
+            try:
                 shard.flush()
-        except Exception:
-            points = None
+            except Exception:
+                points = None  # not on disk as counted: no stamp
         try:
             shard.close()
         except Exception:
