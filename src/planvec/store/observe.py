@@ -220,7 +220,7 @@ def _get_tracer() -> Any:
         except ImportError:
             _tracer = None
         else:
-            _tracer = trace.get_tracer("planvec.store")
+            _tracer = trace.get_tracer("planvec.store")  # type: ignore[attr-defined,unused-ignore]
     return _tracer
 
 
