@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -77,6 +79,28 @@ def package_versions(names: Iterable[str], missing: str | None = None) -> dict[s
             if missing is not None:
                 out[name] = missing
     return out
+
+
+def git_commit() -> str:
+    """The commit the benchmark ran on (empty outside a git checkout)."""
+    done = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip()
+
+
+def run_probe(source: str, *args: str) -> dict[str, float]:
+    """Run ``source`` in a fresh, offline interpreter; its last stdout line is a JSON dict.
+
+    Why a fresh process: cold start and peak memory must not include this one's.
+    """
+    import json
+
+    done = subprocess.run([sys.executable, "-c", source, *args], check=True,
+                          capture_output=True, text=True,
+                          env=dict(os.environ, HF_HUB_OFFLINE="1"))  # fmt: skip
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def machine() -> str:

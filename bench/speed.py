@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import cpu_model, package_versions
+from _common import cpu_model, git_commit, package_versions
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "speed.json"
@@ -545,9 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     if "memory" not in skip:
         results["memory"] = memory_part(work, args.memory_tasks)
         print(json.dumps(results["memory"]), file=sys.stderr, flush=True)
-    commit = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
+    commit = git_commit()
     record = {
         "benchmark": "bench/speed.py",
         "args": " ".join(sys.argv[1:] if argv is None else argv),
