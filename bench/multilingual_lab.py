@@ -56,6 +56,31 @@ GROUPS = (
 )
 
 
+def cached_matrix(
+    prefix: str,
+    family: str,
+    name: str,
+    texts: Sequence[str],
+    embed: Callable[[Sequence[str]], np.ndarray],
+) -> np.ndarray:
+    """``embed(texts)``, saved under ``lab.MATRIX_DIR`` keyed by model and texts, reused."""
+    from planvec.records import content_hash
+
+    lab.MATRIX_DIR.mkdir(parents=True, exist_ok=True)
+    key = content_hash(prefix, family, name, *texts)[:16]
+    path = lab.MATRIX_DIR / f"{prefix}-{name}-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    started = time.perf_counter()
+    mat = embed(texts)
+    np.save(path, mat)
+    print(
+        f"  {prefix} {name}: {len(texts)} texts in {time.perf_counter() - started:.0f} s",
+        file=sys.stderr,
+    )
+    return mat
+
+
 class Usem3Lab:
     """Embeds texts with planvec's multilingual embedder; one cached matrix per variant."""
 
@@ -68,21 +93,7 @@ class Usem3Lab:
         return self.embedder.embed(list(texts))
 
     def matrix(self, name: str, texts: Sequence[str]) -> np.ndarray:
-        from planvec.records import content_hash
-
-        lab.MATRIX_DIR.mkdir(parents=True, exist_ok=True)
-        key = content_hash("usem3", self.embedder.family, name, *texts)[:16]
-        path = lab.MATRIX_DIR / f"usem3-{name}-{key}.npy"
-        if path.exists():
-            return np.load(path)
-        started = time.perf_counter()
-        mat = self.embed(texts)
-        np.save(path, mat)
-        print(
-            f"  usem3 {name}: {len(texts)} texts in {time.perf_counter() - started:.0f} s",
-            file=sys.stderr,
-        )
-        return mat
+        return cached_matrix("usem3", self.embedder.family, name, texts, self.embed)
 
 
 class E5Lab:
@@ -97,21 +108,11 @@ class E5Lab:
         return self.embedder.embed_queries(list(texts))
 
     def matrix(self, name: str, texts: Sequence[str]) -> np.ndarray:
-        from planvec.records import content_hash
+        def passages(all_texts: Sequence[str]) -> np.ndarray:
+            chunks = range(0, len(all_texts), 64)
+            return np.vstack([self.embedder.embed(all_texts[i : i + 64]) for i in chunks])
 
-        lab.MATRIX_DIR.mkdir(parents=True, exist_ok=True)
-        key = content_hash("e5", self.embedder.family, name, *texts)[:16]
-        path = lab.MATRIX_DIR / f"e5-{name}-{key}.npy"
-        if path.exists():
-            return np.load(path)
-        started = time.perf_counter()
-        mat = np.vstack([self.embedder.embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
-        np.save(path, mat)
-        print(
-            f"  e5 {name}: {len(texts)} texts in {time.perf_counter() - started:.0f} s",
-            file=sys.stderr,
-        )
-        return mat
+        return cached_matrix("e5", self.embedder.family, name, texts, passages)
 
 
 def build_sides(queries: Sequence[Any], tasks: Sequence[Any], pf: int) -> dict[str, list]:
