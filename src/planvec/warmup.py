@@ -64,10 +64,3 @@ class WarmUp:
         """Wait for a started load to finish."""
         if self._thread is not None:
             self._thread.join()
-
-
-def start_warm_up(embedder: Any) -> Callable[[], None]:
-    """Start loading ``embedder``'s model now; returns the function that waits for it."""
-    warm = WarmUp(embedder)
-    warm.start()
-    return warm.wait

@@ -17,7 +17,7 @@ import pytest
 
 from planvec.embed.hashing import HashingEmbedder
 from planvec.index import Index
-from planvec.warmup import start_warm_up
+from planvec.warmup import WarmUp
 
 #: the warm-up does not depend on the store: Edge only
 on_edge = pytest.mark.parametrize("store_factory", ["edge"], indirect=True)
@@ -99,6 +99,7 @@ def test_embedders_without_a_load_step_start_no_thread(tmp_path: Path) -> None:
 
     for embedder in (HashingEmbedder(), Exported()):
         before = threading.active_count()
-        wait = start_warm_up(embedder)
+        warm = WarmUp(embedder)
+        warm.start()
         assert threading.active_count() == before
-        wait()
+        warm.wait()
