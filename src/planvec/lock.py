@@ -98,6 +98,19 @@ class WriteLock:
         self.release()
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (signal 0; EPERM means it exists)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def writer_pid(path: Path) -> str | None:
     """The pid of the process holding the write lock at ``path``, or ``None`` when free."""
     if not path.exists():

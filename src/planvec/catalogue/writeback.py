@@ -20,6 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from planvec.lock import pid_alive
 from planvec.records import Plan, Task
 from planvec.sources.list_items import CHECKBOX_STATUS, RAW_MARKS
 from planvec.sources.markdown_plans import parse_plan
@@ -177,7 +178,7 @@ def remove_stale_temps(path: Path) -> list[Path]:
     removed = []
     for tmp in path.parent.glob(f".{glob.escape(path.name)}.*{_TEMP_SUFFIX}"):
         pid_part = tmp.name[len(path.name) + 2 :].split(".", 1)[0]
-        if pid_part.isdigit() and _process_alive(int(pid_part)):
+        if pid_part.isdigit() and pid_alive(int(pid_part)):
             continue
         try:
             tmp.unlink()
@@ -185,16 +186,6 @@ def remove_stale_temps(path: Path) -> list[Path]:
             continue
         removed.append(tmp)
     return removed
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, owned by another user
-        return True
-    return True
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -18,7 +18,7 @@ import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from planvec.lock import index_side_file
+from planvec.lock import index_side_file, pid_alive
 
 FILE_NAME = "planvec-owner.json"
 
@@ -43,19 +43,6 @@ def discovery_path(
         index_dir, qdrant_url, collection, cache_dir,
         folder="owners", name=FILE_NAME, extension="json",
     )  # fmt: skip
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists (signal 0; EPERM means it exists)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def write_discovery(path: Path, info: OwnerInfo) -> None:
