@@ -38,10 +38,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planvec import hnsw
-from planvec.embed.model_files import (
+from planvec.embedding_recipe import EMBED_RECIPE
+from planvec.errors import PlanvecError
+from planvec.fingerprints import FileFingerprint, fingerprint_key, trusted_fingerprints
+from planvec.guard import DeleteGuard
+from planvec.lock import WriteLock, lock_path_for
+from planvec.manifest import SYNC_MARKER, Manifest, sync_recorded, upgrade_manifest
+from planvec.model_families import (
     AUTO_BY_FAMILY,
     E5_FAMILY,
     HASHING_FAMILY,
@@ -49,15 +55,12 @@ from planvec.embed.model_files import (
     MODEL_FAMILY,
     USEM3_FAMILY,
 )
-from planvec.embedding_recipe import EMBED_RECIPE
-from planvec.errors import PlanvecError
-from planvec.fingerprints import FileFingerprint, fingerprint_key, trusted_fingerprints
-from planvec.guard import DeleteGuard
-from planvec.lock import WriteLock, lock_path_for
-from planvec.manifest import SYNC_MARKER, Manifest, sync_recorded, upgrade_manifest
 from planvec.roots import RootedPlanSource
 from planvec.settings import Settings
 from planvec.sync_report import SyncReport
+
+if TYPE_CHECKING:
+    from planvec.store.base import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +116,8 @@ def noop_report(
     """
     if settings.store.target.kind != "edge":
         return None
+    from planvec.store.factory import open_configured_store
+
     started = time.perf_counter()
     lock = None
     if not dry_run:
@@ -121,18 +126,22 @@ def noop_report(
         )
         lock = WriteLock(path, wait=wait)
         lock.acquire()
+    store = None
     try:
-        found = _unchanged_plans(settings, paths, delete_missing)
+        store = open_configured_store(settings.store)  # opens no shard: files only
+        found = _unchanged_plans(store, settings, paths, delete_missing)
         if found is None:
             return None
         report = _report(found.plans, found.points, dry_run, settings.max_delete, allow_delete)
         report.seconds = time.perf_counter() - started
         if not dry_run:
-            _record_run(settings, found, report)
+            _record_run(store, found, report)
     except (PlanvecError, OSError, TypeError, ValueError) as exc:  # the full sync says why
         log.debug("no-op check abandoned: %s", exc)
         return None
     finally:
+        if store is not None:
+            store.close()
         if lock is not None:
             lock.release()
     log.info("nothing changed under the paths (%d plans): the index was not opened", report.plans)
@@ -162,38 +171,27 @@ def _report(
     return report
 
 
-def _record_run(settings: Settings, found: _Unchanged, report: SyncReport) -> None:
+def _record_run(store: VectorStore, found: _Unchanged, report: SyncReport) -> None:
     """Record the run in the manifest (``last_sync``, ``updated_at``) as the full sync does:
     readers judge freshness by it (``planvec serve``'s readiness, ``planvec health``).
 
     Every other field would be rewritten with the value it has; ``model_id`` is kept (the
     stored vectors are still those of the recorded variant)."""
-    from planvec.store.factory import open_configured_store
-
     skip = ("failures", "warnings", "guard")
     last_sync = {k: v for k, v in report.to_dict().items() if k not in skip}
-    store = open_configured_store(settings.store)
-    try:
-        store.write_manifest(found.collection, sync_recorded(found.manifest, last_sync=last_sync))
-    finally:
-        store.close()
+    store.write_manifest(found.collection, sync_recorded(found.manifest, last_sync=last_sync))
 
 
-def _stored_state(settings: Settings) -> tuple[Manifest, int, str] | None:
+def _stored_state(store: VectorStore, settings: Settings) -> tuple[Manifest, int, str] | None:
     """The manifest, the point count and the physical collection, without loading the shard."""
     from planvec.store.aliases import resolve_collection
-    from planvec.store.factory import open_configured_store
 
-    store = open_configured_store(settings.store)
-    try:
-        closed_count = getattr(store, "closed_count", None)
-        if closed_count is None:
-            return None
-        collection = resolve_collection(store, settings.collection)
-        manifest = store.read_manifest(collection)
-        points = closed_count(collection)
-    finally:
-        store.close()
+    closed_count = getattr(store, "closed_count", None)
+    if closed_count is None:
+        return None
+    collection = resolve_collection(store, settings.collection)
+    manifest = store.read_manifest(collection)
+    points = closed_count(collection)
     if manifest is None or points is None:
         return None
     return manifest, points, collection
@@ -216,10 +214,10 @@ def _trusted(settings: Settings, manifest: Manifest, points: int) -> dict[str, F
 
 
 def _unchanged_plans(
-    settings: Settings, paths: Sequence[Path], delete_missing: bool
+    store: VectorStore, settings: Settings, paths: Sequence[Path], delete_missing: bool
 ) -> _Unchanged | None:
     """Points per plan under ``paths`` and in the index, when provably nothing changed."""
-    state = _stored_state(settings)
+    state = _stored_state(store, settings)
     if state is None:
         return None
     manifest, points, collection = state

