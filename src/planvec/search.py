@@ -11,11 +11,14 @@ does for task texts.
 from __future__ import annotations
 
 import fnmatch
+import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from planvec.embed.base import Embedder, embed_queries
+from planvec.embed.base import Embedder, embed_queries, embeds_outside_gil
 from planvec.embed.model_files import E5_FAMILY, USEM3_FAMILY
 from planvec.errors import ConfigError, IndexMismatch
 from planvec.records import HitLocation, SearchHit
@@ -193,6 +196,22 @@ def hit_from_point(point: ScoredPoint) -> SearchHit:
     )
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def query_pool() -> ThreadPoolExecutor:
+    """The threads that embed hybrid queries while the lexical side runs (one pool per
+    process: a pool inherited through ``fork`` has no threads left)."""
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="planvec-query")
+            _pool_pid = os.getpid()
+        return _pool
+
+
 class Searcher:
     """Runs queries against one collection."""
 
@@ -209,6 +228,7 @@ class Searcher:
         rrf_k: int = RRF_K,
         query_text: Callable[[str], str] | None = None,
         find_copies: bool = False,
+        overlap: bool | None = None,
     ) -> None:
         """Wire a searcher.
 
@@ -227,6 +247,9 @@ class Searcher:
                 copies among the candidates.
             query_text: turns the query into the text given to the embedder (e.g. the
                 glossary's English rendering); identity when ``None``.
+            overlap: embed a hybrid query on a worker thread while the lexical side is
+                encoded and searched; ``None``: when the embedder runs outside the GIL
+                (``embeds_outside_gil``), where the two really run at once.
         """
         if rrf_k < 1 or min(weights) < 0 or max(weights) <= 0:
             raise ConfigError("RRF needs k >= 1 and non-negative weights, one of them > 0")
@@ -240,6 +263,7 @@ class Searcher:
         self.rrf_k = rrf_k
         self.query_text = query_text
         self.find_copies = find_copies
+        self.overlap = embeds_outside_gil(embedder) if overlap is None else overlap
 
     def search(
         self,
@@ -270,15 +294,19 @@ class Searcher:
             )
         dense: Sequence[float] | None = None
         sparse: SparseVector | None = None
-        if mode in ("dense", "hybrid"):
-            text = self.query_text(query) if self.query_text else query
-            dense = embed_queries(self.embedder, [text or query])[0].tolist()
+        pending: Future[list[float]] | None = None
+        if mode == "hybrid" and self.overlap:
+            pending = query_pool().submit(self._query_vector, query)
+        elif mode in ("dense", "hybrid"):
+            dense = self._query_vector(query)
         if mode in ("sparse", "hybrid") and self.lexical is not None:
             sparse = self.lexical.encode_query(query)
             if not sparse.indices:
                 if mode == "sparse":
                     return []
                 sparse = None
+        if pending is not None and sparse is None:
+            dense, pending = pending.result(), None
         request = SearchRequest(
             dense=dense,
             sparse=sparse,
@@ -289,7 +317,7 @@ class Searcher:
             weights=self.weights,
             payload_fields=CANDIDATE_FIELDS,
         )
-        points = self._ranked(request)
+        points = self._ranked(request, pending)
         hits = sorted(map(hit_from_point, points), key=_rank_key)
         if not collapse:
             page = hits[:limit]
@@ -299,6 +327,11 @@ class Searcher:
                 page = self._every_copy(page, request.filter, hits)
         point_ids = {str(p.id): p.id for p in points}  # legacy ids are ints
         return self._whole(page, [point_ids[hit.id] for hit in page])
+
+    def _query_vector(self, query: str) -> list[float]:
+        """The dense query vector (the embedder's query side, on the rendered text)."""
+        text = self.query_text(query) if self.query_text else query
+        return embed_queries(self.embedder, [text or query])[0].tolist()  # type: ignore[no-any-return]
 
     def _whole(self, hits: list[SearchHit], ids: list[PointId]) -> list[SearchHit]:
         """``hits`` (of point ``ids``) with their whole payloads (candidates carry
@@ -353,7 +386,9 @@ class Searcher:
             out.append(replace(hit, also_in=also) if len(also) >= len(hit.also_in) else hit)
         return out
 
-    def _ranked(self, request: SearchRequest) -> list[ScoredPoint]:
+    def _ranked(
+        self, request: SearchRequest, pending: Future[list[float]] | None = None
+    ) -> list[ScoredPoint]:
         """The store's hits; hybrid queries are fused here, with ties broken by location.
 
         Fusing in the store would rank tied candidates of each side in storage order,
@@ -365,22 +400,18 @@ class Searcher:
         cost): only the tied candidates whose order can change the fused hits
         (``rrf_ties_that_matter``) are read before fusion, for their (plan, line), and the
         fused hits not read yet after it; both with ``request.payload_fields`` only.
+
+        ``pending``: the dense vector still being computed on another thread; the lexical
+        side is searched first, meanwhile.
         """
-        if request.dense is None or request.sparse is None:
+        if pending is None and (request.dense is None or request.sparse is None):
             return self.store.search(self.collection, request)
+        side = replace(request, limit=request.prefetch_limit, payload_fields=(), with_vectors=False)
+        lexical = self.store.search(self.collection, replace(side, dense=None))
+        dense = request.dense if pending is None else pending.result()
         sides = [
-            self.store.search(
-                self.collection,
-                replace(
-                    request,
-                    dense=dense,
-                    sparse=sparse,
-                    limit=request.prefetch_limit,
-                    payload_fields=(),
-                    with_vectors=False,
-                ),
-            )
-            for dense, sparse in ((request.dense, None), (None, request.sparse))
+            self.store.search(self.collection, replace(side, sparse=None, dense=dense)),
+            lexical,
         ]
         fusion = (request.rrf_k, request.weights, request.limit)
         read = self._read(rrf_ties_that_matter(sides, *fusion), request.payload_fields)

@@ -24,7 +24,13 @@ from types import TracebackType
 
 import numpy as np
 
-from planvec.embed.base import Embedder, QueryEmbedder, Vectors, embed_queries
+from planvec.embed.base import (
+    Embedder,
+    QueryEmbedder,
+    Vectors,
+    embed_queries,
+    embeds_outside_gil,
+)
 from planvec.errors import EmbedError
 from planvec.records import content_hash
 
@@ -218,6 +224,7 @@ class CachedEmbedder:
         self.model_id = embedder.model_id
         self.family = embedder.family
         self.dimension = embedder.dimension
+        self.releases_gil = embeds_outside_gil(embedder)
         #: vectors computed by ``compute`` whose ``remember`` has not run yet
         self._held: dict[str, Vectors] = {}
         self._held_lock = threading.Lock()

@@ -229,6 +229,8 @@ class OnnxEmbedder:
 
     family = MODEL_FAMILY
     dimension = MODEL_DIMENSION
+    #: ``session.run`` and the tokenizer release the GIL (``planvec.embed.base``)
+    releases_gil = True
 
     def __init__(
         self,
