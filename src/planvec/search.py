@@ -35,7 +35,7 @@ from planvec.store.base import (
     SparseVector,
     VectorStore,
 )
-from planvec.store.common import rrf_fuse, rrf_ties_that_matter
+from planvec.store.common import rrf_fuse, rrf_reads
 
 SEARCH_MODES = ("hybrid", "dense", "sparse")
 
@@ -212,6 +212,25 @@ def query_pool() -> ThreadPoolExecutor:
         return _pool
 
 
+#: a hybrid search's lexical side: its candidates, and points already read whole
+LexicalSide = tuple[list[ScoredPoint], dict[str, PointRecord]]
+
+
+def _side(
+    request: SearchRequest, dense: Sequence[float] | None, sparse: SparseVector | None
+) -> SearchRequest:
+    """The request of one side of a hybrid search: its prefetch of candidates, ids and
+    scores only (``Searcher._ranked``)."""
+    return replace(
+        request,
+        dense=dense,
+        sparse=sparse,
+        limit=request.prefetch_limit,
+        payload_fields=(),
+        with_vectors=False,
+    )
+
+
 class Searcher:
     """Runs queries against one collection."""
 
@@ -247,9 +266,9 @@ class Searcher:
                 copies among the candidates.
             query_text: turns the query into the text given to the embedder (e.g. the
                 glossary's English rendering); identity when ``None``.
-            overlap: embed a hybrid query on a worker thread while the lexical side is
-                encoded and searched; ``None``: when the embedder runs outside the GIL
-                (``embeds_outside_gil``), where the two really run at once.
+            overlap: encode and search a hybrid query's lexical side on a worker thread
+                while this one embeds the query; ``None``: when the embedder runs outside
+                the GIL (``embeds_outside_gil``), where the two really run at once.
         """
         if rrf_k < 1 or min(weights) < 0 or max(weights) <= 0:
             raise ConfigError("RRF needs k >= 1 and non-negative weights, one of them > 0")
@@ -292,24 +311,9 @@ class Searcher:
                 f"this index has no lexical vectors, so {mode} search is not possible: run "
                 "`planvec index PATH` to upgrade it, or search with --mode dense"
             )
-        dense: Sequence[float] | None = None
-        sparse: SparseVector | None = None
-        pending: Future[list[float]] | None = None
-        if mode == "hybrid" and self.overlap:
-            pending = query_pool().submit(self._query_vector, query)
-        elif mode in ("dense", "hybrid"):
-            dense = self._query_vector(query)
-        if mode in ("sparse", "hybrid") and self.lexical is not None:
-            sparse = self.lexical.encode_query(query)
-            if not sparse.indices:
-                if mode == "sparse":
-                    return []
-                sparse = None
-        if pending is not None and sparse is None:
-            dense, pending = pending.result(), None
         request = SearchRequest(
-            dense=dense,
-            sparse=sparse,
+            dense=None,
+            sparse=None,
             filter=build_filter(filters or SearchFilters(), self.known_plans),
             limit=fetch_limit(limit, collapse),
             prefetch_limit=max(self.prefetch_limit, limit),
@@ -317,7 +321,19 @@ class Searcher:
             weights=self.weights,
             payload_fields=CANDIDATE_FIELDS,
         )
-        points = self._ranked(request, pending)
+        lexical: Future[tuple[SparseVector | None, LexicalSide]] | None = None
+        if mode == "hybrid" and self.overlap:
+            lexical = query_pool().submit(self._lexical_side, query, request)
+        dense = self._query_vector(query) if mode != "sparse" else None
+        side: LexicalSide | None = None
+        if lexical is not None:
+            sparse, side = lexical.result()
+        else:
+            sparse = self._sparse_vector(query) if mode != "dense" else None
+        if mode == "sparse" and sparse is None:
+            return []
+        request = replace(request, dense=dense, sparse=sparse)
+        points, whole = self._ranked(request, side)
         hits = sorted(map(hit_from_point, points), key=_rank_key)
         if not collapse:
             page = hits[:limit]
@@ -326,17 +342,43 @@ class Searcher:
             if self.find_copies:
                 page = self._every_copy(page, request.filter, hits)
         point_ids = {str(p.id): p.id for p in points}  # legacy ids are ints
-        return self._whole(page, [point_ids[hit.id] for hit in page])
+        return self._whole(page, [point_ids[hit.id] for hit in page], whole)
+
+    def _sparse_vector(self, query: str) -> SparseVector | None:
+        """The lexical query vector, ``None`` when no word of the query is indexed."""
+        assert self.lexical is not None  # search() refuses other modes without it
+        sparse = self.lexical.encode_query(query)
+        return sparse if sparse.indices else None
+
+    def _lexical_side(
+        self, query: str, request: SearchRequest
+    ) -> tuple[SparseVector | None, LexicalSide]:
+        """The lexical query vector, its side's candidates (``_ranked``) and their whole
+        payloads, run on a worker thread while the caller's thread embeds the query.
+
+        The model releases the GIL, so both really run at once; the shorter, GIL-bound
+        work goes to the worker, which is done by the time the model's thread wants the
+        GIL back. The lexical side weighs most in the fusion, so most fused candidates
+        and most returned hits are among the points read here, in the model's shadow.
+        """
+        sparse = self._sparse_vector(query)
+        if sparse is None:
+            return None, ([], {})
+        hits = self.store.search(self.collection, _side(request, None, sparse))
+        return sparse, (hits, {})
 
     def _query_vector(self, query: str) -> list[float]:
         """The dense query vector (the embedder's query side, on the rendered text)."""
         text = self.query_text(query) if self.query_text else query
         return embed_queries(self.embedder, [text or query])[0].tolist()  # type: ignore[no-any-return]
 
-    def _whole(self, hits: list[SearchHit], ids: list[PointId]) -> list[SearchHit]:
+    def _whole(
+        self, hits: list[SearchHit], ids: list[PointId], known: Mapping[str, PointRecord]
+    ) -> list[SearchHit]:
         """``hits`` (of point ``ids``) with their whole payloads (candidates carry
-        ``CANDIDATE_FIELDS`` only); a point deleted since it was found is dropped."""
-        read = self._read(ids, None)
+        ``CANDIDATE_FIELDS`` only; ``known``: points read whole already); a point deleted
+        since it was found is dropped."""
+        read = {**known, **self._read([i for i in ids if str(i) not in known], None)}
         return [
             replace(
                 hit_from_point(ScoredPoint(hit.id, hit.score, rec.payload)), also_in=hit.also_in
@@ -387,8 +429,8 @@ class Searcher:
         return out
 
     def _ranked(
-        self, request: SearchRequest, pending: Future[list[float]] | None = None
-    ) -> list[ScoredPoint]:
+        self, request: SearchRequest, lexical: LexicalSide | None = None
+    ) -> tuple[list[ScoredPoint], dict[str, PointRecord]]:
         """The store's hits; hybrid queries are fused here, with ties broken by location.
 
         Fusing in the store would rank tied candidates of each side in storage order,
@@ -397,33 +439,40 @@ class Searcher:
         id), and the two lists fused with the same formula as Qdrant (``rrf_fuse``).
 
         The sides come back without payloads (reading a payload is most of a store query's
-        cost): only the tied candidates whose order can change the fused hits
-        (``rrf_ties_that_matter``) are read before fusion, for their (plan, line), and the
-        fused hits not read yet after it; both with ``request.payload_fields`` only.
+        cost): one read before fusion, with ``request.payload_fields`` only, takes the
+        tied candidates whose order can change the fused hits, for their (plan, line),
+        and every candidate that could be among the fused hits (``rrf_reads``).
+        ``lexical``: the lexical side's candidates and their whole payloads when they were
+        searched and read already (``_lexical_side``).
 
-        ``pending``: the dense vector still being computed on another thread; the lexical
-        side is searched first, meanwhile.
+        Returns:
+            The fused hits (with ``request.payload_fields`` at least), and the points read
+            whole on the way.
         """
-        if pending is None and (request.dense is None or request.sparse is None):
-            return self.store.search(self.collection, request)
-        side = replace(request, limit=request.prefetch_limit, payload_fields=(), with_vectors=False)
-        lexical = self.store.search(self.collection, replace(side, dense=None))
-        dense = request.dense if pending is None else pending.result()
+        if request.dense is None or request.sparse is None:
+            return self.store.search(self.collection, request), {}
+        if lexical is None:
+            sparse_request = _side(request, None, request.sparse)
+            lexical = self.store.search(self.collection, sparse_request), {}
+        lexical_hits, whole = lexical
         sides = [
-            self.store.search(self.collection, replace(side, sparse=None, dense=dense)),
-            lexical,
+            self.store.search(self.collection, _side(request, request.dense, None)),
+            lexical_hits,
         ]
         fusion = (request.rrf_k, request.weights, request.limit)
-        read = self._read(rrf_ties_that_matter(sides, *fusion), request.payload_fields)
+        read = dict(whole)
+        wanted = [pid for pid in rrf_reads(sides, *fusion) if str(pid) not in read]
+        read.update(self._read(wanted, request.payload_fields))
         ordered = [sorted(side, key=lambda p: side_rank_key(p, read)) for side in sides]
         fused = rrf_fuse(ordered, *fusion)
-        unread = [hit.id for hit in fused if str(hit.id) not in read]
+        unread = [hit.id for hit in fused if str(hit.id) not in read]  # none, unless deleted
         read.update(self._read(unread, request.payload_fields))
-        return [
+        points = [
             ScoredPoint(hit.id, hit.score, rec.payload)
             for hit in fused
             if (rec := read.get(str(hit.id))) is not None  # deleted since the side searches
         ]
+        return points, whole
 
     def _read(
         self, ids: Sequence[PointId], fields: tuple[str, ...] | None

@@ -4,21 +4,21 @@ count shows none beyond the candidates): its results must be exactly those of th
 algorithm, which reads every payload. Checked here on the real stores (Qdrant Edge and
 qdrant-client's memory engine) over an index full of copied tasks, hence of tied scores,
 with a small prefetch so that the cuts (per side and after fusion) fall inside tie groups.
-Hybrid queries are compared both ways: embedded before the sides are searched, and embedded
-on a worker thread while the lexical side runs (``overlap``, what the ONNX embedder does).
+Hybrid queries are compared both ways: the sides searched one after the other, and the
+lexical side searched on a worker thread while the query is embedded (``overlap``, what
+search does with the ONNX embedder).
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from planvec.embed.base import Embedder, Vectors
 from planvec.embedding_recipe import query_embedding_text
 from planvec.index import Index, sources_for
 from planvec.records import HitLocation, SearchHit
@@ -120,11 +120,12 @@ def _dicts(hits: list[SearchHit]) -> list[dict[str, Any]]:
 
 
 class _CountingStore:
-    """The real store, counting the calls made to it by name."""
+    """The real store, counting the calls made to it by name, and noting their threads."""
 
     def __init__(self, store: object) -> None:
         self._store = store
         self.calls: dict[str, int] = {}
+        self.threads: set[str] = set()
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._store, name)
@@ -133,6 +134,7 @@ class _CountingStore:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             self.calls[name] = self.calls.get(name, 0) + 1
+            self.threads.add(threading.current_thread().name)
             return attr(*args, **kwargs)
 
         return call
@@ -146,25 +148,11 @@ OPTIONS = {  # (limit, collapse, status) per mode; hybrid is where the reads wer
 }  # fmt: skip
 
 
-class _ThreadsOf:
-    """The embedder of the index, noting on which threads it embeds."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
-        self.model_id, self.family, self.dimension = inner.model_id, inner.family, inner.dimension
-        self.threads: set[str] = set()
-
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        self.threads.add(threading.current_thread().name)
-        return self.inner.embed(texts)
-
-
-def _searcher(index: Index, store: object, find_copies: bool, embedder: Embedder,
-              overlap: bool) -> Searcher:  # fmt: skip
+def _searcher(index: Index, store: object, find_copies: bool, overlap: bool) -> Searcher:
     return Searcher(
         store,  # type: ignore[arg-type]
         index.collection,
-        embedder,
+        index.embedder,
         lexical=index.lexical,
         known_plans=index.known_plans,
         prefetch_limit=PREFETCH,
@@ -177,8 +165,7 @@ def _searcher(index: Index, store: object, find_copies: bool, embedder: Embedder
 def test_results_equal_the_plain_algorithm(copied_index: Index) -> None:
     for find_copies, overlap in ((True, False), (False, False), (True, True)):
         store = _CountingStore(copied_index.admin)
-        embedder = _ThreadsOf(copied_index.embedder)
-        searcher = _searcher(copied_index, store, find_copies, embedder, overlap)
+        searcher = _searcher(copied_index, store, find_copies, overlap)
         compared = copied = beyond = 0
         for query in ("sauvegarde base", "api documentation tests", "charge index"):
             for mode, option_sets in OPTIONS.items():
@@ -207,6 +194,6 @@ def test_results_equal_the_plain_algorithm(copied_index: Index) -> None:
         assert compared == 27 and copied > 0  # copies were exercised, not only unique hits
         if find_copies:  # copies beyond the candidates (a scroll), and none (a count sufficed)
             assert beyond > 0 and 0 < store.calls["scroll"] < store.calls["count"]
-        # hybrid queries were embedded on the query pool's threads, dense ones on this one
-        pooled = {name for name in embedder.threads if name.startswith("planvec-query")}
-        assert bool(pooled) == overlap and threading.current_thread().name in embedder.threads
+        # hybrid lexical sides were searched on the query pool's threads, the rest here
+        pooled = {name for name in store.threads if name.startswith("planvec-query")}
+        assert bool(pooled) == overlap and threading.current_thread().name in store.threads
