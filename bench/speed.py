@@ -275,6 +275,11 @@ class ModelQueries:
     def embed(self, texts: list[str]) -> Any:
         return self.model.embed(texts)
 
+    def embed_queries(self, texts: list[str]) -> Any:
+        from planvec.embed.base import embed_queries
+
+        return embed_queries(self.model, texts)  # the model's query side, as search uses it
+
 
 def end_to_end(index_dir: Path, model: Any, queries: list[str]) -> dict[str, Any]:
     """``Index.search`` (hybrid, duplicates collapsed) with the real model embedding every

@@ -14,7 +14,8 @@ Contract:
 * Errors are ``planvec.errors.EmbedError``.
 
 Optional capability ``QueryEmbedder`` (asymmetric models such as multilingual-e5, which
-was trained with ``query:`` and ``passage:`` prefixes): ``embed`` is always the *document*
+was trained with ``query:`` and ``passage:`` prefixes; the ONNX embedder, which gives the
+same vectors from a one-thread session sized for a single query): ``embed`` is always the *document*
 side, what indexing, the embedding cache and ``check`` use; ``embed_queries(texts)`` embeds
 search queries, with the same shape and norm contract, into the same space. Search calls
 ``embed_queries`` (through the helper of that name) when the embedder has it, else

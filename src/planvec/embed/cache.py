@@ -277,11 +277,12 @@ class CachedEmbedder:
                     self._held.pop(key, None)
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        """Embed search queries: an asymmetric model's query side is never cached.
+        """Embed search queries: a query side (``QueryEmbedder``) is never cached.
 
         The cache holds document vectors (``planvec.embed.base``): a query vector stored
         under the text's hash would later be served as the document vector of a task with
-        the same text. A symmetric model's query is a document like any other (``embed``).
+        the same text. An embedder without a query side embeds a query as a document like
+        any other (``embed``).
         """
         if isinstance(self.inner, QueryEmbedder):
             return embed_queries(self.inner, texts)
