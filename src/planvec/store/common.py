@@ -50,10 +50,9 @@ def normalize_id(value: Any) -> PointId:
     Raises:
         StoreError: when the value is neither an unsigned int nor a UUID.
     """
-    kind = type(value)
-    if kind is uuid.UUID:
+    if type(value) is uuid.UUID:
         return str(value)  # what the Edge bindings return: checked already
-    if kind is str and _CANONICAL_UUID.fullmatch(value):
+    if type(value) is str and _CANONICAL_UUID.fullmatch(value):
         return value  # the common case (ids planvec made), without a UUID round trip
     if isinstance(value, bool):
         raise StoreError(f"invalid point id {value!r}: use a UUID string or an unsigned int")
