@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from planvec.embed.base import Embedder, embed_queries, embeds_outside_gil
+from planvec.embed.cpu import core_is_idle
 from planvec.embed.model_files import E5_FAMILY, USEM3_FAMILY
 from planvec.errors import ConfigError, IndexMismatch
 from planvec.records import HitLocation, SearchHit
@@ -268,7 +269,8 @@ class Searcher:
                 glossary's English rendering); identity when ``None``.
             overlap: encode and search a hybrid query's lexical side on a worker thread
                 while this one embeds the query; ``None``: when the embedder runs outside
-                the GIL (``embeds_outside_gil``), where the two really run at once.
+                the GIL (``embeds_outside_gil``), where the two really run at once, and a
+                core is free for the worker (``core_is_idle``).
         """
         if rrf_k < 1 or min(weights) < 0 or max(weights) <= 0:
             raise ConfigError("RRF needs k >= 1 and non-negative weights, one of them > 0")
@@ -282,7 +284,9 @@ class Searcher:
         self.rrf_k = rrf_k
         self.query_text = query_text
         self.find_copies = find_copies
-        self.overlap = embeds_outside_gil(embedder) if overlap is None else overlap
+        if overlap is None:
+            overlap = embeds_outside_gil(embedder) and core_is_idle()
+        self.overlap = overlap
 
     def search(
         self,

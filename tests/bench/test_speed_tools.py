@@ -128,4 +128,7 @@ def test_render_reports_collapsed_and_uncollapsed_search() -> None:
         search |= {f"{key}_cpu_p50_ms": value + 2, f"{key}_cpu_p95_ms": value + 3}
     body = speed.render({**record, "results": {"search": search}})
     assert "p95 7.0 / **8.0 ms**, CPU (all threads) 9.0 / 10.0 ms" in body
-    assert "lexical side, wall 9.0 / 10.0 ms" in body and "load 0.4" in body
+    assert "lexical side, wall 9.0 / 10.0 ms." in body and "load 0.4" in body
+    search |= {"end_to_end_overlap_p50_ms": 6.5, "end_to_end_overlap_p95_ms": 7.5}
+    body = speed.render({**record, "results": {"search": search | {"end_to_end_core_idle": True}}})
+    assert "always on 6.5 / 7.5 ms (planvec overlaps only when a core is idle; idle at" in body
