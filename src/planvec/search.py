@@ -203,18 +203,14 @@ _pool_lock = threading.Lock()
 
 
 def query_pool() -> ThreadPoolExecutor:
-    """The threads that embed hybrid queries while the lexical side runs (one pool per
-    process: a pool inherited through ``fork`` has no threads left)."""
+    """The threads that run hybrid searches' lexical sides while their callers embed the
+    queries (one pool per process: a pool inherited through ``fork`` has no threads)."""
     global _pool, _pool_pid
     with _pool_lock:
         if _pool is None or _pool_pid != os.getpid():
             _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="planvec-query")
             _pool_pid = os.getpid()
         return _pool
-
-
-#: a hybrid search's lexical side: its candidates, and points already read whole
-LexicalSide = tuple[list[ScoredPoint], dict[str, PointRecord]]
 
 
 def _side(
@@ -325,11 +321,11 @@ class Searcher:
             weights=self.weights,
             payload_fields=CANDIDATE_FIELDS,
         )
-        lexical: Future[tuple[SparseVector | None, LexicalSide]] | None = None
+        lexical: Future[tuple[SparseVector | None, list[ScoredPoint]]] | None = None
         if mode == "hybrid" and self.overlap:
             lexical = query_pool().submit(self._lexical_side, query, request)
         dense = self._query_vector(query) if mode != "sparse" else None
-        side: LexicalSide | None = None
+        side: list[ScoredPoint] | None = None
         if lexical is not None:
             sparse, side = lexical.result()
         else:
@@ -337,7 +333,7 @@ class Searcher:
         if mode == "sparse" and sparse is None:
             return []
         request = replace(request, dense=dense, sparse=sparse)
-        points, whole = self._ranked(request, side)
+        points = self._ranked(request, side)
         hits = sorted(map(hit_from_point, points), key=_rank_key)
         if not collapse:
             page = hits[:limit]
@@ -346,7 +342,7 @@ class Searcher:
             if self.find_copies:
                 page = self._every_copy(page, request.filter, hits)
         point_ids = {str(p.id): p.id for p in points}  # legacy ids are ints
-        return self._whole(page, [point_ids[hit.id] for hit in page], whole)
+        return self._whole(page, [point_ids[hit.id] for hit in page])
 
     def _sparse_vector(self, query: str) -> SparseVector | None:
         """The lexical query vector, ``None`` when no word of the query is indexed."""
@@ -356,33 +352,30 @@ class Searcher:
 
     def _lexical_side(
         self, query: str, request: SearchRequest
-    ) -> tuple[SparseVector | None, LexicalSide]:
-        """The lexical query vector, its side's candidates (``_ranked``) and their whole
-        payloads, run on a worker thread while the caller's thread embeds the query.
+    ) -> tuple[SparseVector | None, list[ScoredPoint]]:
+        """The lexical query vector and its side's candidates (``_ranked``), run on a
+        worker thread while the caller's thread embeds the query.
 
-        The model releases the GIL, so both really run at once; the shorter, GIL-bound
-        work goes to the worker, which is done by the time the model's thread wants the
-        GIL back. The lexical side weighs most in the fusion, so most fused candidates
-        and most returned hits are among the points read here, in the model's shadow.
+        The model and Edge's query release the GIL, so both really run at once; the
+        shorter, GIL-bound work goes to the worker, which is done by the time the model's
+        thread wants the GIL back (the other way round, the model started ~2 ms late,
+        waiting for the GIL). Reading the lexical candidates' payloads here too cost more
+        than the model's shadow holds (100 whole payloads ~4.7 ms; docs/store.md).
         """
         sparse = self._sparse_vector(query)
         if sparse is None:
-            return None, ([], {})
-        hits = self.store.search(self.collection, _side(request, None, sparse))
-        return sparse, (hits, {})
+            return None, []
+        return sparse, self.store.search(self.collection, _side(request, None, sparse))
 
     def _query_vector(self, query: str) -> list[float]:
         """The dense query vector (the embedder's query side, on the rendered text)."""
         text = self.query_text(query) if self.query_text else query
         return embed_queries(self.embedder, [text or query])[0].tolist()  # type: ignore[no-any-return]
 
-    def _whole(
-        self, hits: list[SearchHit], ids: list[PointId], known: Mapping[str, PointRecord]
-    ) -> list[SearchHit]:
+    def _whole(self, hits: list[SearchHit], ids: list[PointId]) -> list[SearchHit]:
         """``hits`` (of point ``ids``) with their whole payloads (candidates carry
-        ``CANDIDATE_FIELDS`` only; ``known``: points read whole already); a point deleted
-        since it was found is dropped."""
-        read = {**known, **self._read([i for i in ids if str(i) not in known], None)}
+        ``CANDIDATE_FIELDS`` only); a point deleted since it was found is dropped."""
+        read = self._read(ids, None)
         return [
             replace(
                 hit_from_point(ScoredPoint(hit.id, hit.score, rec.payload)), also_in=hit.also_in
@@ -433,8 +426,8 @@ class Searcher:
         return out
 
     def _ranked(
-        self, request: SearchRequest, lexical: LexicalSide | None = None
-    ) -> tuple[list[ScoredPoint], dict[str, PointRecord]]:
+        self, request: SearchRequest, lexical: list[ScoredPoint] | None = None
+    ) -> list[ScoredPoint]:
         """The store's hits; hybrid queries are fused here, with ties broken by location.
 
         Fusing in the store would rank tied candidates of each side in storage order,
@@ -446,37 +439,25 @@ class Searcher:
         cost): one read before fusion, with ``request.payload_fields`` only, takes the
         tied candidates whose order can change the fused hits, for their (plan, line),
         and every candidate that could be among the fused hits (``rrf_reads``).
-        ``lexical``: the lexical side's candidates and their whole payloads when they were
-        searched and read already (``_lexical_side``).
-
-        Returns:
-            The fused hits (with ``request.payload_fields`` at least), and the points read
-            whole on the way.
+        ``lexical``: the lexical side's candidates when they were searched already
+        (``_lexical_side``).
         """
         if request.dense is None or request.sparse is None:
-            return self.store.search(self.collection, request), {}
+            return self.store.search(self.collection, request)
         if lexical is None:
-            sparse_request = _side(request, None, request.sparse)
-            lexical = self.store.search(self.collection, sparse_request), {}
-        lexical_hits, whole = lexical
-        sides = [
-            self.store.search(self.collection, _side(request, request.dense, None)),
-            lexical_hits,
-        ]
+            lexical = self.store.search(self.collection, _side(request, None, request.sparse))
+        sides = [self.store.search(self.collection, _side(request, request.dense, None)), lexical]
         fusion = (request.rrf_k, request.weights, request.limit)
-        read = dict(whole)
-        wanted = [pid for pid in rrf_reads(sides, *fusion) if str(pid) not in read]
-        read.update(self._read(wanted, request.payload_fields))
+        read = self._read(rrf_reads(sides, *fusion), request.payload_fields)
         ordered = [sorted(side, key=lambda p: side_rank_key(p, read)) for side in sides]
         fused = rrf_fuse(ordered, *fusion)
         unread = [hit.id for hit in fused if str(hit.id) not in read]  # none, unless deleted
         read.update(self._read(unread, request.payload_fields))
-        points = [
+        return [
             ScoredPoint(hit.id, hit.score, rec.payload)
             for hit in fused
             if (rec := read.get(str(hit.id))) is not None  # deleted since the side searches
         ]
-        return points, whole
 
     def _read(
         self, ids: Sequence[PointId], fields: tuple[str, ...] | None
