@@ -11,11 +11,15 @@ does for task texts.
 from __future__ import annotations
 
 import fnmatch
+import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from planvec.embed.base import Embedder, embed_queries
+from planvec.embed.base import Embedder, embed_queries, embeds_outside_gil
+from planvec.embed.cpu import core_is_idle
 from planvec.embed.model_files import E5_FAMILY, USEM3_FAMILY
 from planvec.errors import ConfigError, IndexMismatch
 from planvec.records import HitLocation, SearchHit
@@ -32,7 +36,7 @@ from planvec.store.base import (
     SparseVector,
     VectorStore,
 )
-from planvec.store.common import rrf_fuse, rrf_ties_that_matter
+from planvec.store.common import rrf_fuse, rrf_reads
 
 SEARCH_MODES = ("hybrid", "dense", "sparse")
 
@@ -193,6 +197,37 @@ def hit_from_point(point: ScoredPoint) -> SearchHit:
     )
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def query_pool() -> ThreadPoolExecutor:
+    """The threads that run hybrid searches' lexical sides while their callers embed the
+    queries (one pool per process: a pool inherited through ``fork`` has no threads)."""
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="planvec-query")
+            _pool_pid = os.getpid()
+        return _pool
+
+
+def _side(
+    request: SearchRequest, dense: Sequence[float] | None, sparse: SparseVector | None
+) -> SearchRequest:
+    """The request of one side of a hybrid search: its prefetch of candidates, ids and
+    scores only (``Searcher._ranked``)."""
+    return replace(
+        request,
+        dense=dense,
+        sparse=sparse,
+        limit=request.prefetch_limit,
+        payload_fields=(),
+        with_vectors=False,
+    )
+
+
 class Searcher:
     """Runs queries against one collection."""
 
@@ -209,6 +244,7 @@ class Searcher:
         rrf_k: int = RRF_K,
         query_text: Callable[[str], str] | None = None,
         find_copies: bool = False,
+        overlap: bool | None = None,
     ) -> None:
         """Wire a searcher.
 
@@ -227,6 +263,10 @@ class Searcher:
                 copies among the candidates.
             query_text: turns the query into the text given to the embedder (e.g. the
                 glossary's English rendering); identity when ``None``.
+            overlap: encode and search a hybrid query's lexical side on a worker thread
+                while this one embeds the query; ``None``: when the embedder runs outside
+                the GIL (``embeds_outside_gil``), where the two really run at once, and a
+                core is free for the worker (``core_is_idle``).
         """
         if rrf_k < 1 or min(weights) < 0 or max(weights) <= 0:
             raise ConfigError("RRF needs k >= 1 and non-negative weights, one of them > 0")
@@ -240,6 +280,9 @@ class Searcher:
         self.rrf_k = rrf_k
         self.query_text = query_text
         self.find_copies = find_copies
+        if overlap is None:
+            overlap = embeds_outside_gil(embedder) and core_is_idle()
+        self.overlap = overlap
 
     def search(
         self,
@@ -268,20 +311,9 @@ class Searcher:
                 f"this index has no lexical vectors, so {mode} search is not possible: run "
                 "`planvec index PATH` to upgrade it, or search with --mode dense"
             )
-        dense: Sequence[float] | None = None
-        sparse: SparseVector | None = None
-        if mode in ("dense", "hybrid"):
-            text = self.query_text(query) if self.query_text else query
-            dense = embed_queries(self.embedder, [text or query])[0].tolist()
-        if mode in ("sparse", "hybrid") and self.lexical is not None:
-            sparse = self.lexical.encode_query(query)
-            if not sparse.indices:
-                if mode == "sparse":
-                    return []
-                sparse = None
         request = SearchRequest(
-            dense=dense,
-            sparse=sparse,
+            dense=None,
+            sparse=None,
             filter=build_filter(filters or SearchFilters(), self.known_plans),
             limit=fetch_limit(limit, collapse),
             prefetch_limit=max(self.prefetch_limit, limit),
@@ -289,7 +321,19 @@ class Searcher:
             weights=self.weights,
             payload_fields=CANDIDATE_FIELDS,
         )
-        points = self._ranked(request)
+        lexical: Future[tuple[SparseVector | None, list[ScoredPoint]]] | None = None
+        if mode == "hybrid" and self.overlap:
+            lexical = query_pool().submit(self._lexical_side, query, request)
+        dense = self._query_vector(query) if mode != "sparse" else None
+        side: list[ScoredPoint] | None = None
+        if lexical is not None:
+            sparse, side = lexical.result()
+        else:
+            sparse = self._sparse_vector(query) if mode != "dense" else None
+        if mode == "sparse" and sparse is None:
+            return []
+        request = replace(request, dense=dense, sparse=sparse)
+        points = self._ranked(request, side)
         hits = sorted(map(hit_from_point, points), key=_rank_key)
         if not collapse:
             page = hits[:limit]
@@ -299,6 +343,34 @@ class Searcher:
                 page = self._every_copy(page, request.filter, hits)
         point_ids = {str(p.id): p.id for p in points}  # legacy ids are ints
         return self._whole(page, [point_ids[hit.id] for hit in page])
+
+    def _sparse_vector(self, query: str) -> SparseVector | None:
+        """The lexical query vector, ``None`` when no word of the query is indexed."""
+        assert self.lexical is not None  # search() refuses other modes without it
+        sparse = self.lexical.encode_query(query)
+        return sparse if sparse.indices else None
+
+    def _lexical_side(
+        self, query: str, request: SearchRequest
+    ) -> tuple[SparseVector | None, list[ScoredPoint]]:
+        """The lexical query vector and its side's candidates (``_ranked``), run on a
+        worker thread while the caller's thread embeds the query.
+
+        The model and Edge's query release the GIL, so both really run at once; the
+        shorter, GIL-bound work goes to the worker, which is done by the time the model's
+        thread wants the GIL back (the other way round, the model started ~2 ms late,
+        waiting for the GIL). Reading the lexical candidates' payloads here too cost more
+        than the model's shadow holds (100 whole payloads ~4.7 ms; docs/store.md).
+        """
+        sparse = self._sparse_vector(query)
+        if sparse is None:
+            return None, []
+        return sparse, self.store.search(self.collection, _side(request, None, sparse))
+
+    def _query_vector(self, query: str) -> list[float]:
+        """The dense query vector (the embedder's query side, on the rendered text)."""
+        text = self.query_text(query) if self.query_text else query
+        return embed_queries(self.embedder, [text or query])[0].tolist()  # type: ignore[no-any-return]
 
     def _whole(self, hits: list[SearchHit], ids: list[PointId]) -> list[SearchHit]:
         """``hits`` (of point ``ids``) with their whole payloads (candidates carry
@@ -353,7 +425,9 @@ class Searcher:
             out.append(replace(hit, also_in=also) if len(also) >= len(hit.also_in) else hit)
         return out
 
-    def _ranked(self, request: SearchRequest) -> list[ScoredPoint]:
+    def _ranked(
+        self, request: SearchRequest, lexical: list[ScoredPoint] | None = None
+    ) -> list[ScoredPoint]:
         """The store's hits; hybrid queries are fused here, with ties broken by location.
 
         Fusing in the store would rank tied candidates of each side in storage order,
@@ -362,31 +436,22 @@ class Searcher:
         id), and the two lists fused with the same formula as Qdrant (``rrf_fuse``).
 
         The sides come back without payloads (reading a payload is most of a store query's
-        cost): only the tied candidates whose order can change the fused hits
-        (``rrf_ties_that_matter``) are read before fusion, for their (plan, line), and the
-        fused hits not read yet after it; both with ``request.payload_fields`` only.
+        cost): one read before fusion, with ``request.payload_fields`` only, takes the
+        tied candidates whose order can change the fused hits, for their (plan, line),
+        and every candidate that could be among the fused hits (``rrf_reads``).
+        ``lexical``: the lexical side's candidates when they were searched already
+        (``_lexical_side``).
         """
         if request.dense is None or request.sparse is None:
             return self.store.search(self.collection, request)
-        sides = [
-            self.store.search(
-                self.collection,
-                replace(
-                    request,
-                    dense=dense,
-                    sparse=sparse,
-                    limit=request.prefetch_limit,
-                    payload_fields=(),
-                    with_vectors=False,
-                ),
-            )
-            for dense, sparse in ((request.dense, None), (None, request.sparse))
-        ]
+        if lexical is None:
+            lexical = self.store.search(self.collection, _side(request, None, request.sparse))
+        sides = [self.store.search(self.collection, _side(request, request.dense, None)), lexical]
         fusion = (request.rrf_k, request.weights, request.limit)
-        read = self._read(rrf_ties_that_matter(sides, *fusion), request.payload_fields)
+        read = self._read(rrf_reads(sides, *fusion), request.payload_fields)
         ordered = [sorted(side, key=lambda p: side_rank_key(p, read)) for side in sides]
         fused = rrf_fuse(ordered, *fusion)
-        unread = [hit.id for hit in fused if str(hit.id) not in read]
+        unread = [hit.id for hit in fused if str(hit.id) not in read]  # none, unless deleted
         read.update(self._read(unread, request.payload_fields))
         return [
             ScoredPoint(hit.id, hit.score, rec.payload)

@@ -121,3 +121,14 @@ def test_render_reports_collapsed_and_uncollapsed_search() -> None:
     body = speed.render({**record, "results": {"search": search}})
     assert "collapsed (the default) p50 / p95 CPU 3.9 / 5.8 ms" in body
     assert "wall 3.1 / 4.4 ms, CPU 3.0 / 4.2 ms" in body and "reused" in body
+    assert "End to end" not in body
+    search |= {"end_to_end_load": 0.4}
+    for key, value in (("end_to_end", 7.0), ("end_to_end_sequential", 9.0)):
+        search |= {f"{key}_p50_ms": value, f"{key}_p95_ms": value + 1}
+        search |= {f"{key}_cpu_p50_ms": value + 2, f"{key}_cpu_p95_ms": value + 3}
+    body = speed.render({**record, "results": {"search": search}})
+    assert "p95 7.0 / **8.0 ms**, CPU (all threads) 9.0 / 10.0 ms" in body
+    assert "lexical side, wall 9.0 / 10.0 ms." in body and "load 0.4" in body
+    search |= {"end_to_end_overlap_p50_ms": 6.5, "end_to_end_overlap_p95_ms": 7.5}
+    body = speed.render({**record, "results": {"search": search | {"end_to_end_core_idle": True}}})
+    assert "always on 6.5 / 7.5 ms (planvec overlaps only when a core is idle; idle at" in body

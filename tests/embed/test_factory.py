@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from planvec.embed import EMBEDDER_NAMES, HashingEmbedder, make_cached_embedder, make_embedder
-from planvec.embed.cpu import cpu_flags, supports_bf16
+from planvec.embed.cpu import core_count, core_is_idle, cpu_flags, supports_bf16
 from planvec.embed.sentence_transformers import resolve_precision
 from planvec.errors import ConfigError, ModelNotAvailable
 from planvec.settings import EMBEDDERS
@@ -78,3 +78,10 @@ def test_bf16_only_with_native_support(tmp_path: Path) -> None:
     assert resolve_precision("fp32", bf16_supported=True) == "fp32"
     with pytest.raises(ConfigError, match="precision"):
         resolve_precision("fp8", bf16_supported=True)
+
+
+def test_a_core_is_idle_while_the_load_leaves_one_free() -> None:
+    cores = core_count()
+    assert core_is_idle(cores - 1.0) and core_is_idle(0.0)
+    assert not core_is_idle(cores - 0.5) and not core_is_idle(cores + 5.0)
+    assert isinstance(core_is_idle(), bool)  # this machine's load average

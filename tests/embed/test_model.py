@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 
 from planvec.embed import Embedder, make_embedder
+from planvec.embed.base import QueryEmbedder, embeds_outside_gil
+from planvec.embed.cpu import core_count
 from planvec.embed.onnx import OnnxEmbedder, onnx_file
 from planvec.embed.sentence_transformers import SentenceTransformerEmbedder
 
@@ -120,6 +122,17 @@ def test_unit_norm_shape_and_order(backend: str, request: pytest.FixtureRequest)
     np.testing.assert_allclose(reversed_vectors, vectors, atol=1e-5)
     alone = np.vstack([embedder.embed([text]) for text in TEXTS[:5]])
     np.testing.assert_allclose(alone, vectors[:5], atol=1e-5)
+
+
+def test_queries_run_on_their_own_one_thread_session(onnx_fp32: OnnxEmbedder) -> None:
+    # search embeds one query on one core while its lexical side runs on the other
+    assert isinstance(onnx_fp32, QueryEmbedder) and embeds_outside_gil(onnx_fp32)
+    assert onnx_fp32.embed_queries([]).shape == (0, 384)
+    queries = np.vstack([onnx_fp32.embed_queries([text]) for text in TEXTS])
+    np.testing.assert_allclose(queries, onnx_fp32.embed(TEXTS), atol=1e-6)
+    sessions = (onnx_fp32._query_session, onnx_fp32._session)
+    threads = [s.get_session_options().intra_op_num_threads for s in sessions]
+    assert threads == [1, core_count()]
 
 
 def test_int8_is_close_but_distinct(onnx_cache: Path, onnx_fp32: OnnxEmbedder) -> None:

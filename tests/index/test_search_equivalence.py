@@ -4,11 +4,15 @@ count shows none beyond the candidates): its results must be exactly those of th
 algorithm, which reads every payload. Checked here on the real stores (Qdrant Edge and
 qdrant-client's memory engine) over an index full of copied tasks, hence of tied scores,
 with a small prefetch so that the cuts (per side and after fusion) fall inside tie groups.
+Hybrid queries are compared both ways: the sides searched one after the other, and the
+lexical side searched on a worker thread while the query is embedded (``overlap``, what
+search does with the ONNX embedder).
 """
 
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -116,11 +120,12 @@ def _dicts(hits: list[SearchHit]) -> list[dict[str, Any]]:
 
 
 class _CountingStore:
-    """The real store, counting the calls made to it by name."""
+    """The real store, counting the calls made to it by name, and noting their threads."""
 
     def __init__(self, store: object) -> None:
         self._store = store
         self.calls: dict[str, int] = {}
+        self.threads: set[str] = set()
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._store, name)
@@ -129,6 +134,7 @@ class _CountingStore:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             self.calls[name] = self.calls.get(name, 0) + 1
+            self.threads.add(threading.current_thread().name)
             return attr(*args, **kwargs)
 
         return call
@@ -142,7 +148,7 @@ OPTIONS = {  # (limit, collapse, status) per mode; hybrid is where the reads wer
 }  # fmt: skip
 
 
-def _searcher(index: Index, store: object, find_copies: bool) -> Searcher:
+def _searcher(index: Index, store: object, find_copies: bool, overlap: bool) -> Searcher:
     return Searcher(
         store,  # type: ignore[arg-type]
         index.collection,
@@ -152,13 +158,14 @@ def _searcher(index: Index, store: object, find_copies: bool) -> Searcher:
         prefetch_limit=PREFETCH,
         query_text=query_embedding_text,
         find_copies=find_copies,
+        overlap=overlap,
     )
 
 
 def test_results_equal_the_plain_algorithm(copied_index: Index) -> None:
-    for find_copies in (True, False):
+    for find_copies, overlap in ((True, False), (False, False), (True, True)):
         store = _CountingStore(copied_index.admin)
-        searcher = _searcher(copied_index, store, find_copies)
+        searcher = _searcher(copied_index, store, find_copies, overlap)
         compared = copied = beyond = 0
         for query in ("sauvegarde base", "api documentation tests", "charge index"):
             for mode, option_sets in OPTIONS.items():
@@ -187,3 +194,6 @@ def test_results_equal_the_plain_algorithm(copied_index: Index) -> None:
         assert compared == 27 and copied > 0  # copies were exercised, not only unique hits
         if find_copies:  # copies beyond the candidates (a scroll), and none (a count sufficed)
             assert beyond > 0 and 0 < store.calls["scroll"] < store.calls["count"]
+        # hybrid lexical sides were searched on the query pool's threads, the rest here
+        pooled = {name for name in store.threads if name.startswith("planvec-query")}
+        assert bool(pooled) == overlap and threading.current_thread().name in store.threads

@@ -1,5 +1,6 @@
 """``rrf_ties_that_matter``: breaking only the ties it names gives exactly the fused top
-that breaking every tie gives (hybrid search reads a payload per named candidate)."""
+that breaking every tie gives (hybrid search reads a payload per named candidate); and
+``rrf_reads``, the one read before fusion, holds those ties and every fused hit."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from planvec.store.base import ScoredPoint
-from planvec.store.common import rrf_fuse, rrf_ties_that_matter
+from planvec.store.common import rrf_fuse, rrf_reads, rrf_ties_that_matter
 
 
 def _side(rng: random.Random, pool: list[str], size: int) -> list[ScoredPoint]:
@@ -38,7 +39,7 @@ def _fused(
 @pytest.mark.parametrize("weights", [(1.0, 2.0), (3.0, 2.0), (1.0, 0.0)])
 def test_breaking_the_named_ties_only_gives_the_same_top(weights: tuple[float, float]) -> None:
     rng = random.Random(20)
-    pruned = 0
+    pruned = fewer = 0
     for _ in range(300):
         pool = [f"p{i:03d}" for i in range(rng.randint(8, 60))]
         places = {pid: (rng.choice("abc") + ".md", rng.randint(1, 9)) for pid in pool}
@@ -47,10 +48,15 @@ def test_breaking_the_named_ties_only_gives_the_same_top(weights: tuple[float, f
         named = set(rrf_ties_that_matter(sides, k, weights, limit))
         every = _fused(sides, places, set(pool), k, weights, limit)
         assert _fused(sides, places, named, k, weights, limit) == every
+        reads = rrf_reads(sides, k, weights, limit)
+        assert len(reads) == len(set(reads)) and named | {pid for pid, _ in every} <= set(reads)
+        candidates = {p.id for side in sides for p in side}
+        fewer += len(reads) < len(candidates)
         tied = {p.id for side in sides for p in side if sum(q.score == p.score for q in side) > 1}
         assert named <= tied  # only tied candidates are ever named
         pruned += len(tied - named) > 0
     assert pruned > 50  # most draws leave ties unread: the pruning is exercised
+    assert fewer > 50  # and most reads leave candidates out
 
 
 def test_nothing_is_named_without_ties() -> None:

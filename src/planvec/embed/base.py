@@ -14,12 +14,17 @@ Contract:
 * Errors are ``planvec.errors.EmbedError``.
 
 Optional capability ``QueryEmbedder`` (asymmetric models such as multilingual-e5, which
-was trained with ``query:`` and ``passage:`` prefixes): ``embed`` is always the *document*
+was trained with ``query:`` and ``passage:`` prefixes; the ONNX embedder, which gives the
+same vectors from a one-thread session sized for a single query): ``embed`` is always the *document*
 side, what indexing, the embedding cache and ``check`` use; ``embed_queries(texts)`` embeds
 search queries, with the same shape and norm contract, into the same space. Search calls
 ``embed_queries`` (through the helper of that name) when the embedder has it, else
 ``embed``. Query vectors are never written to the embedding cache: its keys are document
 keys, and a query vector stored under a document's hash would be served as that document.
+
+Optional attribute ``releases_gil`` (``True`` on the ONNX embedder): embedding a query runs
+in native code that releases Python's GIL, so hybrid search embeds the query on a worker
+thread while it runs the lexical side (``embeds_outside_gil``). Absent means ``False``.
 """
 
 from __future__ import annotations
@@ -93,6 +98,12 @@ def embed_queries(embedder: Embedder, texts: Sequence[str]) -> Vectors:
     if isinstance(embedder, QueryEmbedder):
         return embedder.embed_queries(texts)
     return embedder.embed(texts)
+
+
+def embeds_outside_gil(embedder: Embedder) -> bool:
+    """Whether ``embedder`` declares that its work runs outside the GIL (``releases_gil``):
+    another thread can then do useful Python work while it embeds."""
+    return bool(getattr(embedder, "releases_gil", False))
 
 
 def embed_keyed(embedder: Embedder, items: Sequence[tuple[str, str]]) -> tuple[Vectors, int]:

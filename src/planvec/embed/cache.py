@@ -24,7 +24,13 @@ from types import TracebackType
 
 import numpy as np
 
-from planvec.embed.base import Embedder, QueryEmbedder, Vectors, embed_queries
+from planvec.embed.base import (
+    Embedder,
+    QueryEmbedder,
+    Vectors,
+    embed_queries,
+    embeds_outside_gil,
+)
 from planvec.errors import EmbedError
 from planvec.records import content_hash
 
@@ -218,6 +224,7 @@ class CachedEmbedder:
         self.model_id = embedder.model_id
         self.family = embedder.family
         self.dimension = embedder.dimension
+        self.releases_gil = embeds_outside_gil(embedder)
         #: vectors computed by ``compute`` whose ``remember`` has not run yet
         self._held: dict[str, Vectors] = {}
         self._held_lock = threading.Lock()
@@ -270,11 +277,12 @@ class CachedEmbedder:
                     self._held.pop(key, None)
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        """Embed search queries: an asymmetric model's query side is never cached.
+        """Embed search queries: a query side (``QueryEmbedder``) is never cached.
 
         The cache holds document vectors (``planvec.embed.base``): a query vector stored
         under the text's hash would later be served as the document vector of a task with
-        the same text. A symmetric model's query is a document like any other (``embed``).
+        the same text. An embedder without a query side embeds a query as a document like
+        any other (``embed``).
         """
         if isinstance(self.inner, QueryEmbedder):
             return embed_queries(self.inner, texts)

@@ -50,6 +50,8 @@ def normalize_id(value: Any) -> PointId:
     Raises:
         StoreError: when the value is neither an unsigned int nor a UUID.
     """
+    if type(value) is uuid.UUID:
+        return str(value)  # what the Edge bindings return: checked already
     if type(value) is str and _CANONICAL_UUID.fullmatch(value):
         return value  # the common case (ids planvec made), without a UUID round trip
     if isinstance(value, bool):
@@ -145,6 +147,37 @@ def rrf_fuse(
     ]
 
 
+def _rrf_bounds(
+    ranked: Sequence[Sequence[ScoredPoint]], k: int, weights: Sequence[float], limit: int
+) -> tuple[dict[PointId, float], list[list[PointId]], float]:
+    """Each candidate's best possible fused score, the groups of tied candidates, and the
+    bar: the ``limit``-th best lowest possible score (see ``rrf_ties_that_matter``)."""
+    best: dict[PointId, float] = {}
+    worst: dict[PointId, float] = {}
+    groups: list[list[PointId]] = []
+    for hits, weight in zip(ranked, weights, strict=True):
+        if weight <= 0:
+            continue
+        by_score: dict[float, list[PointId]] = {}
+        for hit in hits:
+            by_score.setdefault(round(hit.score, 6), []).append(hit.id)
+        start = 0
+        for score in sorted(by_score, reverse=True):
+            ids = by_score[score]
+            high = 1.0 / ((start + 1.0) / weight + k - 1.0)
+            low = 1.0 / ((start + len(ids)) / weight + k - 1.0)
+            for pid in ids:
+                best[pid] = best.get(pid, 0.0) + high
+                worst[pid] = worst.get(pid, 0.0) + low
+            if len(ids) > 1:
+                groups.append(ids)
+            start += len(ids)
+    lows = sorted(worst.values(), reverse=True)
+    # a margin far above float rounding, far below the gap between two RRF ranks
+    bar = lows[limit - 1] - 1e-9 if 0 < limit <= len(lows) else -math.inf
+    return best, groups, bar
+
+
 def rrf_ties_that_matter(
     ranked: Sequence[Sequence[ScoredPoint]], k: int, weights: Sequence[float], limit: int
 ) -> list[PointId]:
@@ -169,33 +202,29 @@ def rrf_ties_that_matter(
     Returns:
         The ids of every member of every group that matters (each id once).
     """
-    best: dict[PointId, float] = {}
-    worst: dict[PointId, float] = {}
-    groups: list[list[PointId]] = []
-    for hits, weight in zip(ranked, weights, strict=True):
-        if weight <= 0:
-            continue
-        by_score: dict[float, list[PointId]] = {}
-        for hit in hits:
-            by_score.setdefault(round(hit.score, 6), []).append(hit.id)
-        start = 0
-        for score in sorted(by_score, reverse=True):
-            ids = by_score[score]
-            high = 1.0 / ((start + 1.0) / weight + k - 1.0)
-            low = 1.0 / ((start + len(ids)) / weight + k - 1.0)
-            for pid in ids:
-                best[pid] = best.get(pid, 0.0) + high
-                worst[pid] = worst.get(pid, 0.0) + low
-            if len(ids) > 1:
-                groups.append(ids)
-            start += len(ids)
-    lows = sorted(worst.values(), reverse=True)
-    # a margin far above float rounding, far below the gap between two RRF ranks
-    bar = lows[limit - 1] - 1e-9 if 0 < limit <= len(lows) else -math.inf
+    best, groups, bar = _rrf_bounds(ranked, k, weights, limit)
     wanted: dict[PointId, None] = {}
     for ids in groups:
         if max(best[pid] for pid in ids) >= bar:
             wanted.update(dict.fromkeys(ids))
+    return list(wanted)
+
+
+def rrf_reads(
+    ranked: Sequence[Sequence[ScoredPoint]], k: int, weights: Sequence[float], limit: int
+) -> list[PointId]:
+    """Every candidate a caller of ``rrf_fuse`` must read to rank and return its top
+    ``limit`` when ties are broken by payload values: the ties that matter
+    (``rrf_ties_that_matter``) and every candidate that could be in the top ``limit``
+    (its best possible fused score reaches the bar), known before fusing, so one read
+    serves both (each id once, ties first).
+    """
+    best, groups, bar = _rrf_bounds(ranked, k, weights, limit)
+    wanted: dict[PointId, None] = {}
+    for ids in groups:
+        if max(best[pid] for pid in ids) >= bar:
+            wanted.update(dict.fromkeys(ids))
+    wanted.update(dict.fromkeys(pid for pid, score in best.items() if score >= bar))
     return list(wanted)
 
 
