@@ -66,6 +66,7 @@ from planvec.store.base import (
     VectorStore,
 )
 from planvec.sync_report import ADDED_IDS_LIMIT, Change, SyncProgress, SyncReport
+from planvec.task_states import Recorded, State, TaskStates, task_signature
 
 __all__ = ["Change", "SyncProgress", "SyncReport", "Syncer", "dry_run_new"]
 
@@ -97,6 +98,8 @@ class _Pending:
     delete_ids: list[str] = field(default_factory=list)
     #: embedded text per ``embed_hash`` of ``to_embed``, rendered ahead on the parse thread
     texts: dict[str, str] = field(default_factory=dict)
+    #: (id, signature, state) of every point the plan builds (``planvec.task_states``)
+    states: list[tuple[str, bytes, State]] = field(default_factory=list)
 
 
 @dataclass
@@ -144,8 +147,13 @@ class Syncer:
         known_files: Mapping[str, FileFingerprint] | None = None,
         known_counts: Mapping[str, int] | None = None,
         before_embed: Callable[[], None] | None = None,
+        task_states: TaskStates | None = None,
+        states_key: str = "",
     ) -> None:
         self.store = store
+        #: each file's recorded tasks (``planvec.task_states``), under ``states_key``
+        self.task_states = task_states if states_key else None
+        self._states_key = states_key
         #: called when a plan's diff finds tasks to embed (``Index.sync`` loads the model)
         self.before_embed = before_embed
         self.guard = guard if guard is not None else DeleteGuard(allow=True)
@@ -181,30 +189,58 @@ class Syncer:
             for p in self.store.scroll(self.collection, filter=flt, with_payload=fields)
         }
 
+    def _recorded(self, plan: str) -> Recorded | None:
+        """The plan's points as recorded beside the index, when the trusted fingerprint of
+        the file vouches for them (``planvec.task_states``); else ``None``."""
+        known = self.files.known.get(plan)
+        if self.task_states is None or known is None or self._known_counts is None:
+            return None
+        points = self._known_counts.get(plan, 0)
+        return self.task_states.get(self._states_key, plan, known.sha256, points)
+
     def diff_plan(self, plan: Plan, report: SyncReport) -> _Pending:
-        """Compare one parsed plan with its stored points."""
-        stored = self._stored_state(plan.path)
+        """Compare one parsed plan with its stored points.
+
+        The stored points are those recorded beside the index when the file's fingerprint
+        vouches for them (a task whose signature did not change is then unchanged, with no
+        payload built), else read from the store.
+        """
+        recorded = self._recorded(plan.path)
+        if recorded is None:
+            stored = {k: (b"", v) for k, v in self._stored_state(plan.path).items()}
+        else:
+            stored = recorded
+        signed = self.task_states is not None
         pending = _Pending()
         seen: set[str] = set()
         report.warnings.extend(blank_task_warnings(plan))
-        for task in indexable_tasks(plan):
+        tasks = indexable_tasks(plan)
+        for task in tasks:
             if task.id in seen:
                 report.warnings.append(
                     ParseWarning(plan.path, task.line, f"duplicate task id {task.id}; skipped")
                 )
                 continue
             seen.add(task.id)
+            signature = task_signature(task) if signed else b""
+            old = stored.get(task.id)
+            if old is not None and signature and old[0] == signature:
+                pending.states.append((task.id, signature, old[1]))
+                report.unchanged += 1
+                continue
             payload = task_payload(
                 task, model_family=self._family, lexical_version=self._lexical_version
             )
             payload["payload_hash"] = payload_hash(payload)
-            state = stored.get(task.id)
-            if state is None:
+            if signed:
+                state = tuple(payload[k] for k in _STATE_FIELDS + _POSITION_FIELDS)
+                pending.states.append((task.id, signature, state))
+            if old is None:
                 pending.to_embed.append((task, payload))
                 report.added += 1
                 self._note(report, "add", task)
                 continue
-            old_embed, old_payload, old_lexical, *old_position = state
+            old_embed, old_payload, old_lexical, *old_position = old[1]
             if old_embed != payload["embed_hash"] or old_lexical != payload["lexical_hash"]:
                 pending.to_embed.append((task, payload))
                 report.updated += 1
@@ -224,7 +260,7 @@ class Syncer:
             report.deleted += 1
             if report.dry_run:
                 report.changes.append(Change("delete", plan.path, None, point_id, ""))
-        report.tasks += len(indexable_tasks(plan))
+        report.tasks += len(tasks)
         return pending
 
     @staticmethod
@@ -397,6 +433,8 @@ class Syncer:
             keep = seen_plans if delete_missing else None
             self._finish_deletes(deletes, keep, report, getattr(source, "in_scope", None))
             self._finish_files(seen_plans, report, getattr(source, "in_scope", None))
+            if self.task_states is not None and not dry_run:
+                self.task_states.commit(keep=self.recorded_files)
         except KeyboardInterrupt:
             report.interrupted = True
             raise
@@ -429,6 +467,11 @@ class Syncer:
                 continue
             local = SyncReport(dry_run=dry_run)
             pending = self.diff_plan(item, local)
+            if self.task_states is not None and fingerprint is not None and not dry_run:
+                self.task_states.put(
+                    self._states_key, item.path, fingerprint.sha256, pending.states
+                )
+            pending.states = []
             if not dry_run:
                 for task, payload in pending.to_embed:
                     key = payload["embed_hash"]
