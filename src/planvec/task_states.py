@@ -35,6 +35,7 @@ its shortcut. Dry runs write nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import marshal
@@ -120,10 +121,8 @@ class TaskStates:
         log.info("task states %s failed (%s): diffs read the store instead", what, exc)
         self._broken = True
         if self._db is not None:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 self._db.close()
-            except sqlite3.Error:
-                pass
             self._db = None
 
     def get(self, key: str, plan: str, sha256: str, points: int | None) -> Recorded | None:
@@ -192,10 +191,8 @@ class TaskStates:
         """Close the file; entries not committed are dropped (they are only a cache)."""
         with self._lock:
             if self._db is not None:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     self._db.close()
-                except sqlite3.Error:
-                    pass
                 self._db = None
 
 
