@@ -87,6 +87,8 @@ _POSITION_FIELDS = ("line", "parent_line")
 _DELETE_BATCH = 1024
 #: tasks to embed that are worth a model call of their own while the next plan is parsed
 _EARLY_BATCH = 16
+#: recorded states of a plan checked against the store before the diff relies on them
+_SPOT_CHECKS = 8
 
 
 class LexicalEncoderLike(Protocol):
@@ -205,7 +207,25 @@ class Syncer:
         if self.task_states is None or known is None or self._known_counts is None:
             return None
         points = self._known_counts.get(plan, 0)
-        return self.task_states.get(self._states_key, plan, known.sha256, points)
+        recorded = self.task_states.get(self._states_key, plan, known.sha256, points)
+        if recorded is None or not self._agrees_with_store(recorded):
+            return None
+        return recorded
+
+    def _agrees_with_store(self, recorded: Recorded) -> bool:
+        """Whether a few recorded states (spread over the plan) are those stored: a cheap
+        check (one point lookup) against a sidecar that disagrees with the store anyway."""
+        ids = list(recorded)
+        sample = ids[:: max(1, len(ids) // _SPOT_CHECKS)][:_SPOT_CHECKS]
+        if not sample:
+            return True
+        fields = _STATE_FIELDS + _POSITION_FIELDS
+        found = self.store.retrieve(self.collection, sample, payload_fields=fields)
+        stored = {str(p.id): tuple(p.payload.get(k) for k in fields) for p in found}
+        if all(stored.get(i) == recorded[i][1] for i in sample):
+            return True
+        log.warning("recorded task states disagree with the store: diffing from the store")
+        return False
 
     def diff_plan(self, plan: Plan, report: SyncReport) -> _Pending:
         """Compare one parsed plan with its stored points.

@@ -307,3 +307,29 @@ def test_entries_are_found_by_key_plan_bytes_and_point_count(tmp_path: Path) -> 
     assert other.get("k", "plan.md", "sha2", 1) is None
     assert other.get("k", "other.md", "sha", 1) is None
     other.close()
+
+
+def test_recorded_states_that_disagree_with_the_store_are_not_used(
+    sides: tuple[Side, Side], store_reads: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sidecar with the right shape and count but other states (a bug, a hand edit) is
+    caught by the spot check of a few points, and the plan is diffed from the store."""
+    fast, slow = sides
+    fast.sync()
+    slow.sync()
+    assert fast.states is not None
+    with sqlite3.connect(fast.states.path) as db:
+        (data,) = db.execute("SELECT data FROM plan_states WHERE plan = 'plan.md'").fetchone()
+        rows = marshal.loads(zlib.decompress(data))
+        wrong = [(i, sig, (e, "0" * 64, *rest)) for i, sig, (e, _, *rest) in rows]
+        db.execute(
+            "UPDATE plan_states SET data = ? WHERE plan = 'plan.md'",
+            (zlib.compress(marshal.dumps(wrong)),),
+        )
+    for side in sides:
+        side.edit(edits()[1][1])
+    store_reads.clear()
+    assert fast.sync() == slow.sync()
+    assert store_reads[0] == "plan.md"
+    assert "disagree with the store" in caplog.text
+    assert fast.points() == slow.points()
