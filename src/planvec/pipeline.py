@@ -23,33 +23,13 @@ T = TypeVar("T")
 _DONE = object()
 
 
-class Lookahead:
-    """What the producer of a ``prefetch`` has ready: lets the consumer use a wait.
-
-    A consumer that would otherwise sit idle until the next item is parsed can do work it
-    was saving up (the sync embeds a partial batch, on the other core, while the next plan
-    is parsed)."""
-
-    def __init__(self) -> None:
-        self._q: queue.Queue[Any] | None = None
-
-    def ready(self) -> int:
-        """How many items are waiting for the consumer (0: its next ``next`` would wait)."""
-        return self._q.qsize() if self._q is not None else 0
-
-
-def prefetch(
-    items: Iterator[T], stop: threading.Event, depth: int = 4, lookahead: Lookahead | None = None
-) -> Iterator[T]:
+def prefetch(items: Iterator[T], stop: threading.Event, depth: int = 4) -> Iterator[T]:
     """Run ``items`` (parsing) in a thread, ``depth`` items ahead of the consumer.
 
     An exception raised by ``items`` is re-raised in the consumer's thread. Setting ``stop``
-    (or closing the returned generator) ends the producer thread. ``lookahead``, if given,
-    tells the consumer how many items are ready.
+    (or closing the returned generator) ends the producer thread.
     """
     q: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    if lookahead is not None:
-        lookahead._q = q
     errors: list[BaseException] = []
 
     def put(item: object) -> bool:

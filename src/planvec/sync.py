@@ -23,11 +23,8 @@ Three stages overlap (``planvec.pipeline``): parsing, diffing and rendering the 
 texts run in a producer thread; the caller's thread looks vectors up in the cache and runs
 the model on the misses; one writer thread stores the new vectors in the cache, builds the
 points (lexical vectors) and writes them, in submission order. The model's thread does little
-else, so it is rarely kept waiting. Embeddings are batched across plans (``batch_size``),
-except that a partial batch of at least ``_EARLY_BATCH`` tasks is embedded as soon as the
-parse thread has no plan ready: the model then runs while the next plan is parsed instead of
-after the last one (a small edit's tasks never fill a batch). Memory is bounded by the
-batches in flight and the largest plan, not by the corpus.
+else, so it is rarely kept waiting. Embeddings are batched across plans; memory is bounded by
+the batches in flight and the largest plan, not by the corpus.
 
 The diff of a changed file compares it with its recorded task states
 (``planvec.task_states``) when its trusted fingerprint vouches for them, so it neither reads
@@ -60,7 +57,7 @@ from planvec.embedding_recipe import (
 from planvec.errors import ConfigError
 from planvec.fingerprints import FileFingerprint, FingerprintBook, Fingerprinted, UnchangedFile
 from planvec.guard import DeleteGuard
-from planvec.pipeline import Lookahead, OrderedWorker, prefetch
+from planvec.pipeline import OrderedWorker, prefetch
 from planvec.records import ParseWarning, Plan, SourceFailure, Task
 from planvec.sources.base import Source
 from planvec.store.base import (
@@ -85,8 +82,6 @@ _STATE_FIELDS = ("embed_hash", "payload_hash", "lexical_hash")
 _POSITION_FIELDS = ("line", "parent_line")
 #: ids per delete call
 _DELETE_BATCH = 1024
-#: tasks to embed that are worth a model call of their own while the next plan is parsed
-_EARLY_BATCH = 16
 #: recorded states of a plan checked against the store before the diff relies on them
 _SPOT_CHECKS = 8
 
@@ -421,9 +416,8 @@ class Syncer:
         texts: dict[str, str] = {}
         since = getattr(source, "iter_plans_since", None)
         items = since(self.files.known) if since is not None else source.iter_plans()
-        ahead = Lookahead()
         try:
-            for diffed in prefetch(self._diffed(items, dry_run), stop, lookahead=ahead):
+            for diffed in prefetch(self._diffed(items, dry_run), stop):
                 if isinstance(diffed, UnchangedFile):
                     self._skip_unchanged(diffed, report)
                     seen_plans.add(diffed.path)
@@ -455,10 +449,6 @@ class Syncer:
                     head = batch[: self.batch_size]
                     del batch[: self.batch_size]
                     self.write(head, [], report, writer, texts)
-                if len(batch) >= _EARLY_BATCH and not ahead.ready():
-                    # the next plan is still being parsed: embed now (the model runs on the
-                    # other core) rather than after the last plan (a small edit's whole batch)
-                    self.write(batch, [], report, writer, texts)
                 self._tick(report)
             if writer is not None:
                 self.write(batch, [], report, writer, texts)

@@ -15,9 +15,8 @@ import dataclasses
 import marshal
 import shutil
 import sqlite3
-import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ import pytest
 import planvec.sync
 from planvec.embed.hashing import HashingEmbedder
 from planvec.index import Index
-from planvec.records import Plan
 from planvec.store import open_store
 from planvec.sync import Syncer
 from planvec.task_states import STATE_FIELDS, TaskStates, task_signature
@@ -252,43 +250,6 @@ def test_signatures_tell_every_field_and_type_apart() -> None:
         )
     flagged = dataclasses.replace(task, metadata={"mvp": True})
     assert task_signature(flagged) != task_signature(dataclasses.replace(task, metadata={"mvp": 1}))
-
-
-def test_a_partial_batch_is_embedded_while_the_next_plan_is_parsed(tmp_path: Path) -> None:
-    """The next plan is only produced once the model was called: without the early batch,
-    the source would wait (5 s) and the model be called after the last plan."""
-    called = threading.Event()
-    order: list[str] = []
-
-    class Embedder(HashingEmbedder):
-        def embed(self, texts: Sequence[str]) -> Any:
-            if texts:
-                order.append(f"embed {len(texts)}")
-                called.set()
-            return super().embed(texts)
-
-    def plan(name: str, n: int) -> Plan:
-        from planvec.sources.markdown_plans import parse_plan
-
-        body = "# P\n" + "".join(f"- [ ] tâche {name} {i}\n" for i in range(n))
-        return parse_plan(body, name)
-
-    class Source:
-        def iter_plans(self) -> Iterator[Plan]:
-            yield plan("a.md", 20)
-            order.append("waiting")
-            called.wait(timeout=5)
-            order.append("b.md")
-            yield plan("b.md", 3)
-
-    store = open_store(index_dir=tmp_path / "index")
-    index = Index(store, Embedder())
-    try:
-        index.sync(Source())  # type: ignore[arg-type]
-    finally:
-        index.close()
-    assert order.index("embed 20") < order.index("b.md")
-    assert order[-1] == "embed 3"
 
 
 def test_entries_are_found_by_key_plan_bytes_and_point_count(tmp_path: Path) -> None:
