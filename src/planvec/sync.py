@@ -34,6 +34,7 @@ the file's points back from the store nor builds the payloads of its unchanged t
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import threading
 import time
@@ -194,6 +195,23 @@ class Syncer:
             str(p.id): tuple(p.payload.get(k) for k in fields)
             for p in self.store.scroll(self.collection, filter=flt, with_payload=fields)
         }
+
+    def _memo_option(self, since: Callable[..., Any]) -> dict[str, Any]:
+        """``memo_for`` for a source whose ``iter_plans_since`` takes it (the Markdown files)."""
+        if self.task_states is None:
+            return {}
+        try:
+            takes = "memo_for" in inspect.signature(since).parameters
+        except (TypeError, ValueError):
+            takes = False
+        return {"memo_for": self._memo_for} if takes else {}
+
+    def _memo_for(self, plan: str) -> Any:
+        """What earlier parses of ``plan`` derived from task sources (``SourceMemo``)."""
+        from planvec.sources.markdown_plans import SourceMemo
+
+        states = self.task_states
+        return SourceMemo(states.texts(self._states_key, plan) if states is not None else None)
 
     def _recorded(self, plan: str) -> Recorded | None:
         """The plan's points as recorded beside the index, when the trusted fingerprint of
@@ -415,7 +433,9 @@ class Syncer:
         writer = None if dry_run else OrderedWorker("planvec-write")
         texts: dict[str, str] = {}
         since = getattr(source, "iter_plans_since", None)
-        items = since(self.files.known) if since is not None else source.iter_plans()
+        items = (
+            since(self.files.known, **self._memo_option(since)) if since else source.iter_plans()
+        )
         try:
             for diffed in prefetch(self._diffed(items, dry_run), stop):
                 if isinstance(diffed, UnchangedFile):
@@ -483,17 +503,18 @@ class Syncer:
             if isinstance(raw_item, UnchangedFile | SourceFailure):
                 yield raw_item
                 continue
-            item, fingerprint = raw_item, None
+            item, fingerprint, memo = raw_item, None, None
             if isinstance(raw_item, Fingerprinted):
-                item, fingerprint = raw_item.item, raw_item.fingerprint
+                item, fingerprint, memo = raw_item.item, raw_item.fingerprint, raw_item.memo
             if isinstance(item, SourceFailure):
                 yield item
                 continue
             local = SyncReport(dry_run=dry_run)
             pending = self.diff_plan(item, local)
             if self.task_states is not None and fingerprint is not None and not dry_run:
+                texts = getattr(memo, "used", None)
                 self.task_states.put(
-                    self._states_key, item.path, fingerprint.sha256, pending.states
+                    self._states_key, item.path, fingerprint.sha256, pending.states, texts
                 )
             pending.states = []
             if not dry_run:

@@ -26,6 +26,11 @@ Why it is never wrong:
 * A task whose signature equals the recorded one has the recorded state, because the state is
   a function of the task's fields and the key. Any other task is diffed as before.
 
+Each row also keeps what the file's last parse derived from each task's Markdown source
+(cleaned text, number, metadata, content hash: ``markdown_plans.SourceMemo``), a pure
+function of the source under the same key: the next parse of the edited file reuses it for
+the tasks whose source did not change, whatever the file's bytes now.
+
 Storage: one SQLite file beside the index (``<index_dir>/.<collection>.tasks.sqlite``; under
 the cache directory for a server index), one row per plan (the latest version written), rows
 compressed ``marshal`` tuples of ``str``/``int``/``None``/``bytes``. Writes are batched on
@@ -45,9 +50,12 @@ import threading
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planvec.records import Task
+
+if TYPE_CHECKING:
+    from planvec.sources.markdown_plans import Derived
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +117,7 @@ class TaskStates:
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS plan_states ("
                     "plan TEXT PRIMARY KEY, key TEXT NOT NULL, sha256 TEXT NOT NULL, "
-                    "data BLOB NOT NULL)"
+                    "data BLOB NOT NULL, texts BLOB)"
                 )
                 db.commit()
                 self._db = db
@@ -144,13 +152,40 @@ class TaskStates:
             return None
         return _decode(row[0], points)
 
+    def texts(self, key: str, plan: str) -> dict[str, Derived] | None:
+        """What the last recorded parse of ``plan`` derived from its task sources
+        (``markdown_plans.SourceMemo``): a pure function of each source under ``key``, so
+        usable whatever the file's bytes now; ``None`` when missing or damaged."""
+        with self._lock:
+            db = self._connect()
+            if db is None:
+                return None
+            try:
+                row = db.execute(
+                    "SELECT texts FROM plan_states WHERE plan = ? AND key = ?",
+                    (plan, f"{FORMAT}:{key}"),
+                ).fetchone()
+            except sqlite3.Error as exc:
+                self._give_up("read", exc)
+                return None
+        if row is None or not isinstance(row[0], bytes):
+            return None
+        return _decode_texts(row[0])
+
     def put(
-        self, key: str, plan: str, sha256: str, rows: Iterable[tuple[str, bytes, State]]
+        self,
+        key: str,
+        plan: str,
+        sha256: str,
+        rows: Iterable[tuple[str, bytes, State]],
+        texts: dict[str, Derived] | None = None,
     ) -> None:
-        """Record the tasks ``plan`` builds from the bytes ``sha256`` (replacing its older
-        entry); committed by ``commit`` or once enough is pending."""
+        """Record the tasks ``plan`` builds from the bytes ``sha256`` and what its parse
+        derived from task sources (replacing its older entry); committed by ``commit`` or
+        once enough is pending."""
         try:
             data = zlib.compress(marshal.dumps(list(rows)), 1)
+            derived = zlib.compress(marshal.dumps(texts), 1) if texts else None
         except ValueError:  # a plugin's metadata marshal cannot write: no entry
             return
         with self._lock:
@@ -159,11 +194,11 @@ class TaskStates:
                 return
             try:
                 db.execute(
-                    "INSERT OR REPLACE INTO plan_states (plan, key, sha256, data) "
-                    "VALUES (?, ?, ?, ?)",
-                    (plan, f"{FORMAT}:{key}", sha256, data),
+                    "INSERT OR REPLACE INTO plan_states (plan, key, sha256, data, texts) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (plan, f"{FORMAT}:{key}", sha256, data, derived),
                 )
-                self._pending += len(data)
+                self._pending += len(data) + len(derived or b"")
                 if self._pending >= _COMMIT_BYTES:
                     db.commit()
                     self._pending = 0
@@ -220,3 +255,25 @@ def _decode(data: bytes, points: int | None) -> Recorded | None:
     if len(recorded) != len(rows):
         return None
     return recorded
+
+
+def _decode_texts(data: bytes) -> dict[str, Derived] | None:
+    """The source -> derived values of one entry, checked; ``None`` when damaged."""
+    try:
+        texts = marshal.loads(zlib.decompress(data))
+    except (ValueError, EOFError, TypeError, zlib.error):
+        return None
+    if not isinstance(texts, dict):
+        return None
+    for source, value in texts.items():
+        if not (
+            isinstance(source, str)
+            and isinstance(value, tuple)
+            and len(value) == 4
+            and isinstance(value[0], str)
+            and (value[1] is None or isinstance(value[1], str))
+            and isinstance(value[2], dict)
+            and isinstance(value[3], str)
+        ):
+            return None
+    return texts
