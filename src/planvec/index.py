@@ -87,10 +87,10 @@ class Index:
         logical: str | None = None,
         task_states: TaskStates | None = None,
     ) -> None:
-        self._store = store
+        self._store = store  # private: operations use the methods below and ``points``
         #: each plan file's recorded tasks, so a re-run's diff skips store reads
         #: (``planvec.task_states``); ``None``: diffs read the store
-        self._task_states = task_states  # private: operations use the methods below and ``points``
+        self._task_states = task_states
         self.embedder = embedder
         self.collection = collection
         # the name users know, when ``collection`` was resolved from an alias: lets a

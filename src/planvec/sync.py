@@ -433,9 +433,10 @@ class Syncer:
         writer = None if dry_run else OrderedWorker("planvec-write")
         texts: dict[str, str] = {}
         since = getattr(source, "iter_plans_since", None)
-        items = (
-            since(self.files.known, **self._memo_option(since)) if since else source.iter_plans()
-        )
+        if since is not None:
+            items = since(self.files.known, **self._memo_option(since))
+        else:
+            items = source.iter_plans()
         try:
             for diffed in prefetch(self._diffed(items, dry_run), stop):
                 if isinstance(diffed, UnchangedFile):
