@@ -112,6 +112,8 @@ class Fingerprinted:
 
     item: Plan | SourceFailure
     fingerprint: FileFingerprint | None
+    #: what the parse derived from task sources (``markdown_plans.SourceMemo``), if asked
+    memo: Any = None
 
 
 def _digest_code() -> str:

@@ -61,6 +61,7 @@ from planvec.sources.base import Source
 from planvec.store.base import CollectionInfo, CollectionSpec, StoreHealth, VectorStore
 from planvec.store.probe import sample_points
 from planvec.sync import LexicalEncoderLike, Syncer, SyncProgress, SyncReport, dry_run_new
+from planvec.task_states import TaskStates
 from planvec.warmup import WarmUp
 from planvec.wiring import count_plans, open_index, sources_for
 
@@ -84,8 +85,12 @@ class Index:
         location: str = "",
         lock: WriteLock | None = None,
         logical: str | None = None,
+        task_states: TaskStates | None = None,
     ) -> None:
         self._store = store  # private: operations use the methods below and ``points``
+        #: each plan file's recorded tasks, so a re-run's diff skips store reads
+        #: (``planvec.task_states``); ``None``: diffs read the store
+        self._task_states = task_states
         self.embedder = embedder
         self.collection = collection
         # the name users know, when ``collection`` was resolved from an alias: lets a
@@ -101,6 +106,8 @@ class Index:
     def close(self) -> None:
         """Flush and release the store and the write lock."""
         try:
+            if self._task_states is not None:
+                self._task_states.close()
             self._store.close()
         finally:
             if self._lock is not None:
@@ -253,6 +260,8 @@ class Index:
             known_files=known,
             known_counts=counts,
             before_embed=None if dry_run else warm.start,
+            task_states=self._task_states,
+            states_key=self._fingerprint_key(),
         )
         sample_points(self._store, self.collection)  # damaged files: fail before writing
         if interrupted:

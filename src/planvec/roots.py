@@ -24,12 +24,15 @@ import os
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planvec.errors import ConfigError, SourceError
 from planvec.fingerprints import FileFingerprint, Fingerprinted, UnchangedFile, fingerprint
 from planvec.records import Plan, SourceFailure
 from planvec.sources.files import discover, parse_bytes, read_bytes, read_plan
+
+if TYPE_CHECKING:
+    from planvec.sources.markdown_plans import SourceMemo
 
 VCS_MARKERS = (".git", ".hg")
 #: ancestors of the arguments tried when adopting an index written before roots
@@ -168,19 +171,26 @@ class RootedPlanSource:
             yield read_plan(full, self.name_of(full))
 
     def iter_plans_since(
-        self, known: Mapping[str, FileFingerprint]
+        self,
+        known: Mapping[str, FileFingerprint],
+        memo_for: Callable[[str], SourceMemo | None] | None = None,
     ) -> Iterator[Fingerprinted | UnchangedFile | SourceFailure]:
         """Like ``iter_plans``, but a file whose bytes match its ``known`` fingerprint is
-        neither parsed nor read again when its stat matches (``planvec.fingerprints``)."""
+        neither parsed nor read again when its stat matches (``planvec.fingerprints``).
+        ``memo_for(plan)`` gives a changed file's parse what earlier parses derived from task
+        sources (``markdown_plans.SourceMemo``; returned with the parse)."""
         files, failures = discover(self.paths)
         for failure in failures:
             yield self.rename_failure(failure)
         for full, _ in files:
-            yield self._read_since(full, self.name_of(full), known)
+            yield self._read_since(full, self.name_of(full), known, memo_for)
 
     @staticmethod
     def _read_since(
-        full: Path, name: str, known: Mapping[str, FileFingerprint]
+        full: Path,
+        name: str,
+        known: Mapping[str, FileFingerprint],
+        memo_for: Callable[[str], SourceMemo | None] | None = None,
     ) -> Fingerprinted | UnchangedFile:
         old = known.get(name)
         try:
@@ -198,7 +208,8 @@ class RootedPlanSource:
         new = fingerprint(st, sha, time.time_ns())
         if old is not None and old.sha256 == sha:
             return UnchangedFile(name, new)
-        return Fingerprinted(parse_bytes(raw, name, sha), new)
+        memo = memo_for(name) if memo_for is not None else None
+        return Fingerprinted(parse_bytes(raw, name, sha, memo), new, memo)
 
     def rename_failure(self, failure: SourceFailure) -> SourceFailure:
         """``failure`` named relative to the root when it lies under one of the arguments."""

@@ -25,11 +25,16 @@ the model on the misses; one writer thread stores the new vectors in the cache, 
 points (lexical vectors) and writes them, in submission order. The model's thread does little
 else, so it is rarely kept waiting. Embeddings are batched across plans; memory is bounded by
 the batches in flight and the largest plan, not by the corpus.
+
+The diff of a changed file compares it with its recorded task states
+(``planvec.task_states``) when its trusted fingerprint vouches for them, so it neither reads
+the file's points back from the store nor builds the payloads of its unchanged tasks.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import threading
 import time
@@ -66,6 +71,7 @@ from planvec.store.base import (
     VectorStore,
 )
 from planvec.sync_report import ADDED_IDS_LIMIT, Change, SyncProgress, SyncReport
+from planvec.task_states import Recorded, State, TaskStates, task_signature
 
 __all__ = ["Change", "SyncProgress", "SyncReport", "Syncer", "dry_run_new"]
 
@@ -77,6 +83,8 @@ _STATE_FIELDS = ("embed_hash", "payload_hash", "lexical_hash")
 _POSITION_FIELDS = ("line", "parent_line")
 #: ids per delete call
 _DELETE_BATCH = 1024
+#: recorded states of a plan checked against the store before the diff relies on them
+_SPOT_CHECKS = 8
 
 
 class LexicalEncoderLike(Protocol):
@@ -97,6 +105,8 @@ class _Pending:
     delete_ids: list[str] = field(default_factory=list)
     #: embedded text per ``embed_hash`` of ``to_embed``, rendered ahead on the parse thread
     texts: dict[str, str] = field(default_factory=dict)
+    #: (id, signature, state) of every point the plan builds (``planvec.task_states``)
+    states: list[tuple[str, bytes, State]] = field(default_factory=list)
 
 
 @dataclass
@@ -144,8 +154,13 @@ class Syncer:
         known_files: Mapping[str, FileFingerprint] | None = None,
         known_counts: Mapping[str, int] | None = None,
         before_embed: Callable[[], None] | None = None,
+        task_states: TaskStates | None = None,
+        states_key: str = "",
     ) -> None:
         self.store = store
+        #: each file's recorded tasks (``planvec.task_states``), under ``states_key``
+        self.task_states = task_states if states_key else None
+        self._states_key = states_key
         #: called when a plan's diff finds tasks to embed (``Index.sync`` loads the model)
         self.before_embed = before_embed
         self.guard = guard if guard is not None else DeleteGuard(allow=True)
@@ -181,30 +196,93 @@ class Syncer:
             for p in self.store.scroll(self.collection, filter=flt, with_payload=fields)
         }
 
+    def _memo_option(self, since: Callable[..., Any]) -> dict[str, Any]:
+        """``memo_for`` for a source whose ``iter_plans_since`` takes it (the Markdown files)."""
+        if self.task_states is None:
+            return {}
+        try:
+            takes = "memo_for" in inspect.signature(since).parameters
+        except (TypeError, ValueError):
+            takes = False
+        return {"memo_for": self._memo_for} if takes else {}
+
+    def _memo_for(self, plan: str) -> Any:
+        """What earlier parses of ``plan`` derived from task sources (``SourceMemo``)."""
+        from planvec.sources.markdown_plans import SourceMemo
+
+        states = self.task_states
+        return SourceMemo(states.texts(self._states_key, plan) if states is not None else None)
+
+    def _recorded(self, plan: str) -> Recorded | None:
+        """The plan's points as recorded beside the index, when the trusted fingerprint of
+        the file vouches for them (``planvec.task_states``); else ``None``."""
+        known = self.files.known.get(plan)
+        if self.task_states is None or known is None or self._known_counts is None:
+            return None
+        points = self._known_counts.get(plan, 0)
+        recorded = self.task_states.get(self._states_key, plan, known.sha256, points)
+        if recorded is None or not self._agrees_with_store(recorded):
+            return None
+        return recorded
+
+    def _agrees_with_store(self, recorded: Recorded) -> bool:
+        """Whether a few recorded states (spread over the plan) are those stored: a cheap
+        check (one point lookup) against a sidecar that disagrees with the store anyway."""
+        ids = list(recorded)
+        sample = ids[:: max(1, len(ids) // _SPOT_CHECKS)][:_SPOT_CHECKS]
+        if not sample:
+            return True
+        fields = _STATE_FIELDS + _POSITION_FIELDS
+        found = self.store.retrieve(self.collection, sample, payload_fields=fields)
+        stored = {str(p.id): tuple(p.payload.get(k) for k in fields) for p in found}
+        if all(stored.get(i) == recorded[i][1] for i in sample):
+            return True
+        log.warning("recorded task states disagree with the store: diffing from the store")
+        return False
+
     def diff_plan(self, plan: Plan, report: SyncReport) -> _Pending:
-        """Compare one parsed plan with its stored points."""
-        stored = self._stored_state(plan.path)
+        """Compare one parsed plan with its stored points.
+
+        The stored points are those recorded beside the index when the file's fingerprint
+        vouches for them (a task whose signature did not change is then unchanged, with no
+        payload built), else read from the store.
+        """
+        recorded = self._recorded(plan.path)
+        if recorded is None:
+            stored = {k: (b"", v) for k, v in self._stored_state(plan.path).items()}
+        else:
+            stored = recorded
+        signed = self.task_states is not None
         pending = _Pending()
         seen: set[str] = set()
         report.warnings.extend(blank_task_warnings(plan))
-        for task in indexable_tasks(plan):
+        tasks = indexable_tasks(plan)
+        for task in tasks:
             if task.id in seen:
                 report.warnings.append(
                     ParseWarning(plan.path, task.line, f"duplicate task id {task.id}; skipped")
                 )
                 continue
             seen.add(task.id)
+            signature = task_signature(task) if signed else b""
+            old = stored.get(task.id)
+            if old is not None and signature and old[0] == signature:
+                pending.states.append((task.id, signature, old[1]))
+                report.unchanged += 1
+                continue
             payload = task_payload(
                 task, model_family=self._family, lexical_version=self._lexical_version
             )
             payload["payload_hash"] = payload_hash(payload)
-            state = stored.get(task.id)
-            if state is None:
+            if signed:
+                state = tuple(payload[k] for k in _STATE_FIELDS + _POSITION_FIELDS)
+                pending.states.append((task.id, signature, state))
+            if old is None:
                 pending.to_embed.append((task, payload))
                 report.added += 1
                 self._note(report, "add", task)
                 continue
-            old_embed, old_payload, old_lexical, *old_position = state
+            old_embed, old_payload, old_lexical, *old_position = old[1]
             if old_embed != payload["embed_hash"] or old_lexical != payload["lexical_hash"]:
                 pending.to_embed.append((task, payload))
                 report.updated += 1
@@ -224,7 +302,7 @@ class Syncer:
             report.deleted += 1
             if report.dry_run:
                 report.changes.append(Change("delete", plan.path, None, point_id, ""))
-        report.tasks += len(indexable_tasks(plan))
+        report.tasks += len(tasks)
         return pending
 
     @staticmethod
@@ -355,7 +433,10 @@ class Syncer:
         writer = None if dry_run else OrderedWorker("planvec-write")
         texts: dict[str, str] = {}
         since = getattr(source, "iter_plans_since", None)
-        items = since(self.files.known) if since is not None else source.iter_plans()
+        if since is not None:
+            items = since(self.files.known, **self._memo_option(since))
+        else:
+            items = source.iter_plans()
         try:
             for diffed in prefetch(self._diffed(items, dry_run), stop):
                 if isinstance(diffed, UnchangedFile):
@@ -397,6 +478,8 @@ class Syncer:
             keep = seen_plans if delete_missing else None
             self._finish_deletes(deletes, keep, report, getattr(source, "in_scope", None))
             self._finish_files(seen_plans, report, getattr(source, "in_scope", None))
+            if self.task_states is not None and not dry_run:
+                self.task_states.commit(keep=self.recorded_files)
         except KeyboardInterrupt:
             report.interrupted = True
             raise
@@ -421,14 +504,20 @@ class Syncer:
             if isinstance(raw_item, UnchangedFile | SourceFailure):
                 yield raw_item
                 continue
-            item, fingerprint = raw_item, None
+            item, fingerprint, memo = raw_item, None, None
             if isinstance(raw_item, Fingerprinted):
-                item, fingerprint = raw_item.item, raw_item.fingerprint
+                item, fingerprint, memo = raw_item.item, raw_item.fingerprint, raw_item.memo
             if isinstance(item, SourceFailure):
                 yield item
                 continue
             local = SyncReport(dry_run=dry_run)
             pending = self.diff_plan(item, local)
+            if self.task_states is not None and fingerprint is not None and not dry_run:
+                texts = getattr(memo, "used", None)
+                self.task_states.put(
+                    self._states_key, item.path, fingerprint.sha256, pending.states, texts
+                )
+            pending.states = []
             if not dry_run:
                 for task, payload in pending.to_embed:
                     key = payload["embed_hash"]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from planvec.embed.base import Embedder
 from planvec.embed.model_files import AUTO_BY_FAMILY, HASHING_FAMILY
 from planvec.errors import IndexDamaged
-from planvec.lock import WriteLock, lock_path_for
+from planvec.lock import WriteLock, index_side_file, lock_path_for
 from planvec.manifest import Manifest
 from planvec.redact import redact_url
 from planvec.settings import Settings
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from planvec.index import Index
     from planvec.sources.base import Source
     from planvec.store.health import HealthReport
+    from planvec.task_states import TaskStates
 
 
 def open_store(settings: Settings, *, qdrant_url: str | None = None, **tuning: Any) -> VectorStore:
@@ -171,11 +172,32 @@ def open_index(
             location=location,
             lock=lock,
             logical=settings.collection,
+            task_states=task_states_for(settings, collection) if write else None,
         )
     except BaseException:
         if lock is not None:
             lock.release()
         raise
+
+
+def task_states_for(settings: Settings, collection: str) -> TaskStates | None:
+    """The sidecar of recorded task states of ``collection`` (``planvec.task_states``):
+    beside an embedded index, under the cache directory for a server; none in memory."""
+    from planvec.task_states import TaskStates
+
+    url = settings.qdrant_url
+    if url is not None and url.startswith("memory://"):
+        return None
+    path = index_side_file(
+        settings.index_dir,
+        url,
+        collection,
+        settings.cache_dir,
+        folder="task-states",
+        name="tasks.sqlite",
+        extension="sqlite",
+    )
+    return TaskStates(path)
 
 
 def count_plans(paths: Sequence[Path]) -> int:

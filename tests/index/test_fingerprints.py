@@ -39,9 +39,9 @@ def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = planvec.roots.parse_bytes
 
-    def counting(raw: bytes, name: str, sha256: str | None = None) -> Any:
+    def counting(raw: bytes, name: str, sha256: str | None = None, memo: Any = None) -> Any:
         seen.append(name)
-        return real(raw, name, sha256)
+        return real(raw, name, sha256, memo)
 
     monkeypatch.setattr(planvec.roots, "parse_bytes", counting)
     return seen

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
 
+import planvec.text.glossary as glossary_module
 from planvec.text.clean import clean_task_text
 from planvec.text.glossary import Glossary, default_glossary, parse_glossary
 from planvec.text.lexical import LexicalEncoder, default_lexical_encoder
@@ -113,3 +116,19 @@ def test_glossary_expansion_beats_plain_bm25_on_the_dev_split(corpus_dir: object
     }
     assert scores["glossary"]["recall@10"] > scores["plain"]["recall@10"] + 0.05
     assert scores["glossary"]["mrr@10"] > scores["plain"]["mrr@10"]
+
+
+def test_the_shipped_stem_tables_are_those_the_glossary_builds() -> None:
+    """``data/glossary_stems.json`` spares every run the stemming of ~800 phrases; it must
+    be exactly what ``_build`` makes. If this fails after changing the glossary, the matching
+    or the stemmer, regenerate it:
+    ``python -c "from planvec.text.glossary import write_stem_tables; write_stem_tables()"``.
+    """
+    text = resources.files("planvec").joinpath("data/glossary_fr_en.tsv").read_text("utf-8")
+    built = Glossary(parse_glossary(text.splitlines()))._build()
+    shipped = glossary_module._shipped_tables(text)
+    assert shipped is not None, "stale data/glossary_stems.json: regenerate it (docstring)"
+    assert shipped == built
+    assert [list(t) for t in shipped] == [list(t) for t in built]  # same order
+    assert default_glossary()._tables == built
+    assert glossary_module._shipped_tables(text + "ajouter\tadd\n") is None  # another glossary

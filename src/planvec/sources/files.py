@@ -16,9 +16,13 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from planvec.errors import SourceError
 from planvec.records import ParseWarning, Plan, SourceFailure
+
+if TYPE_CHECKING:
+    from planvec.sources.markdown_plans import SourceMemo
 
 log = logging.getLogger(__name__)
 
@@ -238,8 +242,11 @@ def read_bytes(full: Path, rel: str) -> bytes | SourceFailure:
         return SourceFailure(rel, f"cannot read ({reason}); check that it exists and is readable")
 
 
-def parse_bytes(raw: bytes, rel: str, sha256: str | None = None) -> Plan | SourceFailure:
-    """Decode and parse the bytes of plan ``rel`` (``sha256``: their digest, if known)."""
+def parse_bytes(
+    raw: bytes, rel: str, sha256: str | None = None, memo: SourceMemo | None = None
+) -> Plan | SourceFailure:
+    """Decode and parse the bytes of plan ``rel`` (``sha256``: their digest, if known;
+    ``memo``: see ``markdown_plans.SourceMemo``)."""
     try:
         text, warnings = decode(raw, rel)
     except SourceError as exc:
@@ -248,7 +255,7 @@ def parse_bytes(raw: bytes, rel: str, sha256: str | None = None) -> Plan | Sourc
         warnings.append(ParseWarning(rel, None, "empty file: no tasks"))
     from planvec.sources.markdown_plans import parse_plan  # a no-op re-run parses nothing
 
-    plan = parse_plan(text, rel)
+    plan = parse_plan(text, rel, memo)
     return dataclasses.replace(
         plan,
         warnings=(*warnings, *plan.warnings),

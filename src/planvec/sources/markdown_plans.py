@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import PurePosixPath
+from typing import Any
 
 from planvec.records import (
     ParseWarning,
@@ -64,6 +66,39 @@ def _title(headings: list[Heading], path: str) -> tuple[str, Heading | None]:
     return PurePosixPath(path).stem, None
 
 
+#: what a task's Markdown source turns into: (text, key, metadata, content hash)
+Derived = tuple[str, str | None, dict[str, Any], str]
+
+
+class SourceMemo:
+    """What earlier parses derived from each task source (a pure function of the source).
+
+    Cleaning a task's text, reading its number and metadata and hashing it depend on its
+    Markdown source alone, and most tasks of an edited plan keep theirs: a re-run's parse
+    takes them from here (``planvec.task_states`` keeps them beside the index, keyed by the
+    parsing code) instead of computing them again. ``used`` collects what this parse derived
+    or reused, for the next run.
+    """
+
+    def __init__(self, known: Mapping[str, Derived] | None = None) -> None:
+        self.known: Mapping[str, Derived] = known or {}
+        self.used: dict[str, Derived] = {}
+
+    def derive(self, source: str) -> Derived:
+        """The cleaned text, key, metadata and content hash of a task whose source is
+        ``source`` (remembered in ``used``)."""
+        derived = self.used.get(source) or self.known.get(source)
+        if derived is None:
+            derived = _derive(source)
+        self.used[source] = derived
+        return derived
+
+
+def _derive(source: str) -> Derived:
+    text = clean_text(source)
+    return text, task_key(text), extract_metadata(source), content_hash(text)
+
+
 class IdMaker:
     """Gives each task of one plan an id that is unique within the plan and stable."""
 
@@ -85,12 +120,13 @@ class IdMaker:
         return new
 
 
-def parse_plan(text: str, path: str) -> Plan:
+def parse_plan(text: str, path: str, memo: SourceMemo | None = None) -> Plan:
     """Parse the Markdown of one plan.
 
     Args:
         text: the decoded file content (a leading BOM, CRLF and tabs are fine).
         path: the plan's path relative to its root, POSIX separators; it is part of every id.
+        memo: what earlier parses derived from task sources (same result, less work).
 
     Returns:
         The plan with its tasks in document order, per-section counts and repair warnings.
@@ -105,7 +141,7 @@ def parse_plan(text: str, path: str) -> Plan:
         text = text[1:]
     scanned = scan(text)
     title, title_heading = _title(scanned.headings, path)
-    builder = _TaskBuilder(path)
+    builder = _TaskBuilder(path, memo)
     tasks = [builder.task(raw) for raw in scanned.tasks]
     return Plan(
         path=path,
@@ -120,8 +156,9 @@ def parse_plan(text: str, path: str) -> Plan:
 class _TaskBuilder:
     """Turns the scanner's raw tasks of one plan into ``Task`` records, in document order."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, memo: SourceMemo | None = None) -> None:
         self.path = path
+        self.memo = memo
         self.ids = IdMaker(path)
         self.by_line: dict[int, Task] = {}
         self._sections: dict[tuple[tuple[int, str], ...], tuple[str, ...]] = {}
@@ -139,8 +176,11 @@ class _TaskBuilder:
     def task(self, raw: RawTask) -> Task:
         section = self.section(raw.headings)
         source = " ".join(raw.parts)
-        task_text = clean_text(source)
-        key = task_key(task_text)
+        if self.memo is None:
+            task_text, key, metadata, text_hash = _derive(source)
+        else:
+            task_text, key, shared, text_hash = self.memo.derive(source)
+            metadata = dict(shared)  # each task owns its metadata
         by_line = self.by_line
         parent = by_line.get(raw.parent_line) if raw.parent_line is not None else None
         if key is not None:
@@ -162,8 +202,8 @@ class _TaskBuilder:
             key=key,
             id=task_id,
             parent_id=parent.id if parent else None,
-            content_hash=content_hash(task_text),
-            metadata=extract_metadata(source),
+            content_hash=text_hash,
+            metadata=metadata,
         )
         by_line[raw.line] = task
         return task

@@ -18,12 +18,15 @@ and ``déployés`` all meet one entry; the longest entry wins, then the first in
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from planvec.text.folding import ENGLISH_STOP_WORDS, FRENCH_STOP_WORDS, fold, stemmer
 
@@ -264,6 +267,76 @@ def parse_glossary(lines: Iterable[str]) -> list[tuple[str, str]]:
 
 @lru_cache(maxsize=1)
 def default_glossary() -> Glossary:
-    """The glossary shipped with planvec (``planvec/data/glossary_fr_en.tsv``)."""
+    """The glossary shipped with planvec (``planvec/data/glossary_fr_en.tsv``), with its
+    stem tables read from ``STEM_TABLES`` when they were computed for this very glossary
+    and stemmer code (else built on first use, as for any glossary)."""
     text = resources.files("planvec").joinpath("data/glossary_fr_en.tsv").read_text("utf-8")
-    return Glossary(parse_glossary(text.splitlines()))
+    glossary = Glossary(parse_glossary(text.splitlines()))
+    glossary._tables = _shipped_tables(text)
+    return glossary
+
+
+#: the stem tables of the shipped glossary, computed ahead (``stem_tables_json``): building
+#: them stems ~800 phrases (~0.1 s of CPU), which every run that embeds a task would pay
+STEM_TABLES = "data/glossary_stems.json"
+_TABLES = tuple[dict[tuple[str, ...], _Entry], dict[tuple[str, ...], _Entry]]
+
+
+def _stemmer_code() -> str:
+    """A digest of the stemmer code the tables depend on (``None`` stems differently)."""
+    import importlib.util
+
+    if importlib.util.find_spec("Stemmer") is not None:
+        return "pystemmer"  # snowballstemmer then delegates to PyStemmer's C stemmers
+    spec = importlib.util.find_spec("snowballstemmer")
+    if spec is None or spec.origin is None:
+        return "none"
+    folder = Path(spec.origin).parent
+    digest = hashlib.sha256()
+    for name in ("basestemmer.py", "among.py", "french_stemmer.py", "english_stemmer.py"):
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _identity(text: str) -> dict[str, str]:
+    return {
+        "glossary_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "stemmer_code": _stemmer_code(),
+        "planvec_code": hashlib.sha256(
+            Path(__file__).read_bytes() + (Path(__file__).parent / "folding.py").read_bytes()
+        ).hexdigest(),
+    }
+
+
+def stem_tables_json(text: str) -> str:
+    """The content of ``STEM_TABLES`` for glossary ``text`` (regenerate it after changing
+    the glossary, the matching or the stemmer: ``tests/text`` fails until then)."""
+    fr, en = Glossary(parse_glossary(text.splitlines()))._build()
+    tables = {
+        side: [[list(key), e.french, e.english] for key, e in table.items()]
+        for side, table in (("fr", fr), ("en", en))
+    }
+    return json.dumps({**_identity(text), **tables}, ensure_ascii=False, indent=0) + "\n"
+
+
+def write_stem_tables() -> Path:
+    """Regenerate ``STEM_TABLES`` beside the shipped glossary (a maintainer's step)."""
+    folder = Path(__file__).parent.parent / "data"
+    text = (folder / "glossary_fr_en.tsv").read_text("utf-8")
+    target = folder / "glossary_stems.json"
+    target.write_text(stem_tables_json(text), encoding="utf-8")
+    return target
+
+
+def _shipped_tables(text: str) -> _TABLES | None:
+    """The precomputed tables when they match ``text`` and the code; ``None`` otherwise."""
+    try:
+        raw = resources.files("planvec").joinpath(STEM_TABLES).read_text("utf-8")
+        data = json.loads(raw)
+        if any(data.get(k) != v for k, v in _identity(text).items()):
+            return None
+        fr = {tuple(key): _Entry(f, e) for key, f, e in data["fr"]}
+        en = {tuple(key): _Entry(f, e) for key, f, e in data["en"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return fr, en
