@@ -14,6 +14,7 @@ benchmark skips the capped run saying why.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,10 +52,16 @@ def find_hierarchy(mounts_file: Path = Path("/proc/self/mounts")) -> tuple[Path,
             return Path(point), 1
     for point, kind, _ in mounts:
         controllers = Path(point) / "cgroup.controllers"
-        if kind == "cgroup2" and controllers.exists():
-            if "memory" in controllers.read_text().split():
-                return Path(point), 2
+        if kind == "cgroup2" and "memory" in _words(controllers):
+            return Path(point), 2
     raise CapUnavailable("no memory cgroup controller is mounted (cgroup v1 or v2)")
+
+
+def _words(path: Path) -> list[str]:
+    try:
+        return path.read_text().split()
+    except OSError:
+        return []
 
 
 def _read_int(path: Path) -> int | None:
@@ -168,7 +175,5 @@ class MemoryCap:
 
     def remove(self) -> None:
         """Delete the cgroup (its processes must have exited); harmless when it is gone."""
-        try:
+        with contextlib.suppress(OSError):
             self.path.rmdir()
-        except OSError:
-            pass

@@ -88,7 +88,10 @@ def test_the_store_optimizes_a_shard_every_segment_points_upserted(tmp_path: Pat
     finally:
         store.close()
     assert sealed == [("optimize", 6)]
-    assert [e for e in events.operations if e[0] == "optimize"] == [("optimize", 6), ("optimize", 5)]
+    assert [e for e in events.operations if e[0] == "optimize"] == [
+        ("optimize", 6),
+        ("optimize", 5),
+    ]
 
 
 def test_an_explicit_optimize_restarts_the_count(tmp_path: Path) -> None:

@@ -35,9 +35,10 @@ from planvec.store.common import check_vector, normalize_id, payload_selector
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DISTANCES = {"cosine": "Cosine", "dot": "Dot", "euclid": "Euclid"}
 #: upserted points after which the store optimizes a shard (seals its appendable segment),
-#: and the most points a merge may put in one segment: above the 100k tasks the search
-#: target is measured at, so such an index stays one segment
-SEGMENT_POINTS = 200_000
+#: and about the most points a merge may put in one segment. The appendable segment holds
+#: ~3.5 KB of heap a point (measured), so 100k keeps it near 350 MB; an index of 100k tasks
+#: (where the search target is measured) is still sealed once, as one segment
+SEGMENT_POINTS = 100_000
 #: vector bytes a point adds besides its dense floats (the sparse lexical vector, ~15 terms)
 _SPARSE_BYTES = 256
 

@@ -111,11 +111,11 @@ class EdgeShards(Instrumented):
         """Flush when writes must be durable or the last flush is old (bounds WAL replay).
 
         Every upserted point lands in the shard's one appendable segment, whose id tracker,
-        sparse index and payload indexes live on the heap (~2.5 KB a point measured) until
+        sparse index and payload indexes live on the heap (~3.5 KB a point measured) until
         an optimize turns it into an indexed, memory-mapped segment and opens a fresh one;
         Edge has no background optimizer. So after ``segment_points`` upserted points the
         shard is optimized here, in the writer's call: a first index of 1M tasks builds
-        five bounded segments instead of holding 1M points on the heap and then indexing
+        ten bounded segments instead of holding 1M points on the heap and then indexing
         them in one build (docs/store.md, "Edge: memory").
         """
         now = time.monotonic()
