@@ -410,13 +410,15 @@ def verify_capped(
         cap = MemoryCap.create(cap_mb, f"planvec-bench-{os.getpid()}-{step}")
         try:
             seconds, report, peak = cli(args, env, cap=cap, check=False)
+            capped = cap.result()
         finally:
             cap.remove()
         found[step] = {
             "returncode": report.get("_returncode"),
             "seconds": round(seconds, 1),
+            "cpu_seconds": report.get("_cpu_seconds"),
             "peak_rss_mb": peak,
-            **cap.result(),
+            **capped,
             "answer": _step_answer(step, report),
         }
     return found
