@@ -351,12 +351,13 @@ def memory_part(work: Path, tasks: int, cap_mb: int | None = None) -> dict[str, 
     shutil.rmtree(index_dir, ignore_errors=True)
     env = env_for(work / "xdg-mem")
     cap = None
+    skipped: dict[str, Any] = {}
     if cap_mb:
         try:
             cap = MemoryCap.create(cap_mb, f"planvec-bench-{os.getpid()}-index")
-        except CapUnavailable as exc:
+        except CapUnavailable as exc:  # measured uncapped, saying why
             print(f"memory cap skipped: {exc}", file=sys.stderr, flush=True)
-            return {"tasks": tasks, "cap_mb": cap_mb, "cap_skipped": str(exc), "load": load()}
+            skipped = {"cap_mb": cap_mb, "cap_skipped": str(exc)}
     args = ["index", str(plans), "--index", str(index_dir), "--offline"]
     try:
         seconds, report, peak = cli(args, env, cap=cap, check=cap is None)
@@ -374,6 +375,7 @@ def memory_part(work: Path, tasks: int, cap_mb: int | None = None) -> dict[str, 
         "peak_rss_anon_mb": peaks.get("RssAnon"),
         "peak_rss_file_mb": peaks.get("RssFile"),
         "load": load(),
+        **skipped,
     }
     if cap is not None and capped is not None:
         completed = report.get("_returncode") == 0
@@ -495,6 +497,37 @@ def _memory_split(m: dict[str, Any]) -> str:
     )
 
 
+def _memory_cap(m: dict[str, Any]) -> str:
+    """The capped run's sentence (``--memory-cap-mb``), when there was one."""
+    if not m.get("cap_mb"):
+        return ""
+    if m.get("cap_skipped"):
+        return f" Not run under a {m['cap_mb']:,} MB memory cap: {m['cap_skipped']}."
+    after = m.get("after") or {}
+    steps = ", ".join(
+        f"{step} exit {a.get('returncode')} (cgroup peak {a.get('cgroup_peak_mb')} MB)"
+        for step, a in after.items()
+    )
+    counted = (after.get("health") or {}).get("answer") or {}
+    checked = (after.get("check") or {}).get("answer") or {}
+    verdict = "**completed**" if m.get("completed") else f"**failed** (exit {m.get('returncode')})"
+    text = (
+        f" Run inside a {m['cap_mb']:,} MB memory cgroup (v{m.get('cgroup_version')}, swap "
+        f"{m.get('swap_mb')} MB): {verdict}, {m.get('cpu_seconds')} s CPU; cgroup peak "
+        f"{m.get('cgroup_peak_mb')} MB (page cache included; highest anonymous "
+        f"{m.get('cgroup_peak_anon_mb')} MB, page cache {m.get('cgroup_peak_file_mb')} MB), "
+        f"limit reached {m.get('limit_hits')} times (the kernel then reclaims file pages), "
+        f"OOM kills {m.get('oom_kills')}."
+    )
+    if steps:
+        text += (
+            f" Then, each under the same cap: {steps}; points counted "
+            f"{counted.get('points')}, check status {checked.get('status')} with "
+            f"{checked.get('findings')} findings over {checked.get('tasks')} tasks."
+        )
+    return text
+
+
 def _cpu_ratio_row(s: dict[str, Any]) -> list[str]:
     """The raw/full CPU row (results recorded before it existed have none)."""
     c = s.get("full_cpu_vs_raw")
@@ -575,7 +608,8 @@ def render(record: dict[str, Any]) -> str:
             f"embedder: real vectors of the store's size, no model) took {m['seconds']} s, "
             f"peak RSS **{m['peak_rss_mb']:,} MB** (target ≤ 2,048 MB at 1M; load {m['load']})"
             + _memory_split(m)
-            + ".",
+            + "."
+            + _memory_cap(m),
             "",
         ]
     lines.append(END)
