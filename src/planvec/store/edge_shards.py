@@ -229,6 +229,7 @@ class EdgeShards(Instrumented):
             except Exception as exc:
                 raise self._open_error(name, exc) from exc
             self._shards[name] = shard
+            self._unsealed.pop(id(shard), None)  # ids of closed shards get reused
             return shard
 
     def _open_error(self, name: str, exc: Exception) -> Exception:
@@ -255,6 +256,7 @@ class EdgeShards(Instrumented):
             except Exception as exc:
                 raise self._open_error(name, exc) from exc
             self._shards[name] = shard
+            self._unsealed.pop(id(shard), None)
             self._layouts.pop(name, None)
 
     def _ensure_indexes(self, name: str, spec: CollectionSpec) -> None:
