@@ -516,8 +516,8 @@ def _memory_cap(m: dict[str, Any]) -> str:
         f"{m.get('swap_mb')} MB): {verdict}, {m.get('cpu_seconds')} s CPU; cgroup peak "
         f"{m.get('cgroup_peak_mb')} MB (page cache included; highest anonymous "
         f"{m.get('cgroup_peak_anon_mb')} MB, page cache {m.get('cgroup_peak_file_mb')} MB), "
-        f"limit reached {m.get('limit_hits')} times (the kernel then reclaims file pages), "
-        f"OOM kills {m.get('oom_kills')}."
+        f"failcnt {m.get('limit_hits')}, OOM kills {m.get('oom_kills')} (at the limit the "
+        "kernel reclaims file pages; only anonymous memory cannot give way)."
     )
     if steps:
         text += (

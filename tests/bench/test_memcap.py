@@ -124,7 +124,7 @@ def test_the_capped_run_reaches_the_generated_section() -> None:
     }
     body = speed.render({**record, "results": {"memory": capped}})
     assert "2,048 MB memory cgroup (v1, swap 0 MB): **completed**, 4000.0 s CPU" in body
-    assert "highest anonymous 1500 MB" in body and "OOM kills 0" in body
+    assert "highest anonymous 1500 MB" in body and "failcnt 40, OOM kills 0" in body
     assert "health exit 0 (cgroup peak 700 MB), check exit 0" in body
     assert "points counted 1000000, check status ok with 0 findings" in body
     failed = {**capped, "completed": False, "returncode": -9, "after": None}
