@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import cpu_model, git_commit, package_versions
+from _memcap import CapUnavailable, MemoryCap, swap_total_mb
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "speed.json"
@@ -87,16 +88,25 @@ def _peak_rss_kb(pid: int) -> int:
     return _memory_kb(pid).get("VmHWM", 0)
 
 
-def cli(args: list[str], env: dict[str, str]) -> tuple[float, dict[str, Any], int]:
+def cli(
+    args: list[str], env: dict[str, str], cap: MemoryCap | None = None, check: bool = True
+) -> tuple[float, dict[str, Any], int]:
     """Run ``planvec ARGS --json``: process wall seconds, its JSON and its peak RSS (MB).
 
     The process's CPU seconds (user + system, all threads) are added to the JSON as
     ``_cpu_seconds``: on a shared machine they swing less than the wall time. The peak RSS is
-    the last VmHWM read while it ran (polled every 50 ms; 0 where /proc is missing)."""
+    the last VmHWM read while it ran (polled every 50 ms; 0 where /proc is missing). With
+    ``cap`` the process runs inside that memory cgroup (entered before exec), whose usage is
+    sampled too; with ``check=False`` a failed run (killed by the OOM killer, say) returns
+    its exit code as ``_returncode`` instead of raising."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "planvec", *args, "--json"], stdout=out, stderr=err, env=env
+            [sys.executable, "-m", "planvec", *args, "--json"],
+            stdout=out,
+            stderr=err,
+            env=env,
+            preexec_fn=None if cap is None else cap.enter,
         )
         peak = 0
         peaks: dict[str, int] = {}
@@ -108,19 +118,28 @@ def cli(args: list[str], env: dict[str, str]) -> tuple[float, dict[str, Any], in
             peak = max(peak, now.get("VmHWM", 0))
             for key, value in now.items():
                 peaks[key] = max(peaks.get(key, 0), value)
+            if cap is not None:
+                cap.sample()
             time.sleep(0.05)
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         text, errors = out.read(), err.read()
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in (0, 1) and check:
         raise RuntimeError(f"planvec {' '.join(args)} failed ({proc.returncode}): {errors[-2000:]}")
-    report = json.loads(text) if text.strip() else {}
-    if isinstance(report, dict):
-        report["_cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 3)
-        # the highest value of each field seen while polling (MB); RssAnon's is its peak
-        report["_memory_peaks_mb"] = {k: v // 1024 for k, v in peaks.items()}
+    try:
+        report = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError:
+        report = {}
+    if not isinstance(report, dict):  # `search --json` prints a list of hits
+        report = {"_answer": report}
+    if not check:
+        report["_returncode"] = proc.returncode
+        report["_stderr_tail"] = errors[-500:]
+    report["_cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 3)
+    # the highest value of each field seen while polling (MB); RssAnon's is its peak
+    report["_memory_peaks_mb"] = {k: v // 1024 for k, v in peaks.items()}
     return seconds, report, peak // 1024
 
 
@@ -403,15 +422,36 @@ def search_part(work: Path, tasks: int, onnx_cache: Path, reuse: bool = False) -
     }
 
 
-def memory_part(work: Path, tasks: int) -> dict[str, Any]:
+def memory_part(work: Path, tasks: int, cap_mb: int | None = None) -> dict[str, Any]:
+    """Peak memory of a first ``planvec index`` of ``tasks`` synthetic tasks (hashing embedder).
+
+    With ``cap_mb`` the run happens inside a memory cgroup of that size (``bench/_memcap.py``)
+    and, if it completed, the capped index is then asked for its health (point count),
+    a search and a check of every plan, each under the same cap: completing is the proof
+    that ``cap_mb`` suffices, where peak RSS counts file pages the kernel could drop.
+    """
     plans = synth(tasks, work / f"synth{tasks}")
     index_dir = work / f"idx-mem{tasks}"
     shutil.rmtree(index_dir, ignore_errors=True)
     env = env_for(work / "xdg-mem")
-    seconds, report, peak = cli(["index", str(plans), "--index", str(index_dir), "--offline"], env)
+    cap = None
+    skipped: dict[str, Any] = {}
+    if cap_mb:
+        try:
+            cap = MemoryCap.create(cap_mb, f"planvec-bench-{os.getpid()}-index")
+        except CapUnavailable as exc:  # measured uncapped, saying why
+            print(f"memory cap skipped: {exc}", file=sys.stderr, flush=True)
+            skipped = {"cap_mb": cap_mb, "cap_skipped": str(exc)}
+    args = ["index", str(plans), "--index", str(index_dir), "--offline"]
+    try:
+        seconds, report, peak = cli(args, env, cap=cap, check=cap is None)
+    finally:
+        capped = None if cap is None else {**cap.result(), "peaks_mb": dict(cap.peaks_mb)}
+        if cap is not None:
+            cap.remove()
     peaks = report.get("_memory_peaks_mb", {})
-    return {
-        "tasks": report.get("tasks"),
+    result: dict[str, Any] = {
+        "tasks": report.get("tasks", tasks),
         "seconds": round(seconds, 1),
         "cpu_seconds": report.get("_cpu_seconds"),
         "peak_rss_mb": peak,
@@ -419,7 +459,72 @@ def memory_part(work: Path, tasks: int) -> dict[str, Any]:
         "peak_rss_anon_mb": peaks.get("RssAnon"),
         "peak_rss_file_mb": peaks.get("RssFile"),
         "load": load(),
+        **skipped,
     }
+    if cap is not None and capped is not None:
+        completed = report.get("_returncode") == 0
+        result.update(
+            cap_mb=cap_mb,
+            cgroup_version=cap.version,
+            swap_mb=swap_total_mb(),
+            completed=completed,
+            returncode=report.get("_returncode"),
+            cgroup_peak_mb=capped["cgroup_peak_mb"],
+            cgroup_peak_anon_mb=capped["peaks_mb"].get("anon"),
+            cgroup_peak_file_mb=capped["peaks_mb"].get("file"),
+            limit_hits=capped["limit_hits"],
+            oom_kills=capped["oom_kills"],
+        )
+        if not completed:
+            result["stderr_tail"] = report.get("_stderr_tail")
+        else:
+            result["after"] = verify_capped(work, plans, index_dir, env, cap_mb, tasks)
+    return result
+
+
+def verify_capped(
+    work: Path, plans: Path, index_dir: Path, env: dict[str, str], cap_mb: int, tasks: int
+) -> dict[str, Any]:
+    """Health (point count), one search and a full check of the capped index, each capped."""
+    steps = {
+        "health": ["health", "--index", str(index_dir)],
+        "search": ["search", "sauvegarde de la base", "--index", str(index_dir), "--offline"],
+        "check": ["check", str(plans), "--index", str(index_dir), "--offline", "--sample", "0"],
+    }
+    found: dict[str, Any] = {}
+    for step, args in steps.items():
+        cap = MemoryCap.create(cap_mb, f"planvec-bench-{os.getpid()}-{step}")
+        try:
+            seconds, report, peak = cli(args, env, cap=cap, check=False)
+            capped = cap.result()
+        finally:
+            cap.remove()
+        found[step] = {
+            "returncode": report.get("_returncode"),
+            "seconds": round(seconds, 1),
+            "cpu_seconds": report.get("_cpu_seconds"),
+            "peak_rss_mb": peak,
+            **capped,
+            "answer": _step_answer(step, report),
+        }
+    return found
+
+
+def _step_answer(step: str, report: dict[str, Any]) -> Any:
+    """The part of a verification step's JSON that shows whether it answered correctly."""
+    if step == "search":
+        hits = report.get("_answer")
+        return {"hits": len(hits) if isinstance(hits, list) else None}
+    if step == "check":
+        findings = report.get("findings")
+        return {
+            "status": report.get("status"),
+            "points": report.get("points"),
+            "tasks": report.get("tasks"),
+            "plans_checked": report.get("plans_checked"),
+            "findings": len(findings) if isinstance(findings, list) else None,
+        }
+    return {"reachable": report.get("reachable"), "points": report.get("points")}
 
 
 def spread(values: list[float]) -> dict[str, float]:
@@ -474,6 +579,37 @@ def _memory_split(m: dict[str, Any]) -> str:
         f"highest file-backed part (mmapped index files, reclaimable) "
         f"{m['peak_rss_file_mb']:,} MB; the target counts the whole peak RSS"
     )
+
+
+def _memory_cap(m: dict[str, Any]) -> str:
+    """The capped run's sentence (``--memory-cap-mb``), when there was one."""
+    if not m.get("cap_mb"):
+        return ""
+    if m.get("cap_skipped"):
+        return f" Not run under a {m['cap_mb']:,} MB memory cap: {m['cap_skipped']}."
+    after = m.get("after") or {}
+    steps = ", ".join(
+        f"{step} exit {a.get('returncode')} (cgroup peak {a.get('cgroup_peak_mb')} MB)"
+        for step, a in after.items()
+    )
+    counted = (after.get("health") or {}).get("answer") or {}
+    checked = (after.get("check") or {}).get("answer") or {}
+    verdict = "**completed**" if m.get("completed") else f"**failed** (exit {m.get('returncode')})"
+    text = (
+        f" Run inside a {m['cap_mb']:,} MB memory cgroup (v{m.get('cgroup_version')}, swap "
+        f"{m.get('swap_mb')} MB): {verdict}, {m.get('cpu_seconds')} s CPU; cgroup peak "
+        f"{m.get('cgroup_peak_mb')} MB (page cache included; highest anonymous "
+        f"{m.get('cgroup_peak_anon_mb')} MB, page cache {m.get('cgroup_peak_file_mb')} MB), "
+        f"failcnt {m.get('limit_hits')}, OOM kills {m.get('oom_kills')} (at the limit the "
+        "kernel reclaims file pages; only anonymous memory cannot give way)."
+    )
+    if steps:
+        text += (
+            f" Then, each under the same cap: {steps}; points counted "
+            f"{counted.get('points')}, check status {checked.get('status')} with "
+            f"{checked.get('findings')} findings over {checked.get('tasks')} tasks."
+        )
+    return text
 
 
 def _cpu_ratio_row(s: dict[str, Any]) -> list[str]:
@@ -567,7 +703,8 @@ def render(record: dict[str, Any]) -> str:
             f"embedder: real vectors of the store's size, no model) took {m['seconds']} s, "
             f"peak RSS **{m['peak_rss_mb']:,} MB** (target ≤ 2,048 MB at 1M; load {m['load']})"
             + _memory_split(m)
-            + ".",
+            + "."
+            + _memory_cap(m),
             "",
         ]
     lines.append(END)
@@ -610,6 +747,13 @@ def main(argv: list[str] | None = None) -> int:
         help="search part: keep the index an earlier run built in --workdir (no re-index)",
     )
     ap.add_argument("--memory-tasks", type=int, default=1_000_000)
+    ap.add_argument(
+        "--memory-cap-mb",
+        type=int,
+        default=None,
+        help="memory part: run the index (then health, search, check) inside a memory cgroup"
+        " of this size (Linux, root or a delegated cgroup v2; skipped with the reason if not)",
+    )
     ap.add_argument("--workdir", type=Path, default=None, help="keep data here (default: temp)")
     ap.add_argument("--render", action="store_true", help="only regenerate the docs section")
     ap.add_argument("--no-doc", action="store_true", help="print, do not write results/docs")
@@ -649,7 +793,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(json.dumps(results["search"]), file=sys.stderr, flush=True)
     if "memory" not in skip:
-        results["memory"] = memory_part(work, args.memory_tasks)
+        results["memory"] = memory_part(work, args.memory_tasks, args.memory_cap_mb)
         print(json.dumps(results["memory"]), file=sys.stderr, flush=True)
     commit = git_commit()
     record = {

@@ -119,7 +119,7 @@ class EdgeStore(EdgeAliases):
             operation = qe.UpdateOperation.upsert_points(converted)
             self._call("upsert", functools.partial(shard.update, operation))
             total += len(batch)
-        self._call("upsert", lambda: self._after_write(shard))
+        self._call("upsert", lambda: self._after_write(shard, total))
         return total
 
     def retrieve(
@@ -315,4 +315,6 @@ class EdgeStore(EdgeAliases):
             Whether anything was optimized.
         """
         shard = self._open(name)
-        return bool(self._observe("optimize", lambda: shard.optimize(), lambda _: 0))
+        optimized = bool(self._observe("optimize", lambda: shard.optimize(), lambda _: 0))
+        self._unsealed.pop(id(shard), None)
+        return optimized

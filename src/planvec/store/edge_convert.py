@@ -34,6 +34,13 @@ from planvec.store.common import check_vector, normalize_id, payload_selector
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DISTANCES = {"cosine": "Cosine", "dot": "Dot", "euclid": "Euclid"}
+#: upserted points after which the store optimizes a shard (seals its appendable segment),
+#: and about the most points a merge may put in one segment. The appendable segment holds
+#: ~3.5 KB of heap a point (measured), so 100k keeps it near 350 MB; an index of 100k tasks
+#: (where the search target is measured) is still sealed once, as one segment
+SEGMENT_POINTS = 100_000
+#: vector bytes a point adds besides its dense floats (the sparse lexical vector, ~15 terms)
+_SPARSE_BYTES = 256
 
 
 def check_name(name: str) -> str:
@@ -133,6 +140,10 @@ def edge_config(spec: CollectionSpec) -> Any:
     docs/store.md). The HNSW parameters are Edge's defaults, written out because the config
     needs them. Dense vectors (``Cached``) and payloads (``Cold``) keep Edge's defaults;
     payload indexes stay on the heap (the filters of search use them on every query).
+
+    Segments: no merge makes a segment of more than ``SEGMENT_POINTS`` points' vectors, so
+    no HNSW build (and no segment's heap) grows with the collection; the store seals the
+    appendable segment at that size too (``EdgeShards._after_write``).
     """
     import qdrant_edge as qe
 
@@ -151,7 +162,15 @@ def edge_config(spec: CollectionSpec) -> Any:
     hnsw = qe.HnswIndexConfig(
         m=16, ef_construct=100, full_scan_threshold=10_000, memory=qe.Memory.Cached
     )
-    return qe.EdgeConfig(vectors={DENSE_VECTOR: dense}, sparse_vectors=sparse, hnsw_config=hnsw)
+    # Qdrant's default cap is 200 MB of vectors per CPU: 3.2 GB (2M points) on 16 cores
+    segment_kb = SEGMENT_POINTS * (4 * spec.dimension + _SPARSE_BYTES) // 1024
+    optimizers = qe.EdgeOptimizersConfig(max_segment_size=segment_kb)
+    return qe.EdgeConfig(
+        vectors={DENSE_VECTOR: dense},
+        sparse_vectors=sparse,
+        hnsw_config=hnsw,
+        optimizers=optimizers,
+    )
 
 
 def index_schemas(spec: CollectionSpec) -> list[tuple[str, Any]]:
