@@ -699,7 +699,8 @@ def render(record: dict[str, Any]) -> str:
     if r.get("memory"):
         m = r["memory"]
         lines += [
-            f"Memory: `planvec index --offline` of {m['tasks']:,} synthetic tasks (hashing "
+            _memory_run(m)
+            + f"Memory: `planvec index --offline` of {m['tasks']:,} synthetic tasks (hashing "
             f"embedder: real vectors of the store's size, no model) took {m['seconds']} s, "
             f"peak RSS **{m['peak_rss_mb']:,} MB** (target ≤ 2,048 MB at 1M; load {m['load']})"
             + _memory_split(m)
@@ -709,6 +710,30 @@ def render(record: dict[str, Any]) -> str:
         ]
     lines.append(END)
     return "\n".join(lines)
+
+
+def memory_from(path: Path) -> dict[str, Any]:
+    """The memory part of an earlier record of this script, with where it was measured
+    (``run``: commit, date, arguments, load), so a long run made apart is never passed
+    off as part of this one."""
+    record = json.loads(path.read_text(encoding="utf-8"))
+    memory = dict(record["results"]["memory"])
+    memory["run"] = {
+        key: record.get(key) for key in ("commit", "date", "args", "load_start", "load_end")
+    }
+    return memory
+
+
+def _memory_run(m: dict[str, Any]) -> str:
+    """Where a memory figure taken from another run was measured ('' when from this run)."""
+    run = m.get("run")
+    if not run:
+        return ""
+    return (
+        f"From a separate run (`python bench/speed.py {run['args']}`, {run['date']}, commit "
+        f"`{str(run['commit'])[:10]}`, load {run['load_start']} at the start, "
+        f"{run['load_end']} at the end): "
+    )
 
 
 def _forced_overlap(q: dict[str, Any]) -> str:
@@ -754,6 +779,13 @@ def main(argv: list[str] | None = None) -> int:
         help="memory part: run the index (then health, search, check) inside a memory cgroup"
         " of this size (Linux, root or a delegated cgroup v2; skipped with the reason if not)",
     )
+    ap.add_argument(
+        "--memory-from",
+        type=Path,
+        default=None,
+        help="memory part: take it from an earlier record of this script (a long run made"
+        " apart, e.g. 1M tasks) instead of measuring; its commit, date and load are kept",
+    )
     ap.add_argument("--workdir", type=Path, default=None, help="keep data here (default: temp)")
     ap.add_argument("--render", action="store_true", help="only regenerate the docs section")
     ap.add_argument("--no-doc", action="store_true", help="print, do not write results/docs")
@@ -792,7 +824,9 @@ def main(argv: list[str] | None = None) -> int:
             work, args.search_tasks, onnx_cache, reuse=args.reuse_search_index
         )
         print(json.dumps(results["search"]), file=sys.stderr, flush=True)
-    if "memory" not in skip:
+    if args.memory_from is not None:
+        results["memory"] = memory_from(args.memory_from)
+    elif "memory" not in skip:
         results["memory"] = memory_part(work, args.memory_tasks, args.memory_cap_mb)
         print(json.dumps(results["memory"]), file=sys.stderr, flush=True)
     commit = git_commit()

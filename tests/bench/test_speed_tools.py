@@ -132,3 +132,34 @@ def test_render_reports_collapsed_and_uncollapsed_search() -> None:
     search |= {"end_to_end_overlap_p50_ms": 6.5, "end_to_end_overlap_p95_ms": 7.5}
     body = speed.render({**record, "results": {"search": search | {"end_to_end_core_idle": True}}})
     assert "always on 6.5 / 7.5 ms (planvec overlaps only when a core is idle; idle at" in body
+
+
+def test_memory_from_an_earlier_record_says_where_it_was_measured(tmp_path: Path) -> None:
+    earlier = {
+        "args": "--skip index,search --memory-tasks 1000000",
+        "date": "2026-12-02 05:39 UTC",
+        "commit": "82c4e53916c7fc8a",
+        "load_start": 3.78,
+        "load_end": 1.07,
+        "results": {
+            "memory": {"tasks": 1_000_000, "seconds": 9.0, "peak_rss_mb": 1900, "load": 4.9}
+        },
+    }
+    path = tmp_path / "earlier.json"
+    path.write_text(speed.json.dumps(earlier), encoding="utf-8")
+    memory = speed.memory_from(path)
+    assert memory["tasks"] == 1_000_000 and memory["run"]["commit"] == "82c4e53916c7fc8a"
+    record = {
+        "args": "--runs 1",
+        "date": "2026-12-02 06:00 UTC",
+        "commit": "fedcba9876543210",
+        "machine": "Some CPU, 2 cores",
+        "load_start": 1.0,
+        "load_end": 1.5,
+        "results": {"memory": memory},
+    }
+    body = speed.render(record)
+    assert "From a separate run (`python bench/speed.py --skip index,search" in body
+    assert "commit `82c4e53916`" in body and "1,000,000 synthetic tasks" in body
+    del record["results"]["memory"]["run"]
+    assert "separate run" not in speed.render(record)  # measured in this run: no such words
