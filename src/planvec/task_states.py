@@ -133,21 +133,27 @@ class TaskStates:
                 self._db.close()
             self._db = None
 
-    def get(self, key: str, plan: str, sha256: str, points: int | None) -> Recorded | None:
-        """The recorded tasks of ``plan`` as of the bytes ``sha256``, if there is a valid
-        entry holding exactly ``points`` tasks; else ``None``."""
+    def _one(self, sql: str, params: tuple[str, ...]) -> tuple[Any, ...] | None:
+        """The first row of a read, or ``None`` (none, no file, or a SQLite error: the
+        store is read instead, and this file is given up for the run)."""
         with self._lock:
             db = self._connect()
             if db is None:
                 return None
             try:
-                row = db.execute(
-                    "SELECT data FROM plan_states WHERE plan = ? AND key = ? AND sha256 = ?",
-                    (plan, f"{FORMAT}:{key}", sha256),
-                ).fetchone()
+                row: tuple[Any, ...] | None = db.execute(sql, params).fetchone()
             except sqlite3.Error as exc:
                 self._give_up("read", exc)
                 return None
+        return row
+
+    def get(self, key: str, plan: str, sha256: str, points: int | None) -> Recorded | None:
+        """The recorded tasks of ``plan`` as of the bytes ``sha256``, if there is a valid
+        entry holding exactly ``points`` tasks; else ``None``."""
+        row = self._one(
+            "SELECT data FROM plan_states WHERE plan = ? AND key = ? AND sha256 = ?",
+            (plan, f"{FORMAT}:{key}", sha256),
+        )
         if row is None:
             return None
         return _decode(row[0], points)
@@ -156,18 +162,9 @@ class TaskStates:
         """What the last recorded parse of ``plan`` derived from its task sources
         (``markdown_plans.SourceMemo``): a pure function of each source under ``key``, so
         usable whatever the file's bytes now; ``None`` when missing or damaged."""
-        with self._lock:
-            db = self._connect()
-            if db is None:
-                return None
-            try:
-                row = db.execute(
-                    "SELECT texts FROM plan_states WHERE plan = ? AND key = ?",
-                    (plan, f"{FORMAT}:{key}"),
-                ).fetchone()
-            except sqlite3.Error as exc:
-                self._give_up("read", exc)
-                return None
+        row = self._one(
+            "SELECT texts FROM plan_states WHERE plan = ? AND key = ?", (plan, f"{FORMAT}:{key}")
+        )
         if row is None or not isinstance(row[0], bytes):
             return None
         return _decode_texts(row[0])
