@@ -178,6 +178,18 @@ def _rrf_bounds(
     return best, groups, bar
 
 
+def _ties_reaching(
+    best: dict[PointId, float], groups: list[list[PointId]], bar: float
+) -> dict[PointId, None]:
+    """Every member of every tied group one of whose members can reach ``bar`` (ordered,
+    each id once)."""
+    wanted: dict[PointId, None] = {}
+    for ids in groups:
+        if max(best[pid] for pid in ids) >= bar:
+            wanted.update(dict.fromkeys(ids))
+    return wanted
+
+
 def rrf_ties_that_matter(
     ranked: Sequence[Sequence[ScoredPoint]], k: int, weights: Sequence[float], limit: int
 ) -> list[PointId]:
@@ -202,12 +214,7 @@ def rrf_ties_that_matter(
     Returns:
         The ids of every member of every group that matters (each id once).
     """
-    best, groups, bar = _rrf_bounds(ranked, k, weights, limit)
-    wanted: dict[PointId, None] = {}
-    for ids in groups:
-        if max(best[pid] for pid in ids) >= bar:
-            wanted.update(dict.fromkeys(ids))
-    return list(wanted)
+    return list(_ties_reaching(*_rrf_bounds(ranked, k, weights, limit)))
 
 
 def rrf_reads(
@@ -220,10 +227,7 @@ def rrf_reads(
     serves both (each id once, ties first).
     """
     best, groups, bar = _rrf_bounds(ranked, k, weights, limit)
-    wanted: dict[PointId, None] = {}
-    for ids in groups:
-        if max(best[pid] for pid in ids) >= bar:
-            wanted.update(dict.fromkeys(ids))
+    wanted = _ties_reaching(best, groups, bar)
     wanted.update(dict.fromkeys(pid for pid, score in best.items() if score >= bar))
     return list(wanted)
 
