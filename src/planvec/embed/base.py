@@ -23,8 +23,9 @@ search queries, with the same shape and norm contract, into the same space. Sear
 keys, and a query vector stored under a document's hash would be served as that document.
 
 Optional attribute ``releases_gil`` (``True`` on the ONNX embedder): embedding a query runs
-in native code that releases Python's GIL, so hybrid search embeds the query on a worker
-thread while it runs the lexical side (``embeds_outside_gil``). Absent means ``False``.
+in native code that releases Python's GIL, so hybrid search runs its lexical side on a
+worker thread while this thread embeds the query (``embeds_outside_gil``). Absent means
+``False``.
 """
 
 from __future__ import annotations
