@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from planvec.fingerprints import RACY_NS
 from planvec.service.discovery import discovery_path, read_discovery
 
 from .conftest import Owner, big_plan, cli_env, run_cli, start_owner
@@ -42,9 +43,21 @@ def _http(owner: Owner, method: str, path: str, body: object = None) -> tuple[in
             return exc.code, json.loads(exc.read())
 
 
+def _past_racy_window(root: Path) -> None:
+    """Wait until every file under ``root`` is older than the fingerprints' racy window:
+    a file read within it is recorded untrusted (``planvec.fingerprints``), so a run made
+    later records it again, trusted, and the manifest that ``check`` prints would differ
+    between two runs only by how fast the machine ran them."""
+    newest = max(max(p.stat().st_mtime_ns, p.stat().st_ctime_ns) for p in root.rglob("*"))
+    wait = (newest + RACY_NS) / 1e9 + 0.1 - time.time()
+    if wait > 0:
+        time.sleep(wait)
+
+
 def test_cli_routed_through_owner_prints_the_same(
     plan_dir: Path, tmp_path: Path, owner_factory: list[Owner]
 ) -> None:
+    _past_racy_window(plan_dir)
     assert run_cli("index", str(plan_dir), cwd=tmp_path).returncode == 0
     commands = [
         ["search", "sauvegarde de la base", "--json"],
