@@ -72,3 +72,25 @@ def test_prefetch_yields_everything_and_reraises_the_producer_error() -> None:
         for x in prefetch(items(), threading.Event(), depth=2):
             got.append(x)
     assert got == list(range(10))
+
+
+def test_prefetch_is_starved_only_while_the_producer_works_on_the_next_item() -> None:
+    gate = threading.Event()
+
+    def items():  # type: ignore[no-untyped-def]
+        yield 1
+        gate.wait(5)  # parsing the next file
+        yield 2
+
+    stream = prefetch(items(), threading.Event(), depth=2)
+    assert next(stream) == 1
+    deadline = time.monotonic() + 5
+    while not stream.starved() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stream.starved()  # nothing queued, the producer is inside the gate
+    gate.set()
+    assert next(stream) == 2
+    while stream.starved() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not stream.starved()  # the end marker is queued: no more waiting
+    assert list(stream) == []

@@ -260,6 +260,7 @@ class Index:
             known_files=known,
             known_counts=counts,
             before_embed=None if dry_run else warm.start,
+            model_ready=warm.ready,
             task_states=self._task_states,
             states_key=self._fingerprint_key(),
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -23,47 +23,72 @@ T = TypeVar("T")
 _DONE = object()
 
 
-def prefetch(items: Iterator[T], stop: threading.Event, depth: int = 4) -> Iterator[T]:
-    """Run ``items`` (parsing) in a thread, ``depth`` items ahead of the consumer.
+class Prefetched(Iterator[T]):
+    """``items`` (parsing) run in a thread, ``depth`` items ahead of the consumer.
 
     An exception raised by ``items`` is re-raised in the consumer's thread. Setting ``stop``
-    (or closing the returned generator) ends the producer thread.
+    (or closing this iterator) ends the producer thread. ``starved`` tells the consumer
+    that its next item is not ready yet, so it can do useful work (embed what it holds)
+    instead of waiting for it.
     """
-    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    errors: list[BaseException] = []
 
-    def put(item: object) -> bool:
-        while not stop.is_set():
+    def __init__(self, items: Iterator[T], stop: threading.Event, depth: int = 4) -> None:
+        self._q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = stop
+        self._errors: list[BaseException] = []
+        self._items = items
+        self._thread = threading.Thread(target=self._produce, name="planvec-parse", daemon=True)
+        self._thread.start()
+        self._consumer = self._consume()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
             try:
-                q.put(item, timeout=0.1)
+                self._q.put(item, timeout=0.1)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def produce() -> None:
+    def _produce(self) -> None:
         try:
-            for item in items:
-                if not put(item):
+            for item in self._items:
+                if not self._put(item):
                     return
         except BaseException as exc:  # re-raised in the consumer thread
-            errors.append(exc)
+            self._errors.append(exc)
         finally:
-            put(_DONE)
+            self._put(_DONE)
 
-    thread = threading.Thread(target=produce, name="planvec-parse", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is _DONE:
-                break
-            yield item
-        if errors:
-            raise errors[0]
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+    def _consume(self) -> Generator[T, None, None]:
+        try:
+            while True:
+                item = self._q.get()
+                if item is _DONE:
+                    break
+                yield item
+            if self._errors:
+                raise self._errors[0]
+        finally:
+            self._stop.set()
+            self._thread.join(timeout=5)
+
+    def __next__(self) -> T:
+        return next(self._consumer)
+
+    def close(self) -> None:
+        """End the producer thread (the consumer stops here)."""
+        self._consumer.close()
+
+    def starved(self) -> bool:
+        """Whether the next item is not ready: nothing is queued and the producer still runs
+        (a hint, true at the moment of the call)."""
+        return self._q.empty() and self._thread.is_alive()
+
+
+def prefetch(items: Iterator[T], stop: threading.Event, depth: int = 4) -> Prefetched[T]:
+    """Run ``items`` in a thread, ``depth`` items ahead of the consumer (``Prefetched``)."""
+    return Prefetched(items, stop, depth)
 
 
 class OrderedWorker:

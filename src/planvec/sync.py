@@ -24,7 +24,9 @@ texts run in a producer thread; the caller's thread looks vectors up in the cach
 the model on the misses; one writer thread stores the new vectors in the cache, builds the
 points (lexical vectors) and writes them, in submission order. The model's thread does little
 else, so it is rarely kept waiting. Embeddings are batched across plans; memory is bounded by
-the batches in flight and the largest plan, not by the corpus.
+the batches in flight and the largest plan, not by the corpus. When the parse thread has
+nothing ready and at least ``EARLY_BATCH`` texts wait (a small edit spread over big files),
+the model embeds them at once, on the other core, instead of after the last file.
 
 The diff of a changed file compares it with its recorded task states
 (``planvec.task_states``) when its trusted fingerprint vouches for them, so it neither reads
@@ -85,6 +87,10 @@ _POSITION_FIELDS = ("line", "parent_line")
 _DELETE_BATCH = 1024
 #: recorded states of a plan checked against the store before the diff relies on them
 _SPOT_CHECKS = 8
+#: texts pending after which the model embeds them at once when the parse thread has nothing
+#: ready (a small edit then embeds while the other changed files parse, not after them all;
+#: a full run, where parsing stays ahead of the model, keeps its ``batch_size`` batches)
+EARLY_BATCH = 32
 
 
 class LexicalEncoderLike(Protocol):
@@ -154,6 +160,7 @@ class Syncer:
         known_files: Mapping[str, FileFingerprint] | None = None,
         known_counts: Mapping[str, int] | None = None,
         before_embed: Callable[[], None] | None = None,
+        model_ready: Callable[[], bool] | None = None,
         task_states: TaskStates | None = None,
         states_key: str = "",
     ) -> None:
@@ -163,6 +170,9 @@ class Syncer:
         self._states_key = states_key
         #: called when a plan's diff finds tasks to embed (``Index.sync`` loads the model)
         self.before_embed = before_embed
+        #: whether embedding now would not wait for the model to load (``Index.sync``'s
+        #: warm-up); ``None``: always
+        self.model_ready = model_ready
         self.guard = guard if guard is not None else DeleteGuard(allow=True)
         self.collection = collection
         self.embedder = embedder
@@ -437,8 +447,9 @@ class Syncer:
             items = since(self.files.known, **self._memo_option(since))
         else:
             items = source.iter_plans()
+        diffs = prefetch(self._diffed(items, dry_run), stop)
         try:
-            for diffed in prefetch(self._diffed(items, dry_run), stop):
+            for diffed in diffs:
                 if isinstance(diffed, UnchangedFile):
                     self._skip_unchanged(diffed, report)
                     seen_plans.add(diffed.path)
@@ -470,6 +481,8 @@ class Syncer:
                     head = batch[: self.batch_size]
                     del batch[: self.batch_size]
                     self.write(head, [], report, writer, texts)
+                if len(batch) >= EARLY_BATCH and diffs.starved() and self._model_ready():
+                    self.write(batch, [], report, writer, texts)
                 self._tick(report)
             if writer is not None:
                 self.write(batch, [], report, writer, texts)
@@ -489,6 +502,9 @@ class Syncer:
                 writer.cancel()
             report.seconds = time.perf_counter() - started
         return report
+
+    def _model_ready(self) -> bool:
+        return self.model_ready is None or self.model_ready()
 
     def _diffed(
         self, items: Iterator[Any], dry_run: bool

@@ -61,6 +61,11 @@ class WarmUp:
         self._thread = threading.Thread(target=run, name="planvec-warm-up", daemon=True)
         self._thread.start()
 
+    def ready(self) -> bool:
+        """Whether an ``embed`` now would not wait for a load in progress (a load never
+        started counts as ready: the embed itself loads, as without a warm-up)."""
+        return self._thread is None or not self._thread.is_alive()
+
     def wait(self) -> None:
         """Wait for a started load to finish."""
         if self._thread is not None:

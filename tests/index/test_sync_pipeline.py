@@ -6,6 +6,7 @@ with the hashing embedder behind a real SQLite embedding cache.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from planvec.embed.cache import CachedEmbedder, EmbeddingCache
 from planvec.embed.hashing import HashingEmbedder
 from planvec.errors import EmbedError
 from planvec.index import Index
+from planvec.sync import EARLY_BATCH, Syncer
 
 TASKS = [f"Tâche numéro {i} : préparer le module {i % 7}" for i in range(12)]
 
@@ -153,3 +155,79 @@ def test_first_index_records_the_plan_counts_without_scrolling_them(
     recorded = (index.manifest or {})["plans"]
     assert recorded == {"plan0.md": len(TASKS), "plan1.md": len(TASKS)}
     assert recorded == index.plan_counts()  # what a scroll of every point counts
+
+
+class SlowLastFile:
+    """The plans of ``inner``, the last one held back until ``gate`` is set: a parse thread
+    still busy with a big file while the changed tasks of the others wait to be embedded."""
+
+    def __init__(self, inner: Any, gate: threading.Event) -> None:
+        self.inner = inner
+        self.gate = gate
+        self.released: bool | None = None
+
+    def iter_plans(self) -> Any:
+        plans = list(self.inner.iter_plans())
+        yield from plans[:-1]
+        self.released = self.gate.wait(10)
+        yield plans[-1]
+
+
+class GateOpeningEmbedder(CountingEmbedder):
+    """Opens ``gate`` on its first call (the held-back file then parses)."""
+
+    def __init__(self, gate: threading.Event) -> None:
+        super().__init__()
+        self.gate = gate
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        out = super().embed(texts)
+        if texts:
+            self.gate.set()
+        return out
+
+
+def test_the_model_embeds_while_the_parse_thread_has_nothing_ready(
+    make_index: Callable[..., Index], tmp_path: Path
+) -> None:
+    """A small edit spread over big files: the texts found so far are embedded while the
+    last file still parses, not after it (the embed opens the gate the parse waits on)."""
+    root = tmp_path / "plans"
+    root.mkdir()
+    for n in range(4):  # the first 3 hold 36 distinct texts: >= EARLY_BATCH, < batch size
+        body = "# Plan\n\n" + "".join(f"- [ ] {t} (plan {n})\n" for t in TASKS)
+        (root / f"plan{n}.md").write_text(body, encoding="utf-8")
+    assert EARLY_BATCH <= 36  # the premise of this test
+    gate = threading.Event()
+    embedder = GateOpeningEmbedder(gate)
+    index = on_store(make_index(HashingEmbedder()), embedder)
+    source = SlowLastFile(index.source([root]), gate)
+    report = index.sync(source)
+    assert source.released is True  # the first embed came while the last file was held
+    assert report.added == 48 and report.embedded == 48
+    assert [len(c) for c in embedder.calls] == [36, 12]
+    assert index.count() == 48
+
+
+def test_no_early_batch_while_the_model_still_loads(tmp_path: Path) -> None:
+    """Embedding early would block the caller on the model's load while the parse thread,
+    a few files ahead at most, stalls: the batch waits for the model (or the end)."""
+    root = tmp_path / "plans"
+    root.mkdir()
+    for n in range(3):
+        body = "# Plan\n\n" + "".join(f"- [ ] {t} (plan {n})\n" for t in TASKS)
+        (root / f"plan{n}.md").write_text(body, encoding="utf-8")
+    from planvec.store import open_store
+
+    gate = threading.Event()
+    embedder = GateOpeningEmbedder(gate)
+    store = open_store(index_dir=tmp_path / "idx")
+    index = Index(store, embedder)
+    syncer = Syncer(store, index.collection, embedder, model_ready=lambda: False)
+    index.ensure()
+    source = SlowLastFile(index.source([root]), threading.Event())
+    source.gate.set()  # nothing held: the last file comes at once
+    report = syncer.run(source)
+    index.close()
+    assert report.embedded == 36
+    assert [len(c) for c in embedder.calls] == [36]  # one batch, at the end
