@@ -61,7 +61,7 @@ from planvec.embedding_recipe import (
 from planvec.errors import ConfigError
 from planvec.fingerprints import FileFingerprint, FingerprintBook, Fingerprinted, UnchangedFile
 from planvec.guard import DeleteGuard
-from planvec.pipeline import OrderedWorker, prefetch
+from planvec.pipeline import OrderedWorker, Prefetched, prefetch
 from planvec.records import ParseWarning, Plan, SourceFailure, Task
 from planvec.sources.base import Source
 from planvec.store.base import (
@@ -198,6 +198,8 @@ class Syncer:
         #: an incremental run (trusted fingerprints: few files to parse, few tasks to
         #: embed) embeds its small batches on one core, beside the parse thread
         self._aside = bool(known_files)
+        #: the parse thread begun by ``start``: (its start time, its stop event, its diffs)
+        self._started: tuple[float, threading.Event, Prefetched[Any]] | None = None
         self._counts: dict[str, int] = {}
         self._started_empty = False
 
@@ -430,6 +432,34 @@ class Syncer:
         if deletes:
             self.store.delete(self.collection, ids=deletes)
 
+    def start(self, source: Source, *, dry_run: bool = False) -> None:
+        """Begin parsing and diffing ``source`` on the parse thread, ahead of ``run``.
+
+        ``Index.sync`` calls it before it loads the collection's shard, so the first changed
+        files parse while the store loads (a diff that needs the store waits for it). ``run``
+        then consumes what was started (give it the same ``source`` and ``dry_run``);
+        ``stop`` ends it when ``run`` will not be called. The parse thread writes nothing
+        but the recorded task states (``planvec.task_states``, a cache keyed by content).
+        """
+        if self._started is None:
+            self._started = (time.perf_counter(), *self._begin(source, dry_run))
+
+    def stop(self) -> None:
+        """End a parse thread begun by ``start`` that ``run`` will not consume."""
+        if self._started is not None:
+            diffs = self._started[2]
+            self._started = None
+            diffs.close()
+
+    def _begin(self, source: Source, dry_run: bool) -> tuple[threading.Event, Prefetched[Any]]:
+        stop = threading.Event()
+        since = getattr(source, "iter_plans_since", None)
+        if since is not None:
+            items = since(self.files.known, **self._memo_option(since))
+        else:
+            items = source.iter_plans()
+        return stop, prefetch(self._diffed(items, dry_run), stop)
+
     def run(
         self, source: Source, *, dry_run: bool = False, delete_missing: bool = True
     ) -> SyncReport:
@@ -438,25 +468,24 @@ class Syncer:
         Deletions are gathered over the whole run and written last, after every upsert,
         once the deletion guard (``planvec.guard``) has let them through.
         """
-        started = time.perf_counter()
+        if self._started is not None:
+            started, stop, diffs = self._started
+            self._started = None
+        else:
+            started = time.perf_counter()
+            stop, diffs = self._begin(source, dry_run)
         report = SyncReport(dry_run=dry_run, guard=self.guard)
-        initial = self.store.count(self.collection)
-        self.guard.start(initial)
-        self._started_empty = initial == 0
         seen_plans: set[str] = set()
         batch: list[tuple[Task, dict[str, Any]]] = []
         deletes: list[str] = []
-        stop = threading.Event()
-        writer = None if dry_run else OrderedWorker("planvec-write")
+        writer = None
         texts: dict[str, str] = {}
         full_batches = 0
-        since = getattr(source, "iter_plans_since", None)
-        if since is not None:
-            items = since(self.files.known, **self._memo_option(since))
-        else:
-            items = source.iter_plans()
-        diffs = prefetch(self._diffed(items, dry_run), stop)
         try:
+            initial = self.store.count(self.collection)
+            self.guard.start(initial)
+            self._started_empty = initial == 0
+            writer = None if dry_run else OrderedWorker("planvec-write")
             for diffed in diffs:
                 if isinstance(diffed, UnchangedFile):
                     self._skip_unchanged(diffed, report)
