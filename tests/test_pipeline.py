@@ -94,3 +94,17 @@ def test_prefetch_is_starved_only_while_the_producer_works_on_the_next_item() ->
         time.sleep(0.01)
     assert not stream.starved()  # the end marker is queued: no more waiting
     assert list(stream) == []
+
+
+def test_closing_a_prefetch_nothing_was_read_from_ends_its_thread() -> None:
+    started = threading.Event()
+
+    def items():  # type: ignore[no-untyped-def]
+        started.set()
+        while True:
+            yield 1
+
+    stream = prefetch(items(), threading.Event(), depth=2)
+    started.wait(5)
+    stream.close()
+    assert not [t for t in threading.enumerate() if t.name == "planvec-parse" and t.is_alive()]

@@ -237,13 +237,17 @@ class Index:
     ) -> SyncReport:
         if dry_run and self.manifest is None:
             return dry_run_new(source)
-        manifest = self.ensure() if not dry_run else self.check_manifest()
+        # Loading the shard takes ~0.15 s (native code, outside the GIL): when its point
+        # count is known without it (``closed_count``), the parse thread starts first and
+        # the shard loads meanwhile (``Syncer.start``).
+        closed = None if dry_run or self.manifest is None else self._closed_count()
+        manifest = self.check_manifest() if closed is not None or dry_run else self.ensure()
         guard = guard if guard is not None else DeleteGuard()
         interrupted = isinstance(manifest.get(SYNC_MARKER), dict)
         known = trusted_fingerprints(
             manifest,
             key=self._fingerprint_key(),
-            points=self._store.count(self.collection),
+            points=closed if closed is not None else self._store.count(self.collection),
             interrupted=interrupted,
         )
         counts = manifest.get("plans")
@@ -264,11 +268,21 @@ class Index:
             task_states=self._task_states,
             states_key=self._fingerprint_key(),
         )
-        sample_points(self._store, self.collection)  # damaged files: fail before writing
-        if interrupted:
-            log.warning("the last sync of %s was interrupted: this run completes it", self.location)
-        if not dry_run:
-            manifest = self._mark_sync_started(manifest, source)
+        if closed is not None:
+            syncer.start(source)
+        try:
+            if closed is not None:
+                self._store.ensure_collection(self.collection, self.spec())  # the rest of ensure
+            sample_points(self._store, self.collection)  # damaged files: fail before writing
+            if interrupted:
+                log.warning(
+                    "the last sync of %s was interrupted: this run completes it", self.location
+                )
+            if not dry_run:
+                manifest = self._mark_sync_started(manifest, source)
+        except BaseException:
+            syncer.stop()
+            raise
         report = syncer.run(source, dry_run=dry_run, delete_missing=delete_missing)
         if not dry_run:
             self._record_sync(manifest, report, syncer.plan_counts, syncer.recorded_files)
@@ -276,6 +290,11 @@ class Index:
             if guard.tripped:
                 raise DeleteRefused(guard.message(report.plans_deleted), report)
         return report
+
+    def _closed_count(self) -> int | None:
+        """The collection's point count when the store knows it without loading it."""
+        closed_count = getattr(self._store, "closed_count", None)
+        return closed_count(self.collection) if callable(closed_count) else None
 
     def _mark_sync_started(self, manifest: Manifest, source: Source) -> Manifest:
         """Record that a sync runs (cleared by ``_record_sync``): a kill leaves it behind."""

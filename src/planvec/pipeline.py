@@ -77,8 +77,11 @@ class Prefetched(Iterator[T]):
         return next(self._consumer)
 
     def close(self) -> None:
-        """End the producer thread (the consumer stops here)."""
+        """End the producer thread and wait for it (the consumer stops here), whether or
+        not anything was consumed."""
+        self._stop.set()
         self._consumer.close()
+        self._thread.join(timeout=5)
 
     def starved(self) -> bool:
         """Whether the next item is not ready: nothing is queued and the producer still runs

@@ -26,7 +26,8 @@ points (lexical vectors) and writes them, in submission order. The model's threa
 else, so it is rarely kept waiting. Embeddings are batched across plans; memory is bounded by
 the batches in flight and the largest plan, not by the corpus. When the parse thread has
 nothing ready and at least ``EARLY_BATCH`` texts wait (a small edit spread over big files),
-the model embeds them at once, on the other core, instead of after the last file.
+the model embeds them at once instead of after the last file; in an incremental run it does
+so on one core (``embed_aside``), leaving the other to the parse thread.
 
 The diff of a changed file compares it with its recorded task states
 (``planvec.task_states``) when its trusted fingerprint vouches for them, so it neither reads
@@ -60,7 +61,7 @@ from planvec.embedding_recipe import (
 from planvec.errors import ConfigError
 from planvec.fingerprints import FileFingerprint, FingerprintBook, Fingerprinted, UnchangedFile
 from planvec.guard import DeleteGuard
-from planvec.pipeline import OrderedWorker, prefetch
+from planvec.pipeline import OrderedWorker, Prefetched, prefetch
 from planvec.records import ParseWarning, Plan, SourceFailure, Task
 from planvec.sources.base import Source
 from planvec.store.base import (
@@ -159,7 +160,7 @@ class Syncer:
         guard: DeleteGuard | None = None,
         known_files: Mapping[str, FileFingerprint] | None = None,
         known_counts: Mapping[str, int] | None = None,
-        before_embed: Callable[[], None] | None = None,
+        before_embed: Callable[[bool], None] | None = None,
         model_ready: Callable[[], bool] | None = None,
         task_states: TaskStates | None = None,
         states_key: str = "",
@@ -168,7 +169,8 @@ class Syncer:
         #: each file's recorded tasks (``planvec.task_states``), under ``states_key``
         self.task_states = task_states if states_key else None
         self._states_key = states_key
-        #: called when a plan's diff finds tasks to embed (``Index.sync`` loads the model)
+        #: called when a plan's diff finds tasks to embed (``Index.sync`` loads the model),
+        #: with whether this run embeds aside (what to load)
         self.before_embed = before_embed
         #: whether embedding now would not wait for the model to load (``Index.sync``'s
         #: warm-up); ``None``: always
@@ -193,6 +195,11 @@ class Syncer:
         #: that did not change, and the run trusts these counts instead of scrolling
         self.files = FingerprintBook(known_files or {})
         self._known_counts = dict(known_counts or {}) if known_files else None
+        #: an incremental run (trusted fingerprints: few files to parse, few tasks to
+        #: embed) embeds its small batches on one core, beside the parse thread
+        self._aside = bool(known_files)
+        #: the parse thread begun by ``start``: (its start time, its stop event, its diffs)
+        self._started: tuple[float, threading.Event, Prefetched[Any]] | None = None
         self._counts: dict[str, int] = {}
         self._started_empty = False
 
@@ -325,7 +332,7 @@ class Syncer:
     # -- applying ---------------------------------------------------------------------------
 
     def _embed(
-        self, batch: Sequence[tuple[Task, dict[str, Any]]], texts: dict[str, str]
+        self, batch: Sequence[tuple[Task, dict[str, Any]]], texts: dict[str, str], aside: bool
     ) -> tuple[Vectors, int, Callable[[], None] | None]:
         """Vectors of ``batch`` (through the cache), how many were computed, and the cache
         write still to do (``None`` when nothing is left to write).
@@ -353,7 +360,7 @@ class Syncer:
                 missing[key] = text_of(key, task)
         remember: Callable[[], None] | None = None
         if missing:
-            fresh = embedder.compute(list(missing.items()))
+            fresh = embedder.compute(list(missing.items()), aside=aside)
             known.update(zip(missing, fresh, strict=True))
             remember = functools.partial(embedder.remember, list(missing), fresh)
         vectors = np.empty((len(keys), embedder.dimension), dtype=np.float32)
@@ -368,6 +375,7 @@ class Syncer:
         report: SyncReport | None = None,
         writer: OrderedWorker | None = None,
         texts: dict[str, str] | None = None,
+        aside: bool = False,
     ) -> None:
         """Embed (through the cache) and upsert ``batch``, then delete ``deletes``.
 
@@ -376,7 +384,7 @@ class Syncer:
         caller's thread; with ``writer`` the cache write, the points (lexical vectors) and
         the store write run on that thread (in order), else right here. Clears both lists.
         ``texts`` holds embedded texts already rendered (by ``embed_hash``); the ones used
-        are taken out of it.
+        are taken out of it. ``aside``: the model runs on one core (``embed_aside``).
         """
         report = report if report is not None else SyncReport()
         todo, gone = list(batch), list(deletes)
@@ -385,7 +393,8 @@ class Syncer:
         vectors: Vectors | None = None
         remember: Callable[[], None] | None = None
         if todo:
-            vectors, computed, remember = self._embed(todo, texts if texts is not None else {})
+            known = texts if texts is not None else {}
+            vectors, computed, remember = self._embed(todo, known, aside)
             report.embedded += computed
         if writer is None:
             self._store(todo, vectors, gone, remember)
@@ -423,6 +432,34 @@ class Syncer:
         if deletes:
             self.store.delete(self.collection, ids=deletes)
 
+    def start(self, source: Source, *, dry_run: bool = False) -> None:
+        """Begin parsing and diffing ``source`` on the parse thread, ahead of ``run``.
+
+        ``Index.sync`` calls it before it loads the collection's shard, so the first changed
+        files parse while the store loads (a diff that needs the store waits for it). ``run``
+        then consumes what was started (give it the same ``source`` and ``dry_run``);
+        ``stop`` ends it when ``run`` will not be called. The parse thread writes nothing
+        but the recorded task states (``planvec.task_states``, a cache keyed by content).
+        """
+        if self._started is None:
+            self._started = (time.perf_counter(), *self._begin(source, dry_run))
+
+    def stop(self) -> None:
+        """End a parse thread begun by ``start`` that ``run`` will not consume."""
+        if self._started is not None:
+            diffs = self._started[2]
+            self._started = None
+            diffs.close()
+
+    def _begin(self, source: Source, dry_run: bool) -> tuple[threading.Event, Prefetched[Any]]:
+        stop = threading.Event()
+        since = getattr(source, "iter_plans_since", None)
+        if since is not None:
+            items = since(self.files.known, **self._memo_option(since))
+        else:
+            items = source.iter_plans()
+        return stop, prefetch(self._diffed(items, dry_run), stop)
+
     def run(
         self, source: Source, *, dry_run: bool = False, delete_missing: bool = True
     ) -> SyncReport:
@@ -431,24 +468,24 @@ class Syncer:
         Deletions are gathered over the whole run and written last, after every upsert,
         once the deletion guard (``planvec.guard``) has let them through.
         """
-        started = time.perf_counter()
+        if self._started is not None:
+            started, stop, diffs = self._started
+            self._started = None
+        else:
+            started = time.perf_counter()
+            stop, diffs = self._begin(source, dry_run)
         report = SyncReport(dry_run=dry_run, guard=self.guard)
-        initial = self.store.count(self.collection)
-        self.guard.start(initial)
-        self._started_empty = initial == 0
         seen_plans: set[str] = set()
         batch: list[tuple[Task, dict[str, Any]]] = []
         deletes: list[str] = []
-        stop = threading.Event()
-        writer = None if dry_run else OrderedWorker("planvec-write")
+        writer = None
         texts: dict[str, str] = {}
-        since = getattr(source, "iter_plans_since", None)
-        if since is not None:
-            items = since(self.files.known, **self._memo_option(since))
-        else:
-            items = source.iter_plans()
-        diffs = prefetch(self._diffed(items, dry_run), stop)
+        full_batches = 0
         try:
+            initial = self.store.count(self.collection)
+            self.guard.start(initial)
+            self._started_empty = initial == 0
+            writer = None if dry_run else OrderedWorker("planvec-write")
             for diffed in diffs:
                 if isinstance(diffed, UnchangedFile):
                     self._skip_unchanged(diffed, report)
@@ -471,7 +508,7 @@ class Syncer:
                 if writer is None or pending is None:
                     continue
                 if pending.to_embed and self.before_embed is not None:
-                    self.before_embed()
+                    self.before_embed(self._aside)
                 self._submit_payloads(writer, pending.payload_only, merge=False)
                 self._submit_payloads(writer, pending.moved, merge=True)
                 batch.extend(pending.to_embed)
@@ -481,11 +518,13 @@ class Syncer:
                     head = batch[: self.batch_size]
                     del batch[: self.batch_size]
                     self.write(head, [], report, writer, texts)
+                    full_batches += 1
                 if len(batch) >= EARLY_BATCH and diffs.starved() and self._model_ready():
-                    self.write(batch, [], report, writer, texts)
+                    self.write(batch, [], report, writer, texts, aside=self._aside)
                 self._tick(report)
             if writer is not None:
-                self.write(batch, [], report, writer, texts)
+                aside = self._aside and not full_batches  # else the main session is loaded
+                self.write(batch, [], report, writer, texts, aside=aside)
                 writer.drain()
                 writer = None
             keep = seen_plans if delete_missing else None

@@ -7,7 +7,8 @@ critical path. ``Index.sync`` starts this load
 in a thread as soon as the diff of a plan finds a task to embed (``Syncer``'s
 ``before_embed``), so it overlaps the parsing and diffing of the other plans; ONNX Runtime
 builds its session mostly outside the GIL, on the other core. A run with nothing to embed
-(a touched file, a status flip) loads no model.
+(a touched file, a status flip) loads no model. An incremental run (trusted fingerprints)
+loads the one-thread session its small batches use (``embed_aside``), not the main one.
 
 The model's own lock (``OnnxEmbedder.load``) makes the first ``embed`` wait for a load in
 progress instead of starting a second one. A failure here is not reported: the first
@@ -26,13 +27,15 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-def _loader(embedder: Any) -> Callable[[], None] | None:
-    """The embedder's ``load`` (through a cache wrapper), or ``None`` when it has none."""
+def _loader(embedder: Any, aside: bool) -> Callable[[], None] | None:
+    """The embedder's ``load`` (``load_aside`` with ``aside``, when it has one; through a
+    cache wrapper), or ``None`` when it has none."""
     inner = getattr(embedder, "inner", embedder)
-    load = getattr(inner, "load", None)
     path = getattr(inner, "path", None)
     if isinstance(path, Path) and not path.is_file():
         return None  # a first use exports the model: announced on the caller's thread
+    load = getattr(inner, "load_aside", None) if aside else None
+    load = load if callable(load) else getattr(inner, "load", None)
     return load if callable(load) else None
 
 
@@ -40,14 +43,17 @@ class WarmUp:
     """Loads ``embedder``'s model (and the glossary) in a thread, once ``start`` is called."""
 
     def __init__(self, embedder: Any) -> None:
-        self._load = _loader(embedder)
+        self._embedder = embedder
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        """Begin loading (idempotent; nothing for an embedder without a load step)."""
-        if self._load is None or self._thread is not None:
+    def start(self, aside: bool = False) -> None:
+        """Begin loading (idempotent; nothing for an embedder without a load step);
+        ``aside``: what ``embed_aside`` needs (``planvec.embed.base``), for a small sync."""
+        if self._thread is not None:
             return
-        load = self._load
+        load = _loader(self._embedder, aside)
+        if load is None:
+            return
 
         def run() -> None:
             try:

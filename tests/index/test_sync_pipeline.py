@@ -231,3 +231,73 @@ def test_no_early_batch_while_the_model_still_loads(tmp_path: Path) -> None:
     index.close()
     assert report.embedded == 36
     assert [len(c) for c in embedder.calls] == [36]  # one batch, at the end
+
+
+class FirstReadWatch:
+    """The plans of ``inner``; records whether the store had loaded the collection's shard
+    when the parse thread began reading files."""
+
+    def __init__(self, inner: Any, store: Any) -> None:
+        self.inner = inner
+        self.store = store
+        self.root = inner.root
+        self.shard_loaded_first: bool | None = None
+
+    def iter_plans_since(self, known: Any, **options: Any) -> Any:
+        self.shard_loaded_first = bool(self.store._shards)
+        return self.inner.iter_plans_since(known, **options)
+
+    def iter_plans(self) -> Any:
+        return self.inner.iter_plans()
+
+    def in_scope(self, path: str) -> bool:
+        return bool(self.inner.in_scope(path))
+
+
+def reopened(tmp_path: Path, embedder: Any) -> Index:
+    from planvec.store import open_store
+
+    return Index(open_store(index_dir=tmp_path / "idx"), embedder, lexical=None)
+
+
+def test_an_incremental_run_parses_while_the_shard_loads(tmp_path: Path) -> None:
+    """With the point count known from the last clean close, the parse thread starts before
+    the shard is loaded; the run is the same as one that loads it first."""
+    root = write_plans(tmp_path / "plans", copies=3)
+    with reopened(tmp_path, HashingEmbedder()) as index:
+        index.sync(index.source([root]))
+    plan = root / "plan1.md"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("module 3", "module 9"), "utf-8")
+    with reopened(tmp_path, HashingEmbedder()) as index:
+        assert not index._store._shards  # type: ignore[attr-defined]
+        source = FirstReadWatch(index.source([root]), index._store)
+        report = index.sync(source)  # type: ignore[arg-type]
+        assert source.shard_loaded_first is False
+        assert (report.added, report.deleted, report.unchanged, report.plans) == (2, 2, 34, 3)
+        fast = state(index)
+    with reopened(tmp_path, HashingEmbedder()) as index:
+        index.drop()
+    with reopened(tmp_path, HashingEmbedder()) as index:
+        index.sync(index.source([root]))
+        assert state(index) == fast
+
+
+def test_a_failure_before_the_writes_stops_the_early_parse_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planvec.index
+
+    root = write_plans(tmp_path / "plans", copies=2)
+    with reopened(tmp_path, HashingEmbedder()) as index:
+        index.sync(index.source([root]))
+    (root / "plan0.md").write_text("# Plan\n\n- [ ] une autre tâche\n", encoding="utf-8")
+
+    def damaged(*_: Any) -> None:
+        raise EmbedError("the shard is damaged")  # any error between start and run
+
+    monkeypatch.setattr(planvec.index, "sample_points", damaged)
+    with reopened(tmp_path, HashingEmbedder()) as index:
+        with pytest.raises(EmbedError, match="damaged"):
+            index.sync(index.source([root]))
+        assert index.count() == 24  # nothing was written
+    assert not [t for t in threading.enumerate() if t.name == "planvec-parse" and t.is_alive()]

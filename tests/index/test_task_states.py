@@ -12,10 +12,8 @@ made unwritable: the runs fall back to the store and stay equal.
 from __future__ import annotations
 
 import dataclasses
-import marshal
 import shutil
 import sqlite3
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ from planvec.embed.hashing import HashingEmbedder
 from planvec.index import Index
 from planvec.store import open_store
 from planvec.sync import Syncer
-from planvec.task_states import STATE_FIELDS, TaskStates, task_signature
+from planvec.task_states import STATE_FIELDS, TaskStates, pack, task_signature, unpack
 from planvec.text.lexical import default_lexical_encoder
 
 PLAN = """\
@@ -155,8 +153,8 @@ def test_a_damaged_truncated_or_unwritable_sidecar_falls_back_to_the_store(
     assert fast.states is not None
     db = sqlite3.connect(fast.states.path)
     (data,) = db.execute("SELECT data FROM plan_states WHERE plan = 'plan.md'").fetchone()
-    rows = marshal.loads(zlib.decompress(data))
-    short = zlib.compress(marshal.dumps(rows[:-1]))
+    rows = unpack(data)
+    short = pack(rows[:-1])
     db.execute("UPDATE plan_states SET data = ? WHERE plan = 'plan.md'", (short,))
     db.commit()
     for what, change in edits()[:3]:
@@ -281,12 +279,9 @@ def test_recorded_states_that_disagree_with_the_store_are_not_used(
     assert fast.states is not None
     with sqlite3.connect(fast.states.path) as db:
         (data,) = db.execute("SELECT data FROM plan_states WHERE plan = 'plan.md'").fetchone()
-        rows = marshal.loads(zlib.decompress(data))
+        rows = unpack(data)
         wrong = [(i, sig, (e, "0" * 64, *rest)) for i, sig, (e, _, *rest) in rows]
-        db.execute(
-            "UPDATE plan_states SET data = ? WHERE plan = 'plan.md'",
-            (zlib.compress(marshal.dumps(wrong)),),
-        )
+        db.execute("UPDATE plan_states SET data = ? WHERE plan = 'plan.md'", (pack(wrong),))
     for side in sides:
         side.edit(edits()[1][1])
     store_reads.clear()
@@ -294,3 +289,18 @@ def test_recorded_states_that_disagree_with_the_store_are_not_used(
     assert store_reads[0] == "plan.md"
     assert "disagree with the store" in caplog.text
     assert fast.points() == slow.points()
+
+
+def test_an_entry_with_one_byte_changed_is_refused_not_misread() -> None:
+    """Rows are not compressed (mostly hashes), so nothing else would notice a flipped
+    byte inside a hash: the CRC in front of each entry does."""
+    rows = [("id-1", b"\x01" * 16, ("e" * 64, "p" * 64, "l" * 64, 3, None))]
+    data = pack(rows)
+    assert unpack(data) == rows
+    for at in (0, 5, len(data) // 2, len(data) - 1):
+        damaged = bytearray(data)
+        damaged[at] ^= 0x20
+        with pytest.raises(ValueError):
+            unpack(bytes(damaged))
+    with pytest.raises(ValueError):
+        unpack(data[:3])

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from planvec.embed.hashing import HashingEmbedder
+from planvec.guard import DeleteGuard
 from planvec.index import Index
 from planvec.warmup import WarmUp
 
@@ -103,3 +104,62 @@ def test_embedders_without_a_load_step_start_no_thread(tmp_path: Path) -> None:
         warm.start()
         assert threading.active_count() == before
         warm.wait()
+
+
+class AsideEmbedder(LoadingEmbedder):
+    """``LoadingEmbedder`` with a one-core side (``embed_aside``), as ``OnnxEmbedder``;
+    records which side embedded how many texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.aside_loads: list[str] = []
+        self.sides: list[tuple[str, int]] = []
+
+    def load_aside(self) -> None:
+        self.aside_loads.append(threading.current_thread().name)
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        if texts:
+            self.sides.append(("main", len(texts)))
+        return super().embed(texts)
+
+    def embed_aside(self, texts: Sequence[str]) -> Any:
+        if texts:
+            self.sides.append(("aside", len(texts)))
+        return HashingEmbedder.embed(self, texts)
+
+
+@on_edge
+def test_an_incremental_run_loads_and_embeds_on_the_one_core_side_only(
+    make_index: Callable[..., Index], plan_tree: Path
+) -> None:
+    model = AsideEmbedder()
+    index = make_index(model)
+    index.sync(index.source([plan_tree]))  # a first index: the main session, every core
+    assert model.aside_loads == [] and {side for side, _ in model.sides} == {"main"}
+    loads, model.sides = list(model.loads), []
+    roadmap = plan_tree / "roadmap.md"
+    text = roadmap.read_text(encoding="utf-8")
+    roadmap.write_text(text.replace("rate limiting", "quotas"), encoding="utf-8")
+    report = index.sync(index.source([plan_tree]))
+    assert report.updated == 1 and report.embedded == 1
+    assert model.aside_loads == ["planvec-warm-up"]  # loaded beside the parse, not the main
+    assert model.loads == loads
+    assert model.sides == [("aside", 1)]
+
+
+@on_edge
+def test_an_incremental_run_with_full_batches_embeds_them_on_every_core(
+    make_index: Callable[..., Index], plan_tree: Path
+) -> None:
+    model = AsideEmbedder()
+    index = make_index(model)
+    index.sync(index.source([plan_tree]))
+    model.sides = []
+    for path in (plan_tree / "roadmap.md", plan_tree / "sub" / "notes.md"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("] ", "] Revu : "), encoding="utf-8")
+    # every text changes (ids that follow their text change too: the guard lets them go)
+    report = index.sync(index.source([plan_tree]), batch_size=4, guard=DeleteGuard(allow=True))
+    assert report.embedded == 9
+    assert model.sides == [("main", 4), ("main", 4), ("main", 1)]

@@ -22,6 +22,12 @@ search queries, with the same shape and norm contract, into the same space. Sear
 ``embed``. Query vectors are never written to the embedding cache: its keys are document
 keys, and a query vector stored under a document's hash would be served as that document.
 
+Optional capability ``AsideEmbedder`` (the ONNX embedder): ``embed_aside(texts)`` gives the
+vectors of ``embed`` (within float noise) computed on one core, and ``load_aside()`` loads what
+it needs ahead. A small incremental sync embeds its few changed tasks this way while its parse
+thread works on the other core (``planvec.sync``), instead of after it on every core.
+``embed_aside`` is a document side: its vectors are cached like those of ``embed``.
+
 Optional attribute ``releases_gil`` (``True`` on the ONNX embedder): embedding a query runs
 in native code that releases Python's GIL, so hybrid search runs its lexical side on a
 worker thread while this thread embeds the query (``embeds_outside_gil``). Absent means
@@ -75,8 +81,9 @@ class StagedEmbedder(HashedEmbedder, Protocol):
     def lookup(self, keys: Sequence[str]) -> dict[str, Vectors]:
         """The vectors already known (cached or computed, not yet remembered) among ``keys``."""
 
-    def compute(self, items: Sequence[tuple[str, str]]) -> Vectors:
-        """Embed ``(content_hash, text)`` pairs (distinct hashes) and hold their vectors."""
+    def compute(self, items: Sequence[tuple[str, str]], aside: bool = False) -> Vectors:
+        """Embed ``(content_hash, text)`` pairs (distinct hashes) and hold their vectors;
+        ``aside``: on one core (``embed_aside``)."""
 
     def remember(self, keys: Sequence[str], vectors: Vectors) -> None:
         """Store computed vectors in the cache and stop holding them."""
@@ -88,6 +95,24 @@ class QueryEmbedder(Embedder, Protocol):
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         """Embed a batch of search queries (same contract as ``embed``)."""
+
+
+@runtime_checkable
+class AsideEmbedder(Embedder, Protocol):
+    """Optional capability: embed documents on one core (see the module docstring)."""
+
+    def embed_aside(self, texts: Sequence[str]) -> Vectors:
+        """The vectors of ``embed(texts)``, computed on one core."""
+
+    def load_aside(self) -> None:
+        """Load what ``embed_aside`` needs now instead of on its first call."""
+
+
+def embed_aside(embedder: Embedder, texts: Sequence[str]) -> Vectors:
+    """``embedder.embed_aside`` when it has one, else ``embed``."""
+    if isinstance(embedder, AsideEmbedder):
+        return embedder.embed_aside(texts)
+    return embedder.embed(texts)
 
 
 def embed_queries(embedder: Embedder, texts: Sequence[str]) -> Vectors:

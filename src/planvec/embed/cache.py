@@ -28,6 +28,7 @@ from planvec.embed.base import (
     Embedder,
     QueryEmbedder,
     Vectors,
+    embed_aside,
     embed_queries,
     embeds_outside_gil,
 )
@@ -252,17 +253,19 @@ class CachedEmbedder:
                     found[key] = vec
         return found
 
-    def compute(self, items: Sequence[tuple[str, str]]) -> Vectors:
+    def compute(self, items: Sequence[tuple[str, str]], aside: bool = False) -> Vectors:
         """Embed ``(content_hash, text)`` pairs with the model; hold the vectors until
         ``remember`` stores them (``lookup`` finds them meanwhile).
 
         Args:
             items: distinct content hashes and their texts.
+            aside: embed on one core (``embed_aside``; the same vectors).
 
         Returns:
             The ``(len(items), dimension)`` vectors in order.
         """
-        vectors = self.inner.embed([text for _, text in items])
+        texts = [text for _, text in items]
+        vectors = embed_aside(self.inner, texts) if aside else self.inner.embed(texts)
         with self._held_lock:
             self._held.update(zip((key for key, _ in items), vectors, strict=True))
         return vectors

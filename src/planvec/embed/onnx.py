@@ -264,7 +264,8 @@ class OnnxEmbedder:
         self.sort_by_length = sort_by_length
         self.model_id = f"{MODEL_FAMILY}@onnx-{variant}"
         self._session: Any = None
-        self._query_session: Any = None
+        #: one intra-op thread: queries (``embed_queries``) and ``embed_aside``
+        self._one_thread: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
 
@@ -324,6 +325,13 @@ class OnnxEmbedder:
                 "with `pip install --force-reinstall 'planvec[embed]'`"
             ) from exc
 
+    def load_aside(self) -> None:
+        """Load the one-thread session (``embed_queries``, ``embed_aside``) now."""
+        with self._lock:
+            if self._one_thread is None:
+                self._load_tokenizer()
+                self._one_thread = self._open(threads=1)
+
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         """Embed search queries: the vectors of ``embed``, from a one-thread session.
 
@@ -334,12 +342,19 @@ class OnnxEmbedder:
         session loads on the first query: a process that only searches holds this one, a
         process that indexes and searches holds both (about 90 MB more).
         """
+        return self.embed_aside(texts)
+
+    def embed_aside(self, texts: Sequence[str]) -> Vectors:
+        """Embed documents on the one-thread session: the vectors of ``embed`` (within
+        float noise), leaving the other cores to the caller's other threads.
+
+        A small incremental sync embeds its changed tasks this way while its parse thread
+        diffs the other changed files (``planvec.sync``): on every core, the model's second
+        thread and the parse thread would slow each other down.
+        """
         if texts:
-            with self._lock:
-                if self._query_session is None:
-                    self._load_tokenizer()
-                    self._query_session = self._open(threads=1)
-        return self._run(self._query_session, texts)
+            self.load_aside()
+        return self._run(self._one_thread, texts)
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed a batch of texts (see ``planvec.embed.base``).
