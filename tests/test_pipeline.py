@@ -108,3 +108,28 @@ def test_closing_a_prefetch_nothing_was_read_from_ends_its_thread() -> None:
     started.wait(5)
     stream.close()
     assert not [t for t in threading.enumerate() if t.name == "planvec-parse" and t.is_alive()]
+
+
+def test_prefetch_bounds_the_weight_it_holds_not_the_item_count() -> None:
+    produced: list[int] = []
+
+    def items():  # type: ignore[no-untyped-def]
+        for w in [1] * 8 + [100, 1]:
+            produced.append(w)
+            yield w
+
+    stream = prefetch(items(), threading.Event(), weight=lambda w: w, budget=5)
+
+    def settled(n: int) -> bool:
+        deadline = time.monotonic() + 5
+        while len(produced) < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        return len(produced) == n
+
+    # five light items queued (budget 5), the sixth waits in put: more than a depth of 4
+    assert settled(6)
+    assert [next(stream) for _ in range(8)] == [1] * 8
+    # an item heavier than the whole budget still goes through once the queue is empty
+    assert next(stream) == 100
+    assert list(stream) == [1]

@@ -12,6 +12,7 @@ a plan before its deletes), on which its crash safety rests, is kept exactly.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import queue
 import threading
@@ -24,16 +25,32 @@ _DONE = object()
 
 
 class Prefetched(Iterator[T]):
-    """``items`` (parsing) run in a thread, ``depth`` items ahead of the consumer.
+    """``items`` (parsing) run in a thread, ahead of the consumer by a bounded amount.
 
-    An exception raised by ``items`` is re-raised in the consumer's thread. Setting ``stop``
-    (or closing this iterator) ends the producer thread. ``starved`` tells the consumer
-    that its next item is not ready yet, so it can do useful work (embed what it holds)
-    instead of waiting for it.
+    The bound is a ``budget`` of ``weight(item)`` summed over the queued items (default:
+    each item weighs 1 and the budget is ``depth``), so a sync can bound what it holds in
+    tasks rather than in plans: many light items (unchanged files, plans with a few changed
+    tasks) queue up while the consumer is busy embedding, a few heavy ones do not. One item
+    always fits, whatever its weight. An exception raised by ``items`` is re-raised in the
+    consumer's thread. Setting ``stop`` (or closing this iterator) ends the producer
+    thread. ``starved`` tells the consumer that its next item is not ready yet, so it can
+    do useful work (embed what it holds) instead of waiting for it.
     """
 
-    def __init__(self, items: Iterator[T], stop: threading.Event, depth: int = 4) -> None:
-        self._q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    def __init__(
+        self,
+        items: Iterator[T],
+        stop: threading.Event,
+        depth: int = 4,
+        *,
+        weight: Callable[[T], int] | None = None,
+        budget: int | None = None,
+    ) -> None:
+        self._queue: collections.deque[tuple[Any, int]] = collections.deque()
+        self._held = 0  # the weight queued
+        self._cond = threading.Condition()
+        self._weight = weight
+        self._budget = max(1, budget if budget is not None else depth)
         self._stop = stop
         self._errors: list[BaseException] = []
         self._items = items
@@ -41,14 +58,28 @@ class Prefetched(Iterator[T]):
         self._thread.start()
         self._consumer = self._consume()
 
-    def _put(self, item: object) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def _put(self, item: Any) -> bool:
+        w = 0 if item is _DONE else max(1, self._weight(item)) if self._weight else 1
+        with self._cond:
+            while self._queue and self._held + w > self._budget:
+                if self._stop.is_set():
+                    return False
+                self._cond.wait(0.1)
+            if self._stop.is_set():
+                return False
+            self._queue.append((item, w))
+            self._held += w
+            self._cond.notify_all()
+        return True
+
+    def _get(self) -> Any:
+        with self._cond:
+            while not self._queue:
+                self._cond.wait()
+            item, w = self._queue.popleft()
+            self._held -= w
+            self._cond.notify_all()
+        return item
 
     def _produce(self) -> None:
         try:
@@ -58,12 +89,18 @@ class Prefetched(Iterator[T]):
         except BaseException as exc:  # re-raised in the consumer thread
             self._errors.append(exc)
         finally:
-            self._put(_DONE)
+            self._put_done()
+
+    def _put_done(self) -> None:
+        """The end marker: never refused (the consumer may be waiting for it)."""
+        with self._cond:
+            self._queue.append((_DONE, 0))
+            self._cond.notify_all()
 
     def _consume(self) -> Generator[T, None, None]:
         try:
             while True:
-                item = self._q.get()
+                item = self._get()
                 if item is _DONE:
                     break
                 yield item
@@ -86,12 +123,19 @@ class Prefetched(Iterator[T]):
     def starved(self) -> bool:
         """Whether the next item is not ready: nothing is queued and the producer still runs
         (a hint, true at the moment of the call)."""
-        return self._q.empty() and self._thread.is_alive()
+        return not self._queue and self._thread.is_alive()
 
 
-def prefetch(items: Iterator[T], stop: threading.Event, depth: int = 4) -> Prefetched[T]:
-    """Run ``items`` in a thread, ``depth`` items ahead of the consumer (``Prefetched``)."""
-    return Prefetched(items, stop, depth)
+def prefetch(
+    items: Iterator[T],
+    stop: threading.Event,
+    depth: int = 4,
+    *,
+    weight: Callable[[T], int] | None = None,
+    budget: int | None = None,
+) -> Prefetched[T]:
+    """Run ``items`` in a thread, ahead of the consumer (``Prefetched``)."""
+    return Prefetched(items, stop, depth, weight=weight, budget=budget)
 
 
 class OrderedWorker:

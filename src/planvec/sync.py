@@ -92,6 +92,9 @@ _SPOT_CHECKS = 8
 #: ready (a small edit then embeds while the other changed files parse, not after them all;
 #: a full run, where parsing stays ahead of the model, keeps its ``batch_size`` batches)
 EARLY_BATCH = 32
+#: tasks to write that the parse thread may hold ready ahead of the model (plus one per
+#: file): plans with little to do, and unchanged files, queue up while the model embeds
+_PREFETCH_TASKS = 4096
 
 
 class LexicalEncoderLike(Protocol):
@@ -118,12 +121,25 @@ class _Pending:
 
 @dataclass
 class _Diffed:
-    """A plan diffed on the parse thread: its pending work and its own report."""
+    """A plan diffed on the parse thread: its pending work and its own report (not the
+    plan's tasks: what waits in the parse queue is bounded by the work it carries)."""
 
-    plan: Plan
+    path: str
+    warnings: list[ParseWarning]
+    tasks: int
     fingerprint: FileFingerprint | None
     pending: _Pending
     report: SyncReport
+
+    def weight(self) -> int:
+        """Tasks this item carries to the writer (``_PREFETCH_TASKS`` bounds their sum)."""
+        pending = self.pending
+        return 1 + len(pending.to_embed) + len(pending.payload_only) + len(pending.moved)
+
+
+def _weight(item: Any) -> int:
+    """What one parse-queue item holds (``_Diffed.weight``; 1 for the others)."""
+    return item.weight() if isinstance(item, _Diffed) else 1
 
 
 def _position_change(
@@ -458,7 +474,8 @@ class Syncer:
             items = since(self.files.known, **self._memo_option(since))
         else:
             items = source.iter_plans()
-        return stop, prefetch(self._diffed(items, dry_run), stop)
+        diffs = prefetch(self._diffed(items, dry_run), stop, weight=_weight, budget=_PREFETCH_TASKS)
+        return stop, diffs
 
     def run(
         self, source: Source, *, dry_run: bool = False, delete_missing: bool = True
@@ -496,14 +513,13 @@ class Syncer:
                     report.failures.append(diffed)
                     seen_plans.add(diffed.path)  # an unreadable file keeps its tasks
                     continue
-                item = diffed.plan
                 report.plans += 1
-                report.warnings.extend(item.warnings)
-                seen_plans.add(item.path)
+                report.warnings.extend(diffed.warnings)
+                seen_plans.add(diffed.path)
                 pending = self._settle(diffed, report)
                 if pending is not None:
                     self.files.record(
-                        item.path, diffed.fingerprint, deletes=bool(pending.delete_ids)
+                        diffed.path, diffed.fingerprint, deletes=bool(pending.delete_ids)
                     )
                 if writer is None or pending is None:
                     continue
@@ -578,19 +594,19 @@ class Syncer:
                     key = payload["embed_hash"]
                     if key not in pending.texts:
                         pending.texts[key] = embedding_text(task)
-            yield _Diffed(item, fingerprint, pending, local)
+            yield _Diffed(item.path, item.warnings, len(item.tasks), fingerprint, pending, local)
 
     def _settle(self, diffed: _Diffed, report: SyncReport) -> _Pending | None:
         """Count one diffed plan; ``None`` when the guard holds it (it keeps its points)."""
-        plan, pending, local = diffed.plan, diffed.pending, diffed.report
+        path, pending, local = diffed.path, diffed.pending, diffed.report
         stored = local.unchanged + local.updated + local.payload_only + local.deleted
-        parsed = len(plan.tasks)
-        if self.guard.hold_plan(plan.path, stored, parsed, len(pending.delete_ids)):
+        parsed = diffed.tasks
+        if self.guard.hold_plan(path, stored, parsed, len(pending.delete_ids)):
             report.tasks += parsed
-            self._counts[plan.path] = stored
+            self._counts[path] = stored
             return None
         report.merge(local)
-        self._counts[plan.path] = local.added + local.updated + local.payload_only + local.unchanged
+        self._counts[path] = local.added + local.updated + local.payload_only + local.unchanged
         return pending
 
     def _skip_unchanged(self, item: UnchangedFile, report: SyncReport) -> None:
