@@ -499,7 +499,8 @@ class Index:
 
     @property
     def admin(self) -> VectorStore:
-        """The store as collection admin, manifest storage and aliases (migrations only)."""
+        """The store as collection admin, manifest storage and aliases (migrations; the
+        owner's search warm-up, ``EdgeStore.warm``)."""
         return self._store
 
     def collection_info(self) -> CollectionInfo | None:

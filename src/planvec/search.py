@@ -370,7 +370,9 @@ class Searcher:
     def _query_vector(self, query: str) -> list[float]:
         """The dense query vector (the embedder's query side, on the rendered text)."""
         text = self.query_text(query) if self.query_text else query
-        return embed_queries(self.embedder, [text or query])[0].tolist()  # type: ignore[no-any-return]
+        # without the overlap nothing runs beside the model: it may use every core
+        vectors = embed_queries(self.embedder, [text or query], alone=not self.overlap)
+        return vectors[0].tolist()  # type: ignore[no-any-return]
 
     def _whole(self, hits: list[SearchHit], ids: list[PointId]) -> list[SearchHit]:
         """``hits`` (of point ``ids``) with their whole payloads (candidates carry

@@ -131,6 +131,8 @@ def test_queries_run_on_their_own_one_thread_session(onnx_fp32: OnnxEmbedder) ->
     queries = np.vstack([onnx_fp32.embed_queries([text]) for text in TEXTS])
     np.testing.assert_allclose(queries, onnx_fp32.embed(TEXTS), atol=1e-6)
     np.testing.assert_allclose(onnx_fp32.embed_aside(TEXTS), onnx_fp32.embed(TEXTS), atol=1e-6)
+    alone = np.vstack([onnx_fp32.embed_queries_alone([text]) for text in TEXTS])
+    np.testing.assert_allclose(alone, queries, atol=1e-6)
     sessions = (onnx_fp32._one_thread, onnx_fp32._session)
     threads = [s.get_session_options().intra_op_num_threads for s in sessions]
     assert threads == [1, core_count()]

@@ -72,3 +72,33 @@ def test_a_symmetric_model_behind_the_cache_is_unchanged(tmp_path: Path) -> None
             embed_queries(cached, ["a query"]), HashingEmbedder(64).embed(["a query"])
         )
         assert cache.count() == 1  # as before: a symmetric query is a document like any other
+
+
+class TwoSessionsFake(AsymmetricFake):
+    """A query side on one core and one on every core (as ``OnnxEmbedder``): which one ran
+    is recorded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sides: list[str] = []
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        self.sides.append("one core")
+        return super().embed_queries(texts)
+
+    def embed_queries_alone(self, texts: Sequence[str]) -> Vectors:
+        self.sides.append("every core")
+        return super().embed_queries(texts)
+
+
+def test_a_query_embedded_alone_may_use_every_core_through_the_cache(tmp_path: Path) -> None:
+    fake = TwoSessionsFake()
+    cached = CachedEmbedder(fake, EmbeddingCache(tmp_path / "c.sqlite"))
+    for embedder in (fake, cached):
+        alone = embed_queries(embedder, ["backup"], alone=True)
+        beside = embed_queries(embedder, ["backup"])
+        np.testing.assert_array_equal(alone, beside)
+    assert fake.sides == ["every core", "one core"] * 2
+    plain = AsymmetricFake()  # no such side: the query side, as before
+    embed_queries(CachedEmbedder(plain, EmbeddingCache(tmp_path / "d.sqlite")), ["x"], alone=True)
+    assert plain.queries == ["x"] and plain.documents == []

@@ -146,3 +146,25 @@ def test_non_loopback_without_token_is_refused(tmp_path: Path) -> None:
     config = ServiceSettings(index=Settings(index_dir=tmp_path / "i"), host="0.0.0.0")
     with pytest.raises(ConfigError, match="PLANVEC_API_TOKEN"):
         create_app(config)
+
+
+def test_the_owner_warms_its_store_for_searches_at_start(
+    state: ServiceState, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A background job reads every payload once (``EdgeStore.warm``) so that the first
+    search of each task does not pay for it; searches answer meanwhile."""
+    import threading
+
+    caplog.set_level("INFO", logger="planvec.service")
+    with TestClient(create_app(state.config, state=state)) as c:
+        c.headers["Authorization"] = f"Bearer {TOKEN}"
+        assert c.post("/search", json={"query": "sauvegarde"}).status_code == 200
+        for thread in threading.enumerate():
+            if thread.name == "planvec-warm-up":
+                thread.join(30)
+    points = state.index.count()
+    assert points > 0
+    assert f"search warm-up: {points} points read" in caplog.text
+    stopped = threading.Event()
+    stopped.set()
+    assert state.warm_up(stopped) == 0  # a stop asked before the first page reads nothing

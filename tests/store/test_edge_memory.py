@@ -109,3 +109,27 @@ def test_an_explicit_optimize_restarts_the_count(tmp_path: Path) -> None:
     finally:
         store.close()
     assert [e for e in events.operations if e[0] == "optimize"] == [("optimize", 0)]
+
+
+def test_warm_reads_every_payload_once_and_stops_when_asked(tmp_path: Path) -> None:
+    """The owner's search warm-up (``EdgeStore.warm``): one pass over every point, page by
+    page, that can be stopped between pages and changes nothing."""
+    store = open_store(index_dir=tmp_path)
+    assert isinstance(store, EdgeStore)
+    try:
+        store.ensure_collection("c", CollectionSpec(dimension=4))
+        assert store.warm("c") == 0
+        store.upsert("c", _points(0, 250))
+        before = sorted((p.id, p.payload["n"]) for p in store.scroll("c"))
+        assert store.warm("c", batch_size=64) == 250
+        asked: list[int] = []
+
+        def stop() -> bool:
+            asked.append(1)
+            return len(asked) > 2  # two pages, then stop
+
+        assert store.warm("c", stop=stop, batch_size=64) == 128
+        assert sorted((p.id, p.payload["n"]) for p in store.scroll("c")) == before
+        assert store.count("c") == 250
+    finally:
+        store.close()

@@ -115,12 +115,18 @@ def embed_aside(embedder: Embedder, texts: Sequence[str]) -> Vectors:
     return embedder.embed(texts)
 
 
-def embed_queries(embedder: Embedder, texts: Sequence[str]) -> Vectors:
+def embed_queries(embedder: Embedder, texts: Sequence[str], *, alone: bool = False) -> Vectors:
     """Embed search queries: ``embedder.embed_queries`` when it has one, else ``embed``.
+
+    ``alone``: nothing else runs meanwhile (search did not put its lexical side on another
+    core), so an embedder with ``embed_queries_alone`` (the ONNX one: every core) uses it.
 
     Returns:
         The ``(len(texts), dimension)`` unit vectors, in order.
     """
+    whole = getattr(embedder, "embed_queries_alone", None) if alone else None
+    if whole is not None:
+        return whole(texts)  # type: ignore[no-any-return]
     if isinstance(embedder, QueryEmbedder):
         return embedder.embed_queries(texts)
     return embedder.embed(texts)

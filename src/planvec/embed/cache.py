@@ -279,6 +279,10 @@ class CachedEmbedder:
                 for key in keys:
                     self._held.pop(key, None)
 
+    def embed_queries_alone(self, texts: Sequence[str]) -> Vectors:
+        """``embed_queries`` on every core, when the model has such a side (never cached)."""
+        return embed_queries(self.inner, texts, alone=True)
+
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         """Embed search queries: a query side (``QueryEmbedder``) is never cached.
 

@@ -344,6 +344,12 @@ class OnnxEmbedder:
         """
         return self.embed_aside(texts)
 
+    def embed_queries_alone(self, texts: Sequence[str]) -> Vectors:
+        """Embed search queries on every core (the main session): for a search that runs
+        nothing beside the model. One query (~14 tokens, this 2-core CPU, 147 dev queries)
+        took p50 3.6 / p95 5.0 ms there against 4.5 / 5.8-6.2 ms on the one-thread session."""
+        return self.embed(texts)
+
     def embed_aside(self, texts: Sequence[str]) -> Vectors:
         """Embed documents on the one-thread session: the vectors of ``embed`` (within
         float noise), leaving the other cores to the caller's other threads.

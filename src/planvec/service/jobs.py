@@ -1,4 +1,5 @@
-"""Background jobs of the owner: the startup sync, ``--watch``, periodic quality.
+"""Background jobs of the owner: the search warm-up, the startup sync, ``--watch``, periodic
+quality.
 
 Each job is a daemon thread with a stop event; ``stop()`` returns at once and the thread
 ends at its next check (a running sync is stopped by ``ServiceState.request_stop``). A job
@@ -93,10 +94,20 @@ def _startup_sync(state: ServiceState) -> Callable[[threading.Event], None]:
     return body
 
 
+def _warm_up(state: ServiceState) -> Callable[[threading.Event], None]:
+    def body(stop: threading.Event) -> None:
+        try:
+            state.warm_up(stop)
+        except PlanvecError as exc:  # searches still work, only their first reads are slower
+            log.warning("search warm-up stopped: %s", exc)
+
+    return body
+
+
 def start_jobs(state: ServiceState) -> list[Job]:
     """Start the jobs the settings ask for; returns them (to stop at shutdown)."""
     config = state.config
-    jobs: list[Job] = []
+    jobs: list[Job] = [Job("warm-up", _warm_up(state)).start()]
     if config.watch:
         from planvec.service.watch import watch_body
 
