@@ -89,7 +89,7 @@ def _rows(
 def run_planvec(job: dict[str, Any]) -> list[dict[str, Any]]:
     from planvec.embed.cache import CachedEmbedder, EmbeddingCache
     from planvec.embed.factory import make_embedder
-    from planvec.index import Index, sources_for
+    from planvec.index import Index
     from planvec.store import open_store
     from planvec.text.lexical import LexicalEncoder
 
@@ -109,8 +109,12 @@ def run_planvec(job: dict[str, Any]) -> list[dict[str, Any]]:
         start = time.perf_counter()
         curve: list[tuple[int, float]] = []
         with open_index() as index:
+            # what a user re-running `planvec index DIR` gets: the rooted source, whose
+            # recorded file fingerprints skip the files that did not change (each scenario
+            # is a copy of the data set in its own directory, named from that root)
+            scenario = Path(sc["dir"])
             report = index.sync(
-                sources_for([Path(sc["dir"])]),
+                index.source([scenario], root=scenario),
                 progress=lambda p: curve.append((p.tasks, time.perf_counter() - start)),
             )
             if isinstance(index.embedder, CachedEmbedder):

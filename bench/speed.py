@@ -693,9 +693,10 @@ def render(record: dict[str, Any]) -> str:
     if r.get("search"):
         q = r["search"]
         built = (q.get("search_index") or {}).get("built_at")
+        indexed = f"{q['sync_seconds']} s" if q["sync_seconds"] else "in an earlier run, reused"
         lines += [
             f"Search at {q['tasks']:,} synthetic tasks (indexed by `planvec index --offline`, "
-            f"{q['sync_seconds'] or 'reused:'} s; HNSW built by the sync itself: "
+            f"{indexed}; HNSW built by the sync itself: "
             f"{'yes' if built else 'no'}). Each measuring process first reads every payload "
             f"once, as `planvec serve` does at start-up (`EdgeStore.warm`, "
             f"{q.get('warm_up_seconds', '?')} s); before that, each query's first run took "
