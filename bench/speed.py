@@ -307,12 +307,10 @@ class ModelQueries:
 
 def warm_up(index: Any) -> float:
     """What ``planvec serve`` does at start-up before its searches are warm: read every
-    payload once (``EdgeStore.warm``; the first read of a point's payload in a process costs
+    payload once (``Index.warm``; the first read of a point's payload in a process costs
     several times the next ones). Seconds taken."""
     started = time.perf_counter()
-    warm = getattr(index.admin, "warm", None)
-    if warm is not None:
-        warm(index.collection)
+    index.warm()
     return time.perf_counter() - started
 
 

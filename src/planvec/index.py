@@ -479,6 +479,16 @@ class Index:
         )
         return searcher.search(query, limit=limit, mode=mode, filters=filters, collapse=collapse)
 
+    def warm(self, stop: Callable[[], bool] | None = None) -> int:
+        """Read every payload of the collection once, so that the first searches of each
+        task do not pay for it (``EdgeStore.warm``; ``planvec serve`` does it at start-up).
+
+        Returns:
+            The points read (0 for a store without such a step, fewer when ``stop()``).
+        """
+        warm = getattr(self._store, "warm", None)
+        return int(warm(self.collection, stop)) if callable(warm) else 0
+
     def count(self) -> int:
         return self._store.count(self.collection) if self.exists() else 0
 
@@ -499,8 +509,7 @@ class Index:
 
     @property
     def admin(self) -> VectorStore:
-        """The store as collection admin, manifest storage and aliases (migrations; the
-        owner's search warm-up, ``EdgeStore.warm``)."""
+        """The store as collection admin, manifest storage and aliases (migrations only)."""
         return self._store
 
     def collection_info(self) -> CollectionInfo | None:

@@ -59,7 +59,7 @@ class Prefetched(Iterator[T]):
         self._consumer = self._consume()
 
     def _put(self, item: Any) -> bool:
-        w = 0 if item is _DONE else max(1, self._weight(item)) if self._weight else 1
+        w = max(1, self._weight(item)) if self._weight else 1
         with self._cond:
             while self._queue and self._held + w > self._budget:
                 if self._stop.is_set():

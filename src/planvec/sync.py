@@ -84,6 +84,8 @@ _STATE_FIELDS = ("embed_hash", "payload_hash", "lexical_hash")
 #: fields that an edit higher up in a plan shifts; when nothing else changed, only they are
 #: written (a merge), not the whole payload
 _POSITION_FIELDS = ("line", "parent_line")
+#: what the diff compares per point, in the order of a task's state (``task_states.State``)
+_DIFF_FIELDS = _STATE_FIELDS + _POSITION_FIELDS
 #: ids per delete call
 _DELETE_BATCH = 1024
 #: recorded states of a plan checked against the store before the diff relies on them
@@ -135,6 +137,11 @@ class _Diffed:
         """Tasks this item carries to the writer (``_PREFETCH_TASKS`` bounds their sum)."""
         pending = self.pending
         return 1 + len(pending.to_embed) + len(pending.payload_only) + len(pending.moved)
+
+
+def _state_of(payload: Mapping[str, Any]) -> State:
+    """The values of ``_DIFF_FIELDS`` in a point's payload (a stored or a new one)."""
+    return tuple(payload.get(k) for k in _DIFF_FIELDS)
 
 
 def _weight(item: Any) -> int:
@@ -223,11 +230,8 @@ class Syncer:
 
     def _stored_state(self, plan: str) -> dict[str, tuple[Any, ...]]:
         flt = Filter(must=(MatchValue("plan", plan),))
-        fields = _STATE_FIELDS + _POSITION_FIELDS
-        return {
-            str(p.id): tuple(p.payload.get(k) for k in fields)
-            for p in self.store.scroll(self.collection, filter=flt, with_payload=fields)
-        }
+        found = self.store.scroll(self.collection, filter=flt, with_payload=_DIFF_FIELDS)
+        return {str(p.id): _state_of(p.payload) for p in found}
 
     def _memo_option(self, since: Callable[..., Any]) -> dict[str, Any]:
         """``memo_for`` for a source whose ``iter_plans_since`` takes it (the Markdown files)."""
@@ -265,9 +269,8 @@ class Syncer:
         sample = ids[:: max(1, len(ids) // _SPOT_CHECKS)][:_SPOT_CHECKS]
         if not sample:
             return True
-        fields = _STATE_FIELDS + _POSITION_FIELDS
-        found = self.store.retrieve(self.collection, sample, payload_fields=fields)
-        stored = {str(p.id): tuple(p.payload.get(k) for k in fields) for p in found}
+        found = self.store.retrieve(self.collection, sample, payload_fields=_DIFF_FIELDS)
+        stored = {str(p.id): _state_of(p.payload) for p in found}
         if all(stored.get(i) == recorded[i][1] for i in sample):
             return True
         log.warning("recorded task states disagree with the store: diffing from the store")
@@ -308,8 +311,7 @@ class Syncer:
             )
             payload["payload_hash"] = payload_hash(payload)
             if signed:
-                state = tuple(payload[k] for k in _STATE_FIELDS + _POSITION_FIELDS)
-                pending.states.append((task.id, signature, state))
+                pending.states.append((task.id, signature, _state_of(payload)))
             if old is None:
                 pending.to_embed.append((task, payload))
                 report.added += 1
@@ -409,8 +411,8 @@ class Syncer:
         vectors: Vectors | None = None
         remember: Callable[[], None] | None = None
         if todo:
-            known = texts if texts is not None else {}
-            vectors, computed, remember = self._embed(todo, known, aside)
+            rendered = texts if texts is not None else {}
+            vectors, computed, remember = self._embed(todo, rendered, aside)
             report.embedded += computed
         if writer is None:
             self._store(todo, vectors, gone, remember)

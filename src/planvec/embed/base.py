@@ -21,6 +21,9 @@ search queries, with the same shape and norm contract, into the same space. Sear
 ``embed_queries`` (through the helper of that name) when the embedder has it, else
 ``embed``. Query vectors are never written to the embedding cache: its keys are document
 keys, and a query vector stored under a document's hash would be served as that document.
+An embedder may also offer ``embed_queries_alone(texts)``, the same query vectors computed on
+every core, for a search that runs nothing beside the model (``embed_queries(...,
+alone=True)`` uses it when present).
 
 Optional capability ``AsideEmbedder`` (the ONNX embedder): ``embed_aside(texts)`` gives the
 vectors of ``embed`` (within float noise) computed on one core, and ``load_aside()`` loads what

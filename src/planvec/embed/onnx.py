@@ -335,12 +335,12 @@ class OnnxEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         """Embed search queries: the vectors of ``embed``, from a one-thread session.
 
-        A query is one short text (~14 tokens): a second intra-op thread gains nothing on
-        it (measured alone: p50 5.9 ms either way, p95 7.9 ms on one thread, 8.9 ms on
-        two), and hybrid search runs its lexical side on the other core meanwhile
-        (``planvec.search``), where a second model thread would only fight it. The
-        session loads on the first query: a process that only searches holds this one, a
-        process that indexes and searches holds both (about 90 MB more).
+        Search calls it when it runs its lexical side on the other core meanwhile
+        (``planvec.search``), where a second model thread would only fight it; a search
+        with nothing beside the model calls ``embed_queries_alone``. A query is one short
+        text (~14 tokens): on one machine a second thread gained nothing (p50 5.9 ms either
+        way), on another it gained ~0.9 ms (see ``embed_queries_alone``). The session
+        loads on first use; a process that holds both sessions holds about 90 MB more.
         """
         return self.embed_aside(texts)
 

@@ -109,13 +109,10 @@ class ServiceState:
         return self._index
 
     def warm_up(self, stop: threading.Event) -> int:
-        """Read every payload of the index once (``EdgeStore.warm``), so that the first
+        """Read every payload of the index once (``Index.warm``), so that the first
         searches of each task do not pay for it; nothing for a store without it."""
-        warm = getattr(self.index.admin, "warm", None)
-        if warm is None:
-            return 0
         started = time.perf_counter()
-        points = int(warm(self.index.collection, lambda: stop.is_set() or self.stopping.is_set()))
+        points = self.index.warm(lambda: stop.is_set() or self.stopping.is_set())
         log.info("search warm-up: %d points read in %.1fs", points, time.perf_counter() - started)
         return points
 

@@ -262,23 +262,13 @@ class EdgeStore(EdgeAliases):
         on a background thread. Returns the points read (fewer when ``stop()`` said so, which
         is asked between pages).
         """
-        import qdrant_edge as qe
-
-        shard = self._open(name)
-        offset: Any = None
+        # an empty key list still reads every payload (Qdrant's semantics): the point
+        points = self.scroll(name, with_payload=(), batch_size=batch_size)
         read = 0
-        while stop is None or not stop():
-            # an empty key list still reads every payload (Qdrant's semantics): the point
-            request = qe.ScrollRequest(
-                offset=offset, limit=batch_size, filter=None, with_payload=[], with_vector=False
-            )
-            found: tuple[list[Any], Any] = self._call(
-                "scroll", functools.partial(shard.scroll, request)
-            )
-            page, offset = found
-            read += len(page)
-            if offset is None or not page:
+        while read % batch_size or stop is None or not stop():  # asked between pages
+            if next(points, None) is None:
                 break
+            read += 1
         return read
 
     @observed("scroll", points=lambda page, *_, **__: len(page[0]))
